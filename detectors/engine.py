@@ -1,0 +1,123 @@
+"""The detection engine: raw message → findings → assessment.
+
+This module owns the order of work for one message:
+1. `extract()` the text parts (and what could not be read);
+2. run every cheap detector over every part;
+3. only where a cheap finding needs a name to become a disclosure, ask spaCy
+   (batched, one call per message, on windows around those findings);
+4. bind everything into an `Assessment` (detectors.evidence).
+
+It builds the detector set from `EngineSettings` (plain values; the proxy's
+config loader fills them). It does no I/O and never logs text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from detectors.addresses import AddressDetector
+from detectors.barcodes import BarcodeDetector, BarcodeSettings
+from detectors.circulation import (
+    CirculationDetector,
+    HoldDetector,
+    MoneyOwedDetector,
+    PatronContextDetector,
+    PatronNoteDetector,
+    PersonReferenceDetector,
+)
+from detectors.emails import EmailDetector, EmailSettings
+from detectors.evidence import Assessment, EvidenceSettings, assess, needs_names
+from detectors.extract import Extraction, ExtractLimits, extract
+from detectors.findings import Detector, Finding, TextPart
+from detectors.identity import BirthDateDetector, DriversLicenseDetector
+from detectors.names import NameDetector, NameSettings
+from detectors.phones import PhoneDetector, PhoneSettings
+from detectors.records import IlsRecordDetector
+from detectors.tables import BulkExportDetector
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    barcodes: BarcodeSettings = field(default_factory=BarcodeSettings)
+    phones: PhoneSettings = field(default_factory=PhoneSettings)
+    emails: EmailSettings = field(default_factory=EmailSettings)
+    names: NameSettings = field(default_factory=NameSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    limits: ExtractLimits = field(default_factory=ExtractLimits)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageScan:
+    """What the engine learned about one message."""
+
+    extraction: Extraction
+    assessment: Assessment
+    spacy_windows: int  # how many windows went to spaCy (0 for most mail)
+
+
+class DetectionEngine:
+    """Runs the detector set over messages. Build once; reuse for many messages."""
+
+    def __init__(self, settings: EngineSettings | None = None) -> None:
+        self.settings = settings or EngineSettings()
+        s = self.settings
+        self.names = NameDetector(s.names)
+        self.detectors: tuple[Detector, ...] = (
+            BarcodeDetector(s.barcodes),
+            PhoneDetector(s.phones),
+            EmailDetector(s.emails),
+            AddressDetector(),
+            DriversLicenseDetector(),
+            BirthDateDetector(),
+            IlsRecordDetector(),
+            BulkExportDetector(),
+            MoneyOwedDetector(),
+            CirculationDetector(),
+            HoldDetector(),
+            PatronContextDetector(),
+            PersonReferenceDetector(),
+            PatronNoteDetector(),
+            self.names,  # its detect() is the cheap ILS name-form pass; spaCy runs only in detect_windows()
+        )
+
+    def warm(self) -> None:
+        """Load the spaCy model now (a server does this at start; a clear error if it is missing)."""
+        self.names.warm()
+
+    def detect(self, parts: Sequence[TextPart]) -> tuple[list[Finding], int]:
+        findings: list[Finding] = []
+        for part in parts:
+            if not part.text:
+                continue
+            for detector in self.detectors:
+                findings.extend(detector.detect(part))
+        windows = 0
+        if self.settings.names.enabled:
+            triggers = needs_names(findings, self.settings.evidence)
+            if triggers:
+                by_path = {p.path: p for p in parts}
+                span = self.settings.names.window_chars
+                requested = [
+                    (by_path[t.part], max(0, t.start - span), min(len(by_path[t.part].text), t.end + span))
+                    for t in triggers
+                    if t.part in by_path
+                ]
+                windows = len(requested)
+                seen = {(f.part, f.start, f.end) for f in findings}
+                for name in self.names.detect_windows(requested):
+                    if (name.part, name.start, name.end) not in seen:
+                        findings.append(name)
+        return findings, windows
+
+    def scan(self, raw: bytes, sender_names: Sequence[str] = ()) -> MessageScan:
+        extraction = extract(raw, self.settings.limits)
+        findings, windows = self.detect(extraction.parts)
+        assessment = assess(
+            extraction.parts,
+            findings,
+            extraction.uninspectable,
+            self.settings.evidence,
+            sender_names=sender_names,
+        )
+        return MessageScan(extraction, assessment, windows)

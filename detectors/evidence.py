@@ -1,0 +1,274 @@
+"""Evidence: which findings, taken together, disclose a patron.
+
+This module owns the step between detectors and policy. Detectors report
+things (a phone number, a name, the word "overdue"); most of those are harmless
+alone and everywhere in ordinary mail. A *disclosure* needs patron evidence:
+
+- ``ils-record``         an ILS record layout (Millennium screen, PatronAPI, Symphony, Sierra JSON, notices)
+- ``bulk-export``        a table with a name column and rows of patron identifiers
+- ``patron-card``        a check-digit-valid patron card number
+- ``patron-record-number`` a Sierra patron record number
+- ``name-with-identifier`` a person's name next to an identifier (phone, email, address,
+                           licence, birth date, partial card) where patron language is close by
+- ``circulation-record`` circulation, holds, fines or record notes bound to a named person
+                         (or, for titles and fines, to "your son", "her account")
+- ``drivers-license``    a licence/ID number with a name next to it
+
+Each disclosure carries the categories of data it exposes (partners may receive
+some categories and not others) and the findings that support it, so every
+decision can be explained. Names in signature blocks and the sender's own name
+are not patrons. Pure functions over immutable values; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from detectors.findings import Category, Finding, Kind, TextPart
+
+IDENTIFIERS = frozenset(
+    {
+        Kind.PHONE,
+        Kind.EMAIL,
+        Kind.STREET_ADDRESS,
+        Kind.CITY_STATE_ZIP,
+        Kind.DRIVERS_LICENSE,
+        Kind.BIRTH_DATE,
+        Kind.PARTIAL_BARCODE,
+    }
+)
+PATRON_LANGUAGE = frozenset({Kind.PATRON_CONTEXT, Kind.CIRCULATION, Kind.HOLD, Kind.MONEY_OWED, Kind.PATRON_NOTE})
+RECORD_LANGUAGE = frozenset({Kind.CIRCULATION, Kind.HOLD, Kind.MONEY_OWED, Kind.PATRON_NOTE})
+# Money-owed reasons with no library word in them ("owes $500", "balance: $40"): they need
+# other patron language close by before they say anything about a patron.
+GENERIC_OWING = ("owes-amount", "balance-amount")
+DIRECT = {
+    Kind.ILS_RECORD: "ils-record",
+    Kind.BULK_EXPORT: "bulk-export",
+    Kind.PATRON_BARCODE: "patron-card",
+    Kind.PATRON_RECORD_NUMBER: "patron-record-number",
+}
+
+# What a sender or supervisor reads about each rule: categories, never values.
+RULE_TEXT = {
+    "ils-record": "a patron record copied from the library system",
+    "bulk-export": "a list or table of patrons with their details",
+    "patron-card": "a library card number",
+    "patron-record-number": "a patron record number",
+    "name-with-identifier": "a person's name together with their contact details or ID",
+    "circulation-record": "what a named person borrowed, has on hold, or owes",
+    "drivers-license": "a driver's licence or ID number next to a name",
+}
+
+_SIGN_OFF = re.compile(
+    r"^[ \t]*(?:--[ \t]*|(?:best(?: regards| wishes)?|kind regards|warm regards|regards|thanks(?: again| so much)?|"
+    r"thank you|many thanks|sincerely(?: yours)?|cheers|respectfully|yours truly|take care)[ \t]*[,.!]?[ \t]*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_QUOTE_HEADER = re.compile(r"^(?:On .{1,200} wrote:|-{2,} ?(?:Original|Forwarded) Message ?-{2,})", re.MULTILINE)
+SIGNATURE_LINES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceSettings:
+    proximity_chars: int = 300
+    context_chars: int = 200
+    min_score: float = 0.75
+    # One-word spaCy "names" are often ordinary words at a sentence start ("Write", "Email"):
+    # a name binds to an identifier only from this score (two-word names score 0.85).
+    min_name_score: float = 0.7
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """One reason the message discloses a patron, with its supporting findings."""
+
+    rule: str
+    categories: frozenset[Category]
+    score: float
+    findings: tuple[Finding, ...]
+
+    @property
+    def text(self) -> str:
+        return RULE_TEXT.get(self.rule, self.rule)
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Everything the policy needs about one message: findings, disclosures, what could not be read."""
+
+    findings: tuple[Finding, ...]
+    disclosures: tuple[Disclosure, ...]
+    uninspectable: tuple[Finding, ...]
+
+    @property
+    def categories(self) -> frozenset[Category]:
+        out: frozenset[Category] = frozenset()
+        for d in self.disclosures:
+            out |= d.categories
+        return out
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for d in self.disclosures:
+            seen.setdefault(d.rule, None)
+        return tuple(seen)
+
+
+def signature_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans that are sign-off blocks ("Best,\\nJane Doe\\n503-555-0101")."""
+    if "\n" not in text:
+        return []
+    spans = []
+    for m in _SIGN_OFF.finditer(text):
+        start = m.start()
+        pos = m.end()
+        for _ in range(SIGNATURE_LINES):
+            nxt = text.find("\n", pos + 1)
+            if nxt < 0:
+                pos = len(text)
+                break
+            line = text[pos + 1 : nxt]
+            if _QUOTE_HEADER.match(line):
+                break
+            pos = nxt
+        spans.append((start, pos))
+    return spans
+
+
+def _near(a: Finding, b: Finding, distance: int) -> bool:
+    return a.part == b.part and a.start - distance <= b.end and b.start - distance <= a.end
+
+
+def _inside(f: Finding, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(s <= f.start and f.end <= e for s, e in spans)
+
+
+def needs_names(findings: Sequence[Finding], settings: EvidenceSettings) -> list[Finding]:
+    """The findings a person's name would turn into a disclosure: where name search must look.
+
+    Empty when the message already discloses a patron on direct evidence (a card
+    number, a record layout): then names add nothing to the decision.
+    """
+    if any(f.kind in DIRECT and f.score >= settings.min_score for f in findings):
+        return []
+    language = [f for f in findings if f.kind in PATRON_LANGUAGE]
+    triggers = []
+    for f in findings:
+        if f.kind in (Kind.DRIVERS_LICENSE, Kind.PARTIAL_BARCODE):
+            triggers.append(f)
+        elif f.kind in RECORD_LANGUAGE and _strong_record(f):
+            triggers.append(f)
+        elif f.kind in IDENTIFIERS and any(_near(f, c, settings.context_chars) for c in language):
+            triggers.append(f)
+    return triggers
+
+
+def _strong_record(f: Finding) -> bool:
+    return f.kind is not Kind.CIRCULATION or f.score >= 0.7
+
+
+def assess(
+    parts: Sequence[TextPart],
+    findings: Iterable[Finding],
+    uninspectable: Sequence[Finding] = (),
+    settings: EvidenceSettings = EvidenceSettings(),
+    sender_names: Sequence[str] = (),
+) -> Assessment:
+    """Bind findings into disclosures. `sender_names` are the sender's own name words (not patrons)."""
+    all_findings = tuple(sorted(findings, key=lambda f: (f.part, f.start, f.end, f.kind.value)))
+    texts = {p.path: p.text for p in parts}
+    signatures = {p.path: signature_spans(p.text) for p in parts if p.text}
+    sender_words = {w.lower() for n in sender_names for w in re.findall(r"\w{2,}", n)}
+
+    def is_patron_name(f: Finding) -> bool:
+        if f.kind is not Kind.PERSON_NAME:
+            return f.kind is Kind.PERSON_REFERENCE
+        if _inside(f, signatures.get(f.part, ())):
+            return False
+        text = texts.get(f.part, "")
+        words = {w.lower() for w in re.findall(r"\w{2,}", text[f.start : f.end])}
+        return not (words and words <= sender_words)
+
+    by_part: dict[str, list[Finding]] = {}
+    for f in all_findings:
+        by_part.setdefault(f.part, []).append(f)
+
+    disclosures: list[Disclosure] = []
+    for part_findings in by_part.values():
+        disclosures.extend(_assess_part(part_findings, settings, is_patron_name, signatures))
+    return Assessment(all_findings, tuple(disclosures), tuple(uninspectable))
+
+
+def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclosure]:  # type: ignore[no-untyped-def]
+    prox, ctx = settings.proximity_chars, settings.context_chars
+    persons = [f for f in findings if f.kind in (Kind.PERSON_NAME, Kind.PERSON_REFERENCE) and is_patron_name(f)]
+    names = [f for f in persons if f.kind is Kind.PERSON_NAME and f.score >= settings.min_name_score]
+    language = [f for f in findings if f.kind in PATRON_LANGUAGE]
+    out: list[Disclosure] = []
+
+    def cluster(anchor: Finding) -> tuple[Finding, ...]:
+        """The anchor and every categorised finding near it (what this disclosure exposes)."""
+        near = [
+            f
+            for f in findings
+            if f is not anchor and f.categories and _near(anchor, f, prox) and (f.kind is not Kind.PERSON_NAME or f in names)
+        ]
+        return (anchor, *near)
+
+    def add(rule: str, anchor: Finding, extra: Iterable[Finding] = ()) -> None:
+        members = tuple(dict.fromkeys((*cluster(anchor), *extra)))
+        cats: frozenset[Category] = frozenset()
+        for m in members:
+            cats |= m.categories
+        score = max(m.score for m in members if m.kind not in (Kind.PATRON_CONTEXT,))
+        out.append(Disclosure(rule, cats, round(min(1.0, score), 3), members))
+
+    for f in findings:
+        rule = DIRECT.get(f.kind)
+        if rule and f.score >= settings.min_score:
+            add(rule, f)
+        elif f.kind is Kind.BULK_EXPORT and f.score >= 0.5 and any(_near(f, c, ctx) for c in language):
+            add("bulk-export", f)
+
+    for f in findings:
+        if f.kind in IDENTIFIERS and f.score >= 0.5:
+            if signatures and _inside(f, signatures.get(f.part, ())):
+                continue
+            person = next((n for n in names if _near(n, f, prox)), None)
+            if person is None:
+                continue
+            if f.kind is Kind.DRIVERS_LICENSE:
+                add("drivers-license", f, (person,))
+                continue
+            lang = next((c for c in language if _near(c, f, ctx) or _near(c, person, ctx)), None)
+            if lang is not None or f.kind is Kind.PARTIAL_BARCODE:
+                add("name-with-identifier", f, (person,) + ((lang,) if lang else ()))
+        elif f.kind in RECORD_LANGUAGE:
+            if f.kind is Kind.MONEY_OWED and f.reason.startswith(GENERIC_OWING) and not any(
+                c is not f and _near(c, f, ctx) for c in language
+            ):
+                continue  # "owes $500" in the news; a patron's debt comes with library words
+            strong = _strong_record(f)
+            person = next((n for n in names if _near(n, f, prox)), None) if strong else None
+            if person is None and (f.score >= 0.7 or f.kind is Kind.MONEY_OWED):
+                person = next((p for p in persons if p.kind is Kind.PERSON_REFERENCE and _near(p, f, prox)), None)
+            if person is not None:
+                add("circulation-record", f, (person,))
+    return _dedupe(out)
+
+
+def _dedupe(disclosures: list[Disclosure]) -> list[Disclosure]:
+    """One disclosure per (rule, anchor span); keep the first, which is the strongest anchor in order."""
+    seen: set[tuple[str, str, int]] = set()
+    out = []
+    for d in disclosures:
+        anchor = d.findings[0]
+        key = (d.rule, anchor.part, anchor.start)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out

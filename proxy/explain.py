@@ -1,0 +1,60 @@
+"""Showing a finding in context without showing the data.
+
+This module owns `masked_context()`: a short window of text around a finding in
+which every finding's span is replaced by its mask, and every remaining digit
+and email address is masked too, so a supervisor can see *where* and *what
+kind* without seeing the value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from detectors.findings import MASK, Finding
+
+_EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
+_DIGIT = re.compile(r"\d")
+_CAPITALISED = re.compile(r"\b[^\W\d_][\w'\u2019-]*", re.UNICODE)
+# Record labels and everyday words that stay readable in a masked context.
+_KEEP = frozenset(
+    """PATRN NAME ADDRESS TELEPHONE EMAIL ADDR P BARCODE TYPE EXP DATE BIRTH HOME LIBR MONEY OWED MBLOCK
+    PMESSAGE CUR CHKOUT TOT NOTE MESSAGE TITLE CALL PICKUP LOCATION HOLD STATUS PATRON INFO USER ID
+    I A The This That These Those Please Thanks Hi Hello Dear Re Fwd Subject From To Date Card Library
+    Name Phone Email Address Barcode Amount Due Owed Fines Fine Overdue Items Item Title Notice""".split()
+)
+CONTEXT_CHARS = 40
+
+
+def masked_context(text: str, finding: Finding, findings: Iterable[Finding], width: int = CONTEXT_CHARS) -> str:
+    """The text around `finding`, with the finding shown as its mask and every other value hidden.
+
+    Other findings' letters and digits become bullets; outside any finding, digits
+    and email addresses are masked too. The finding itself appears as [its mask].
+    """
+    start = max(0, finding.start - width)
+    end = min(len(text), finding.end + width)
+    chars = list(_scrub(text[start:end]))
+    for f in findings:
+        if f is finding or f.part != finding.part or f.end <= start or f.start >= end:
+            continue
+        for i in range(max(f.start, start), min(f.end, end)):
+            if chars[i - start].isalnum():
+                chars[i - start] = MASK
+    before = "".join(chars[: max(0, finding.start - start)])
+    after = "".join(chars[max(0, finding.end - start) :])
+    return " ".join(f"{before}[{finding.masked}]{after}".split())
+
+
+def _scrub(text: str) -> str:
+    """Mask email addresses, every digit, and capitalised words (names) but known labels."""
+    text = _EMAIL.sub(lambda m: m.group(0)[0] + MASK * (len(m.group(0)) - 1), text)
+    text = _DIGIT.sub(MASK, text)
+    return _CAPITALISED.sub(_mask_word, text)
+
+
+def _mask_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if not word[0].isupper() or word in _KEEP:
+        return word
+    return MASK * len(word)

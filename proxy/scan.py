@@ -1,0 +1,151 @@
+"""Scanning one message for its recipients: the engine plus the policy, as one call.
+
+This module owns `Scanner` (config → detection engine, built once) and
+`ScanResult` (per-recipient decisions, findings, rules) with its JSON form.
+The relay, the CLI and the benchmarks all call `Scanner.scan()`.
+
+A `ScanResult` holds masked values only; its JSON never contains a raw identifier.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import email.utils
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from detectors.barcodes import BarcodeSettings
+from detectors.emails import EmailSettings
+from detectors.engine import DetectionEngine, EngineSettings, MessageScan
+from detectors.evidence import EvidenceSettings
+from detectors.extract import ExtractLimits
+from detectors.findings import Finding
+from detectors.names import NameSettings
+from detectors.phones import PhoneSettings
+from proxy import config as config_module
+from proxy.config import Config
+from proxy.policy import Action, Decision, classify, decide
+
+_HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
+
+
+def engine_settings(config: Config) -> EngineSettings:
+    """Translate the proxy's config into the detectors' plain settings."""
+    return EngineSettings(
+        barcodes=BarcodeSettings(
+            layouts=config.layouts,
+            partial_digits=config.partial_digits,
+            record_numbers=config.record_numbers,
+        ),
+        phones=PhoneSettings(region="US", exceptions=config.public_phones),
+        emails=EmailSettings(own_domains=config.library_domains),
+        names=NameSettings(model_names=config.detection.spacy_models, enabled=config.detection.names),
+        evidence=EvidenceSettings(
+            proximity_chars=config.policy.proximity_chars,
+            context_chars=config.policy.context_chars,
+            min_score=config.policy.min_score,
+        ),
+        limits=ExtractLimits(
+            max_parts=config.detection.max_parts,
+            max_depth=config.detection.max_depth,
+            max_chars_per_part=config.detection.max_chars_per_part,
+            ignore_types=config.policy.ignore_types,
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    decisions: tuple[Decision, ...]
+    message: MessageScan
+    seconds: float
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return self.message.assessment.findings + self.message.assessment.uninspectable
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for d in self.decisions:
+            for r in d.rules:
+                seen.setdefault(r, None)
+        if not self.decisions:
+            for r in self.message.assessment.rules:
+                seen.setdefault(r, None)
+        return tuple(seen)
+
+    @property
+    def recipients(self) -> tuple[Decision, ...]:
+        return self.decisions
+
+    @property
+    def held(self) -> bool:
+        return any(d.action is not Action.DELIVER for d in self.decisions)
+
+    def to_json(self, file: str) -> dict[str, Any]:
+        parts = {p.path: p for p in self.message.extraction.parts}
+        return {
+            "file": file,
+            "recipients": [
+                {"address": d.recipient.address, "class": d.recipient.cls.value, "action": d.action.value}
+                for d in self.decisions
+            ],
+            "findings": [
+                {
+                    "kind": f.kind.value,
+                    "part": f.part,
+                    "filename": parts[f.part].filename if f.part in parts else None,
+                    "start": f.start,
+                    "end": f.end,
+                    "score": f.score,
+                    "excerpt": f.masked,
+                    "why": f.reason,
+                }
+                for f in self.findings
+            ],
+            "rules": list(self.rules),
+            "disclosures": [
+                {"rule": d.rule, "categories": sorted(c.value for c in d.categories), "score": d.score}
+                for d in self.message.assessment.disclosures
+            ],
+        }
+
+
+class Scanner:
+    """Config → engine, built once; `scan()` many messages."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.engine = DetectionEngine(engine_settings(config))
+
+    @classmethod
+    def from_config(cls, path: str | Path | None = None) -> Scanner:
+        return cls(config_module.load(path))
+
+    def warm(self) -> None:
+        self.engine.warm()
+
+    def scan(self, raw: bytes, recipients: Sequence[str] | None = None) -> ScanResult:
+        """Scan `raw` and decide for each recipient (default: the message's To/Cc/Bcc)."""
+        started = time.perf_counter()
+        message = self.engine.scan(raw, sender_names=_sender_names(raw))
+        addresses = list(recipients) if recipients else list(message.extraction.recipients)
+        decisions = tuple(
+            decide(classify(a, self.config), message.assessment, self.config.policy) for a in dict.fromkeys(addresses)
+        )
+        return ScanResult(decisions, message, time.perf_counter() - started)
+
+
+def _sender_names(raw: bytes) -> tuple[str, ...]:
+    """The From display name: the sender's own name in a signature is not a patron."""
+    try:
+        headers = _HEADERS.parsebytes(raw[:65536])
+        name, _ = email.utils.parseaddr(str(headers.get("From", "")))
+    except Exception:  # a broken header is the extractor's problem, not ours
+        return ()
+    return (name,) if name else ()

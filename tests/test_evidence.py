@@ -1,0 +1,131 @@
+"""Evidence binding: which combinations of findings disclose a patron, on hand-built findings."""
+
+from __future__ import annotations
+
+from detectors.evidence import EvidenceSettings, assess, needs_names, signature_spans
+from detectors.findings import Category, Finding, Kind, TextPart
+
+C = Category
+TEXT = "x" * 2000
+
+
+def f(kind: Kind, start: int, score: float = 0.8, cats: set[Category] | None = None, part: str = "1", length: int = 10) -> Finding:
+    return Finding(kind, part, start, start + length, score, kind.value, "•••", "test", frozenset(cats or ()))
+
+
+PART = TextPart("1", TEXT)
+
+
+def rules(*findings: Finding, text: str = TEXT, sender_names: tuple[str, ...] = ()) -> set[str]:
+    return set(assess([TextPart("1", text)], findings, (), EvidenceSettings(), sender_names).rules)
+
+
+def test_valid_patron_card_alone_is_a_disclosure():
+    """A check-digit-valid patron card number needs nothing else."""
+    assert rules(f(Kind.PATRON_BARCODE, 0, 0.95, {C.CARD_NUMBER})) == {"patron-card"}
+
+
+def test_item_barcode_alone_is_not():
+    """Item barcodes are not patron data by themselves."""
+    assert rules(f(Kind.ITEM_BARCODE, 0, 0.9)) == set()
+
+
+def test_name_and_phone_without_patron_language_is_not():
+    """A vendor's name and phone number are ordinary business mail."""
+    assert rules(f(Kind.PERSON_NAME, 0, 0.85, {C.NAME}), f(Kind.PHONE, 30, 0.8, {C.PHONE})) == set()
+
+
+def test_name_and_phone_with_patron_language_is():
+    """Name + phone next to patron language ("this patron", "overdue") is a disclosure."""
+    got = rules(f(Kind.PERSON_NAME, 0, 0.85, {C.NAME}), f(Kind.PHONE, 30, 0.8, {C.PHONE}), f(Kind.PATRON_CONTEXT, 60, 0.5))
+    assert got == {"name-with-identifier"}
+
+
+def test_name_far_from_identifier_is_not_bound():
+    """A name and a phone number 1,500 characters apart are not about the same person."""
+    got = rules(f(Kind.PERSON_NAME, 0, 0.85, {C.NAME}), f(Kind.PATRON_CONTEXT, 20, 0.5), f(Kind.PHONE, 1500, 0.8, {C.PHONE}))
+    assert got == set()
+
+
+def test_circulation_with_titles_bound_to_a_name():
+    """Overdue titles next to a name are a circulation record."""
+    got = rules(f(Kind.PERSON_NAME, 0, 0.85, {C.NAME}), f(Kind.CIRCULATION, 40, 0.8, {C.TITLES}))
+    assert got == {"circulation-record"}
+
+
+def test_bare_circulation_phrase_with_a_name_is_not():
+    """"The book is due back" near a name (weak, 0.5) is ordinary mail."""
+    assert rules(f(Kind.PERSON_NAME, 0, 0.85, {C.NAME}), f(Kind.CIRCULATION, 40, 0.5, {C.TITLES})) == set()
+
+
+def test_fines_told_to_a_relative_without_a_name():
+    """"Your son owes $12.50" binds money owed to a person reference."""
+    got = rules(f(Kind.PERSON_REFERENCE, 0, 0.5), f(Kind.MONEY_OWED, 20, 0.8, {C.MONEY_OWED}))
+    assert got == {"circulation-record"}
+
+
+def test_licence_with_a_name():
+    """A keyword-anchored licence number next to a name is a disclosure on its own."""
+    got = rules(f(Kind.PERSON_NAME, 0, 0.85, {C.NAME}), f(Kind.DRIVERS_LICENSE, 40, 0.85, {C.DRIVERS_LICENSE}))
+    assert got == {"drivers-license"}
+
+
+def test_signature_names_are_not_patrons():
+    """A name and phone in a sign-off block are the sender's, even with patron words above."""
+    text = "Please tell the patron the item is in.\n\nBest,\nJane Example\nSalem Public Library\n503-555-0101\n"
+    name_at = text.index("Jane")
+    phone_at = text.index("503")
+    got = rules(
+        f(Kind.PATRON_CONTEXT, text.index("patron"), 0.5),
+        f(Kind.PERSON_NAME, name_at, 0.85, {C.NAME}, length=12),
+        f(Kind.PHONE, phone_at, 0.8, {C.PHONE}, length=12),
+        text=text,
+    )
+    assert got == set()
+
+
+def test_sender_own_name_is_not_a_patron():
+    """The From display name is not a patron's name."""
+    text = "Jane Example here; the patron account phone 503-555-0101 is ours."
+    got = rules(
+        f(Kind.PERSON_NAME, 0, 0.85, {C.NAME}, length=12),
+        f(Kind.PATRON_CONTEXT, text.index("patron"), 0.5),
+        f(Kind.PHONE, text.index("503"), 0.8, {C.PHONE}, length=12),
+        text=text,
+        sender_names=("Jane Example",),
+    )
+    assert got == set()
+
+
+def test_categories_cover_the_cluster():
+    """A card number next to titles exposes CARD_NUMBER and TITLES (a partner may not get titles)."""
+    a = assess([PART], [f(Kind.PATRON_BARCODE, 0, 0.95, {C.CARD_NUMBER}), f(Kind.CIRCULATION, 50, 0.8, {C.TITLES})])
+    assert a.categories == {C.CARD_NUMBER, C.TITLES}
+
+
+def test_needs_names_only_when_a_name_would_matter():
+    """spaCy is asked only for identifiers near patron language, records, licences; never after direct evidence."""
+    s = EvidenceSettings()
+    phone = f(Kind.PHONE, 100, 0.8, {C.PHONE})
+    assert needs_names([phone], s) == []
+    ctx = f(Kind.PATRON_CONTEXT, 150, 0.5)
+    assert needs_names([phone, ctx], s) == [phone]
+    assert needs_names([phone, ctx, f(Kind.PATRON_BARCODE, 0, 0.95)], s) == []
+    weak = f(Kind.CIRCULATION, 0, 0.5)
+    assert needs_names([weak], s) == []
+
+
+def test_signature_spans_find_sign_offs():
+    """Sign-off blocks span the sign-off line and the lines after it."""
+    text = "Hello,\nsee below.\n\nThanks,\nJane\n555-0101\n"
+    spans = signature_spans(text)
+    assert spans and text[spans[0][0] : spans[0][1]].startswith("Thanks,")
+    assert "555-0101" in text[spans[0][0] : spans[0][1]]
+
+
+def test_generic_owing_needs_library_words():
+    """"Owes $500" next to a name is news; with patron language close by it is a patron's debt."""
+    name = f(Kind.PERSON_NAME, 0, 0.85, {C.NAME})
+    owes = Finding(Kind.MONEY_OWED, "1", 20, 30, 0.85, "owes-amount", "$•••", "money_owed", frozenset({C.MONEY_OWED}))
+    assert rules(name, owes) == set()
+    assert rules(name, owes, f(Kind.PATRON_CONTEXT, 40, 0.5)) == {"circulation-record"}
