@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv lint bench eval clean
+.PHONY: run test venv lint bench eval clean system-deps
 
 $(STAMP): pyproject.toml requirements/model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,14 @@ $(STAMP): pyproject.toml requirements/model.txt
 
 venv: $(STAMP)
 
+# Debian packages (postfix tools, swaks, tesseract, ghostscript, postgresql): installs only what is missing.
+system-deps:
+	scripts/system-deps.sh
+
 run: $(STAMP)
 	$(BIN)/patronguard scan --explain examples/*.eml || true
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

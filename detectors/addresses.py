@@ -61,6 +61,7 @@ def _street_pattern(max_words: int) -> re.Pattern[str]:
         # The left edge is checked after the first digit: a pattern that starts with a
         # character class lets `re` skip ahead quickly, a leading lookbehind does not.
         r"(?P<number>\d(?:(?<=\|a\d)|(?<![\w.,/$-]\d))\d{0,5}(?:-?[A-Z](?![A-Za-z]))?(?:[ ]1/2)?)"  # 4400, 123A, 12-B, 10 1/2
+        r"(?![ \t]{1,2}(?:AM|PM|A\.M\.|P\.M\.)(?![A-Za-z]))"  # "7 AM CT" is a time, CT a time zone
         r"[ \t]{1,2}"
         rf"(?:{_NAME_WORD}[ \t]{{1,2}}){{1,{max_words}}}?"  # lazy: stop at the first suffix
         rf"(?P<suffix>{_SUFFIX})\b\.?"

@@ -145,17 +145,30 @@ _ENCRYPTED = frozenset(
 # Types senders use for "some file": the filename extension says more than the type.
 _GENERIC = frozenset(
     {
-        "application/octet-stream", "application/download", "application/x-download",
-        "application/unknown", "application/force-download", "binary/octet-stream",
-        "application/binary", "application/vnd.ms-excel", "application/csv", "application/x-csv",
+        "application/octet-stream",
+        "application/download",
+        "application/x-download",
+        "application/unknown",
+        "application/force-download",
+        "binary/octet-stream",
+        "application/binary",
+        "application/vnd.ms-excel",
+        "application/csv",
+        "application/x-csv",
     }
 )
 _TEXT_APP_TYPES = frozenset(
     {"application/json", "application/xml", "application/csv", "application/x-csv", "application/x-json"}
 )
 _TABULAR_TYPES = frozenset(
-    {"text/csv", "text/tab-separated-values", "text/comma-separated-values", "text/x-csv",
-     "application/csv", "application/x-csv"}
+    {
+        "text/csv",
+        "text/tab-separated-values",
+        "text/comma-separated-values",
+        "text/x-csv",
+        "application/csv",
+        "application/x-csv",
+    }
 )
 # Extension -> the content type we report for it when the declared type is generic.
 _TEXT_EXTENSIONS = {
@@ -175,9 +188,27 @@ _MESSAGE_EXTENSIONS = frozenset({"eml"})
 # Header names that mark a real message header block (see _stray_headers).
 _STANDARD_HEADERS = frozenset(
     {
-        "from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version", "content-type",
-        "content-transfer-encoding", "received", "return-path", "reply-to", "sender", "in-reply-to",
-        "references", "delivered-to", "x-mailer", "user-agent", "resent-from", "resent-to",
+        "from",
+        "to",
+        "cc",
+        "bcc",
+        "subject",
+        "date",
+        "message-id",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        "received",
+        "return-path",
+        "reply-to",
+        "sender",
+        "in-reply-to",
+        "references",
+        "delivered-to",
+        "x-mailer",
+        "user-agent",
+        "resent-from",
+        "resent-to",
     }
 )
 
@@ -197,7 +228,7 @@ _BROKEN_B64 = re.compile(r"^content-transfer-encoding:[ \t]*base64", re.IGNORECA
 _PGP_INLINE = "-----BEGIN PGP MESSAGE-----"
 # Charsets that text declared as the key is often really in (CJK mail is frequently mislabelled).
 _MISLABELS = {
-    "iso2022_jp": ("cp932", "euc_jp"),
+    "iso2022_jp": ("euc_jp", "cp932"),  # EUC-JP first: EUC bytes also decode as cp932 half-width kana
     "euc_jp": ("cp932", "iso2022_jp"),
     "shift_jis": ("cp932", "euc_jp"),
     "cp932": ("euc_jp",),
@@ -239,7 +270,9 @@ def extract(
     except Exception:
         # A failure past the parser: keep what was read and mark the message as not fully read.
         walk.unreadable("message", "unparseable-message")
-    recipients, message_id, sender = (), None, None
+    recipients: tuple[str, ...] = ()
+    message_id: str | None = None
+    sender: str | None = None
     try:
         recipients, message_id, sender = _envelope_headers(msg)
     except Exception:
@@ -336,9 +369,12 @@ class _Walk:
 
     def message(self, msg: Message, prefix: str, depth: int, origin: str) -> None:
         """A whole message (top level or forwarded): its Subject, then its body tree."""
-        subject = _header(msg, "subject")
+        # Every Subject line: a second one is unusual, but some reader may show it.
+        subject = "\n".join(filter(None, (_decode_header_value(v) for v in _raw_headers(msg, "subject"))))
         if subject:
-            self.add(TextPart(path=prefix + "subject", text=subject, origin="subject" if not prefix else origin))
+            self.add(
+                TextPart(path=prefix + "subject", text=subject, origin="subject" if not prefix else origin)
+            )
         if not prefix:
             stray = _stray_headers(msg)
             if stray:
@@ -358,6 +394,17 @@ class _Walk:
             self.unreadable(path, "too-deep")
             return
         ctype = _content_type(part)
+        try:
+            self.dispatch(part, ctype, prefix, num, path, depth, origin)
+        except Uninspectable as exc:
+            self.unreadable(path, exc.reason)
+        except Exception:
+            # One bad part must not hide the others; it is still reported, without details.
+            self.unreadable(path, f"unreadable-part {ctype}")
+
+    def dispatch(
+        self, part: Message, ctype: str, prefix: str, num: str, path: str, depth: int, origin: str
+    ) -> None:
         if ctype in _ENCRYPTED:
             self.unreadable(path, f"encrypted {ctype}")
             return
@@ -370,6 +417,11 @@ class _Walk:
         if isinstance(payload, list):
             self.multipart(part, payload, prefix, num, depth, origin)
             return
+        if ctype.startswith("multipart/") and isinstance(payload, str):
+            salvaged = _salvage_multipart(ctype, payload)
+            if salvaged is not None:
+                self.multipart(salvaged[0], salvaged[1], prefix, num, depth, origin)
+                return
         self.leaf(part, ctype, path, depth, origin)
 
     def multipart(
@@ -378,7 +430,7 @@ class _Walk:
         base = prefix + (num + "." if num else "")
         # Text around the parts is not shown by mail readers but is sent: read it too.
         for where, text in (("preamble", part.preamble), ("epilogue", part.epilogue)):
-            if text and text.strip():
+            if text and text.strip() and not _BOILERPLATE.fullmatch(text.strip()[:200]):
                 self.add(TextPart(path=base + where, text=_clean_text(_unsurrogate(text)), origin=origin))
         for i, child in enumerate(children, 1):
             if self.stopped:
@@ -426,13 +478,7 @@ class _Walk:
         if self.leaves > self.limits.max_parts:
             self.stop(path)
             return
-        try:
-            self.read_leaf(part, ctype, path, depth, origin)
-        except Uninspectable as exc:
-            self.unreadable(path, exc.reason)
-        except Exception:
-            # One bad part must not hide the others; it is still reported, without details.
-            self.unreadable(path, f"unreadable-part {ctype}")
+        self.read_leaf(part, ctype, path, depth, origin)
 
     def read_leaf(self, part: Message, ctype: str, path: str, depth: int, origin: str) -> None:
         filename = _filename(part)
@@ -521,6 +567,31 @@ class _Walk:
 
 # ---------------------------------------------------------------------------
 # Payloads and text
+
+
+# The preamble most mailers write; not worth a part of its own.
+_BOILERPLATE = re.compile(r"This is a multi-?part message in MIME format\.?", re.IGNORECASE)
+_BOUNDARY_LINE = re.compile(
+    r"^--([0-9A-Za-z'()+_,./:=?-][0-9A-Za-z '()+_,./:=?-]{0,69})[ \t\r]*$", re.MULTILINE
+)
+
+
+def _salvage_multipart(ctype: str, body: str) -> tuple[Message, list[Message]] | None:
+    """A multipart whose boundary is missing or wrong: take the first "--boundary" line and reparse."""
+    if len(body) > 50_000_000:
+        return None
+    m = _BOUNDARY_LINE.search(body)
+    if m is None:
+        return None
+    boundary = m.group(1).rstrip()
+    if boundary.endswith("--") and body.count("--" + boundary) == 1:
+        return None  # only a closing line: nothing to split
+    head = f'Content-Type: {ctype}; boundary="{boundary}"\n\n'
+    salvaged = email.message_from_bytes(_to_bytes(head + body), policy=email.policy.compat32)
+    payload = salvaged.get_payload()
+    if not isinstance(payload, list) or not payload:
+        return None
+    return salvaged, [child for child in payload if isinstance(child, Message)]
 
 
 def _text_kind(ctype: str, ext: str | None) -> str | None:
@@ -656,7 +727,7 @@ def _decode_best(data: bytes, codec: str | None) -> str:
         except (UnicodeDecodeError, LookupError):
             continue
     if codec not in (None, "ascii", "utf-8"):
-        attempt = data.decode(codec, "replace")  # type: ignore[arg-type]
+        attempt = data.decode(codec, "replace")
         if attempt.count("\ufffd") <= len(attempt) // 50:
             return attempt
     return data.decode("cp1252", "replace")
@@ -747,16 +818,12 @@ def _raw_header(msg: Message, name: str) -> str | None:
 
 def _raw_headers(msg: Message, name: str) -> list[str]:
     return [
-        _FOLD.sub("", _unsurrogate(str(value)))[:_MAX_HEADER]
-        for key, value in msg.raw_items()
-        if str(key).lower() == name
+        _FOLD.sub("", _unsurrogate(str(value))) for key, value in msg.raw_items() if str(key).lower() == name
     ]
 
 
-def _header(msg: Message, name: str) -> str | None:
-    value = _raw_header(msg, name)
-    if value is None:
-        return None
+def _decode_header_value(value: str) -> str:
+    """An unfolded raw header value as text: RFC 2047 words decoded, line breaks normalised."""
     if "=?" in value and len(value) < _MAX_HEADER:
         value = _decode_words(value)
     return _clean_text(value).strip()
@@ -799,12 +866,14 @@ def _stray_headers(msg: Message) -> str | None:
 def _envelope_headers(msg: Message) -> tuple[tuple[str, ...], str | None, str | None]:
     recipients: list[str] = []
     seen: set[str] = set()
-    values = [v for name in ("to", "cc", "bcc") for v in _raw_headers(msg, name)]
+    # Address parsing is not linear on hostile input: very long values are cut first.
+    values = [v[:_MAX_HEADER] for name in ("to", "cc", "bcc") for v in _raw_headers(msg, name)]
     for _, addr in getaddresses(values):
         addr = addr.strip()
         if addr and addr.lower() not in seen:
             seen.add(addr.lower())
             recipients.append(addr)
-    senders = [addr.strip() for _, addr in getaddresses(_raw_headers(msg, "from")) if addr.strip()]
+    senders = [addr.strip() for _, addr in getaddresses([v[:_MAX_HEADER] for v in _raw_headers(msg, "from")])]
+    senders = [addr for addr in senders if addr]
     message_id = (_raw_header(msg, "message-id") or "").strip()[:998] or None
     return tuple(recipients), message_id, (senders[0] if senders else None)

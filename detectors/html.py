@@ -24,6 +24,8 @@ import html
 import re
 from dataclasses import dataclass
 
+# Where markup starts: "<" then "!", "?" or a tag name. A lone "<" is text.
+_MARKUP = re.compile(r"<(?:[!?]|/?[A-Za-z])")
 # A start or end tag name right after "<"; names are bounded so a match is O(1).
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:_-]{0,40})")
 _SPACE = re.compile(r"\s+")
@@ -34,16 +36,48 @@ _RAW_END = {
     "title": re.compile(r"</title", re.IGNORECASE),
 }
 _MAX_TITLE = 2000
-_CELL_TABS = re.compile(r" *\t *")
+_CELL_TABS = re.compile(r" +\t")
 _BLANK_RUN = re.compile(r"\n{3,}")
 
 # Elements that start a new line (a line break inside a table cell becomes a space instead).
 _BLOCK = frozenset(
     {
-        "address", "article", "aside", "blockquote", "br", "caption", "center", "dd", "div", "dl",
-        "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
-        "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "ul", "table",
-        "tbody", "thead", "tfoot",
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "caption",
+        "center",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "ul",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
     }
 )
 # What may appear inside <head>; any other tag means the body has started (as browsers do).
@@ -59,45 +93,65 @@ class HtmlText:
 
 
 class _Writer:
-    """Collects output chunks and tracks table rows and cells."""
+    """Collects output chunks, keeps single spaces, and tracks table rows and cells."""
 
-    __slots__ = ("chunks", "rows", "tabular")
+    __slots__ = ("chunks", "last", "rows", "tabular")
 
     def __init__(self) -> None:
         self.chunks: list[str] = []
+        self.last = "\n"  # the last character written: a space after it would be redundant
         # One entry per open <table>: the number of cells opened in its current row.
         self.rows: list[int] = []
         self.tabular = False
+
+    def put(self, data: str) -> None:
+        if data:
+            self.chunks.append(data)
+            self.last = data[-1]
+
+    def text(self, data: str, pre: bool) -> None:
+        if not pre:
+            data = _SPACE.sub(" ", data)
+            if data[:1] == " " and self.last in " \t\n":
+                data = data[1:]
+        self.put(data)
+
+    def space(self) -> None:
+        if self.last not in " \t\n":
+            self.put(" ")
 
     def in_cell(self) -> bool:
         return bool(self.rows) and self.rows[-1] > 0
 
     def newline(self) -> None:
-        self.chunks.append(" " if self.in_cell() else "\n")
+        if self.in_cell():
+            self.space()
+        else:
+            self.put("\n")
 
     def start_row(self) -> None:
         if self.rows:
             self.rows[-1] = 0
-        self.chunks.append("\n")
+        self.put("\n")
 
     def start_cell(self) -> None:
         if not self.rows:
             # A cell outside any table: treat it as its own one-table context.
             self.rows.append(0)
         if self.rows[-1] > 0:
-            self.chunks.append("\t")
+            self.put("\t")
             if self.rows[-1] == 1:
                 self.tabular = True
         self.rows[-1] += 1
 
     def start_table(self) -> None:
-        self.chunks.append("\n")
+        self.put("\n")
         self.rows.append(0)
 
     def end_table(self) -> None:
         if self.rows:
             self.rows.pop()
-        self.chunks.append("\n")
+        self.put("\n")
 
 
 def html_to_text(source: str) -> HtmlText:
@@ -117,21 +171,35 @@ def html_to_text(source: str) -> HtmlText:
         next_gt = source.find(">", start)
         return next_gt
 
+    # The first closing tag found for each raw-text element, and where that search began. Positions
+    # only grow, so an earlier answer still holds if it lies ahead; this keeps "<script>" * n linear.
+    raw_ends: dict[str, re.Match[str] | None] = {}
+
+    def raw_end(name: str, start: int) -> re.Match[str] | None:
+        if name in raw_ends:
+            cached = raw_ends[name]
+            if cached is None or cached.start() >= start:
+                return cached
+        found = _RAW_END[name].search(source, start)
+        raw_ends[name] = found
+        return found
+
     def emit(data: str) -> None:
         if not data or in_head:
             return
         if "&" in data:
             data = html.unescape(data)
         if pre_depth:
-            out.chunks.append(data.replace("\r\n", "\n").replace("\r", "\n"))
-        else:
-            out.chunks.append(_SPACE.sub(" ", data))
+            data = data.replace("\r\n", "\n").replace("\r", "\n")
+        out.text(data, pre=pre_depth > 0)
 
     while pos < n:
-        lt = source.find("<", pos)
-        if lt == -1:
+        # Only "<" followed by "!", "?" or a tag name starts markup; a lone "<" is text.
+        start = _MARKUP.search(source, pos)
+        if start is None:
             emit(source[pos:])
             break
+        lt = start.start()
         if lt > pos:
             emit(source[pos:lt])
         pos = lt
@@ -146,7 +214,7 @@ def html_to_text(source: str) -> HtmlText:
             pos = n if gt == -1 else gt + 1
             continue
         m = _TAG.match(source, lt)
-        if m is None:
+        if m is None:  # unreachable after _MARKUP, kept so a bad match can never loop
             emit("<")
             pos = lt + 1
             continue
@@ -165,7 +233,7 @@ def html_to_text(source: str) -> HtmlText:
             in_head = True
             continue
         if name in _RAW_END and not closing:
-            end = _RAW_END[name].search(source, pos)
+            end = raw_end(name, pos)
             if end is None:
                 # An unclosed script, style or title: keep the rest as text rather than hide it.
                 continue
@@ -194,12 +262,14 @@ def html_to_text(source: str) -> HtmlText:
         elif name in _BLOCK:
             out.newline()
         elif name == "img" and not closing:
-            out.chunks.append(" ")
+            out.space()
 
     return HtmlText(text=_tidy("".join(out.chunks)), tabular=out.tabular)
 
 
 def _tidy(text: str) -> str:
-    """Trim spaces around cell tabs and line ends, and keep at most one blank line in a row."""
-    lines = [_CELL_TABS.sub("\t", line).strip(" ") for line in text.split("\n")]
+    """Trim spaces before cell tabs and at line ends, and keep at most one blank line in a row.
+
+    Leading spaces are left alone: outside <pre> none are written, inside they are layout."""
+    lines = [_CELL_TABS.sub("\t", line).rstrip(" ") for line in text.split("\n")]
     return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip("\n")

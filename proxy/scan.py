@@ -9,9 +9,9 @@ A `ScanResult` holds masked values only; its JSON never contains a raw identifie
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
+import email.header
 import email.utils
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,8 +29,6 @@ from detectors.phones import PhoneSettings
 from proxy import config as config_module
 from proxy.config import Config
 from proxy.policy import Action, Decision, classify, decide
-
-_HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -141,11 +139,24 @@ class Scanner:
         return ScanResult(decisions, message, time.perf_counter() - started)
 
 
+_FROM = re.compile(rb"^From:[ \t]*((?:[^\r\n]*)(?:\r?\n[ \t][^\r\n]*)*)", re.IGNORECASE | re.MULTILINE)
+
+
 def _sender_names(raw: bytes) -> tuple[str, ...]:
-    """The From display name: the sender's own name in a signature is not a patron."""
-    try:
-        headers = _HEADERS.parsebytes(raw[:65536])
-        name, _ = email.utils.parseaddr(str(headers.get("From", "")))
-    except Exception:  # a broken header is the extractor's problem, not ours
+    """The From display name: the sender's own name in a signature is not a patron.
+
+    A cheap look at the header block only (the extractor parses the message properly).
+    """
+    head = raw[:65536]
+    end = head.find(b"\n\n")
+    if end < 0:
+        end = head.find(b"\r\n\r\n")
+    match = _FROM.search(head, 0, end if end >= 0 else len(head))
+    if match is None:
         return ()
+    value = match.group(1).decode("utf-8", "replace")
+    try:
+        name, _ = email.utils.parseaddr(str(email.header.make_header(email.header.decode_header(value))))
+    except Exception:  # an undecodable header: the name is simply unknown
+        name, _ = email.utils.parseaddr(value)
     return (name,) if name else ()

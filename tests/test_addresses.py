@@ -125,6 +125,7 @@ def test_millennium_address_is_one_finding(text: str, span: str) -> None:
         "3 Bus Stop",
         "$5 Street Fair",
         "RR 2",  # "RR" needs a box number
+        "Call at 7 AM CT or 9 PM ET",
     ],
 )
 def test_not_an_address(text: str) -> None:
