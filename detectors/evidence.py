@@ -79,6 +79,7 @@ class EvidenceSettings:
     # One-word spaCy "names" are often ordinary words at a sentence start ("Write", "Email"):
     # a name binds to an identifier only from this score (two-word names score 0.85).
     min_name_score: float = 0.7
+    disabled_rules: frozenset[str] = frozenset()  # rule ids switched off in config
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,8 @@ def assess(
     disclosures: list[Disclosure] = []
     for part_findings in by_part.values():
         disclosures.extend(_assess_part(part_findings, settings, is_patron_name, signatures))
+    if settings.disabled_rules:
+        disclosures = [d for d in disclosures if d.rule not in settings.disabled_rules]
     return Assessment(all_findings, tuple(disclosures), tuple(uninspectable))
 
 

@@ -12,13 +12,14 @@ a score, a short reason written for a supervisor, and the value in masked form
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 MASK = "\u2022"  # the bullet used in every masked value: 2361•••••••817
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     """What a finding is. Values are stable: they appear in JSON and logs."""
 
     PATRON_BARCODE = "patron_barcode"  # valid patron card number (layout + check digit)
@@ -43,7 +44,7 @@ class Kind(str, enum.Enum):
     UNINSPECTABLE = "uninspectable"  # a part that could not be read: fail closed
 
 
-class Category(str, enum.Enum):
+class Category(enum.StrEnum):
     """Kinds of patron data a recipient may be allowed to receive (config vocabulary)."""
 
     NAME = "name"

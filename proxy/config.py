@@ -22,11 +22,13 @@ import phonenumbers
 import yaml
 
 from detectors.barcodes import BarcodeLayout
+from detectors.evidence import RULE_TEXT
 from detectors.findings import Category
 from proxy.errors import ConfigError
 
 ACTIONS = ("deliver", "redact", "hold")
 CATEGORY_NAMES = tuple(c.value for c in Category)
+RULE_IDS = tuple(RULE_TEXT)
 
 
 # ----------------------------------------------------------------- the values
@@ -62,6 +64,8 @@ class PolicyConfig:
     actions: dict[str, str]
     uninspectable: dict[str, str]
     ignore_types: frozenset[str]
+    min_name_score: float = 0.7
+    disabled_rules: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +224,11 @@ SCHEMA: dict[str, Spec] = {
         {
             "proximity_chars": _i("a number of characters, e.g. 300", 300, minimum=1),
             "context_chars": _i("a number of characters, e.g. 200", 200, minimum=1),
-            "min_score": Spec("float", "a score between 0 and 1, e.g. 0.6", 0.6, minimum=0.0),
+            "min_score": Spec("float", "a score between 0 and 1, e.g. 0.75", 0.75, minimum=0.0),
+            "min_name_score": Spec("float", "a score between 0 and 1, e.g. 0.7", 0.7, minimum=0.0),
+            "disabled_rules": _list(
+                Spec("choice", "a disclosure rule id", choices=RULE_IDS), "a list of rule ids to switch off"
+            ),
             "actions": _map(
                 {
                     k: Spec("choice", "an action", d, choices=ACTIONS)
@@ -430,6 +438,8 @@ def _build(tree: dict[str, Any], source: str) -> Config:
             proximity_chars=pol["proximity_chars"],
             context_chars=pol["context_chars"],
             min_score=pol["min_score"],
+            min_name_score=pol["min_name_score"],
+            disabled_rules=frozenset(pol["disabled_rules"]),
             actions=dict(pol["actions"]),
             uninspectable=dict(pol["uninspectable"]),
             ignore_types=frozenset(t.lower() for t in pol["ignore_types"]),

@@ -25,14 +25,14 @@ from detectors.findings import Category
 from proxy.config import Config, PolicyConfig
 
 
-class RecipientClass(str, enum.Enum):
+class RecipientClass(enum.StrEnum):
     INTERNAL = "internal"
     PARTNER = "partner"
     FAX = "fax"
     EXTERNAL = "external"
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     DELIVER = "deliver"
     REDACT = "redact"
     HOLD = "hold"

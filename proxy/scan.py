@@ -46,6 +46,8 @@ def engine_settings(config: Config) -> EngineSettings:
             proximity_chars=config.policy.proximity_chars,
             context_chars=config.policy.context_chars,
             min_score=config.policy.min_score,
+            min_name_score=config.policy.min_name_score,
+            disabled_rules=config.policy.disabled_rules,
         ),
         limits=ExtractLimits(
             max_parts=config.detection.max_parts,

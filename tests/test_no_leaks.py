@@ -11,16 +11,16 @@ from proxy import logs
 
 IDENTIFIERS = ["23610003622817", "503-555-0187", "jane.q.doe@mailbox.example", "1447 Fairview Ave SE", "Doe, Jane", "D1234567", "04/12/1987"]
 MESSAGE = (
-    "From: circ@cityofsalem.net\nTo: friend@example.com\nSubject: patron\n\n"
-    "PATRN NAME  Doe, Jane\n"
-    "ADDRESS     1447 Fairview Ave SE$Salem OR 97302\n"
-    "TELEPHONE   503-555-0187\n"
-    "EMAIL ADDR  jane.q.doe@mailbox.example\n"
-    "P BARCODE   23610003622817\n"
-    "BIRTH DATE  04/12/1987\n"
-    "NOTE        driver's license D1234567 checked\n"
-    "MONEY OWED  $12.50\n"
-).encode()
+    b"From: circ@cityofsalem.net\nTo: friend@example.com\nSubject: patron\n\n"
+    b"PATRN NAME  Doe, Jane\n"
+    b"ADDRESS     1447 Fairview Ave SE$Salem OR 97302\n"
+    b"TELEPHONE   503-555-0187\n"
+    b"EMAIL ADDR  jane.q.doe@mailbox.example\n"
+    b"P BARCODE   23610003622817\n"
+    b"BIRTH DATE  04/12/1987\n"
+    b"NOTE        driver's license D1234567 checked\n"
+    b"MONEY OWED  $12.50\n"
+)
 
 
 @pytest.mark.slow

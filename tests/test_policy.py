@@ -99,3 +99,17 @@ def test_actions_come_from_config(repo):
     cfg = parse(text, "edited.yaml")
     decision = decide(classify("x@example.com", cfg), _assessment(C.NAME), cfg.policy)
     assert decision.action is Action.REDACT
+
+
+def test_disabled_rules_switch_a_rule_off(repo):
+    """policy.disabled_rules removes that rule's disclosures; an unknown rule id is a config error."""
+    from proxy.config import parse
+    from proxy.errors import ConfigError
+    from proxy.scan import Scanner
+
+    text = (repo / "config.yaml").read_text().replace("disabled_rules: []", "disabled_rules: [patron-card]")
+    scanner = Scanner(parse(text, "edited.yaml"))
+    raw = b"From: a@ccrls.org\nTo: x@example.com\nSubject: hi\n\nplease look up 23610003622817\n"
+    assert not scanner.scan(raw).held
+    with pytest.raises(ConfigError, match="policy.disabled_rules\\[0\\]: expected a disclosure rule id"):
+        parse(text.replace("[patron-card]", "[patron-cards]"), "edited.yaml")
