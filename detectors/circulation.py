@@ -318,11 +318,13 @@ class HoldDetector:
 _CONTEXT_RULES: tuple[_Rule, ...] = (
     _rule(
         "patron|borrower|library|card|barcode|mblock",
-        rf"(?:patrons?|borrowers?|library{_SP}cards?|card[ -]?holders?|library{_SP}accounts?"
-        rf"|card{_SP}(?:number|no\.|#)|barcodes?|patron{_SP}records?|mblock)\b",
+        rf"(?:patron|borrower|library{_SP}cards?|card[ -]?holders?|library{_SP}accounts?"
+        rf"|card{_SP}(?:number|no\.|#)|barcodes?|patron{_SP}records?|mblock)\b(?!-)",
         0.5,
         "patron-context",
     ),
+    # "Our patrons love large print": patrons in general, not one person. Too weak to bind a name.
+    _rule("patrons|borrowers", r"(?:patrons|borrowers)\b", 0.3, "patron-context generic"),
     _rule("account", rf"(?:his|her|their){_SP}accounts?\b", 0.5, "patron-context account", lookback=10),
     # Records language: what the library holds about someone ("the details we have on file").
     _rule("file", rf"(?:have|keep|kept|is|are|was|were){_SP}on{_SP}file\b", 0.5, "patron-context on-file", lookback=24),
@@ -384,7 +386,7 @@ _PERSON_RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "patron|customer|borrower|cardholder",
-        rf"(?:this|the|that){_SP}(?:patron|customer|borrower|cardholder)\b",
+        rf"(?:this|the|that){_SP}(?:patron|customer|borrower|cardholder)\b(?!-)",
         0.5,
         "person-reference role",
         lookback=8,

@@ -70,6 +70,16 @@ _SIGN_OFF = re.compile(
 _QUOTE_HEADER = re.compile(r"^(?:On .{1,200} wrote:|-{2,} ?(?:Original|Forwarded) Message ?-{2,})", re.MULTILINE)
 SIGNATURE_LINES = 8
 
+# Public and professional roles: a name introduced by one is an author, a speaker, a colleague.
+_ROLES = (
+    r"authors?|writers?|novelist|illustrators?|poets?|speakers?|presenters?|panelists?|guests?|hosts?|moderator"
+    r"|performers?|storyteller|musicians?|artists?|director|manager|librarian|coordinator|supervisor"
+    r"|representative|rep|sales|mayor|senator|governor|professor|prof\.|dr\.|councilo[u]?r|commissioner|chair"
+    r"|president|ceo|trustee|editor|publisher|agent|vendor|consultant|trainer|instructor"
+)
+_ROLE_BEFORE = re.compile(rf"\b(?:{_ROLES})[ \t]{{0,2}}[,:]?[ \t]{{1,2}}$", re.IGNORECASE)
+_ROLE_AFTER = re.compile(rf",?[ \t]{{1,2}}(?:(?:the|our|a|an|your)[ \t]{{1,2}})?(?:[\w-]{{1,20}}[ \t]{{1,2}})?(?:{_ROLES})\b", re.IGNORECASE)
+
 
 @dataclass(frozen=True, slots=True)
 class EvidenceSettings:
@@ -156,7 +166,7 @@ def needs_names(findings: Sequence[Finding], settings: EvidenceSettings) -> list
     """
     if any(f.kind in DIRECT and f.score >= settings.min_score for f in findings):
         return []
-    language = [f for f in findings if f.kind in PATRON_LANGUAGE]
+    language = [f for f in findings if f.kind in PATRON_LANGUAGE and f.score >= 0.5]
     triggers = []
     for f in findings:
         if f.kind in (Kind.DRIVERS_LICENSE, Kind.PARTIAL_BARCODE):
@@ -191,6 +201,8 @@ def assess(
         if _inside(f, signatures.get(f.part, ())):
             return False
         text = texts.get(f.part, "")
+        if _ROLE_BEFORE.search(text, max(0, f.start - 40), f.start) or _ROLE_AFTER.match(text, f.end):
+            return False  # "author Jane Smith", "Mark Jensen, sales representative": not a patron
         words = {w.lower() for w in re.findall(r"\w{2,}", text[f.start : f.end])}
         return not (words and words <= sender_words)
 
@@ -210,7 +222,7 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
     prox, ctx = settings.proximity_chars, settings.context_chars
     persons = [f for f in findings if f.kind in (Kind.PERSON_NAME, Kind.PERSON_REFERENCE) and is_patron_name(f)]
     names = [f for f in persons if f.kind is Kind.PERSON_NAME and f.score >= settings.min_name_score]
-    language = [f for f in findings if f.kind in PATRON_LANGUAGE]
+    language = [f for f in findings if f.kind in PATRON_LANGUAGE and f.score >= 0.5]
     out: list[Disclosure] = []
 
     def cluster(anchor: Finding) -> tuple[Finding, ...]:

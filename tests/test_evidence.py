@@ -129,3 +129,22 @@ def test_generic_owing_needs_library_words():
     owes = Finding(Kind.MONEY_OWED, "1", 20, 30, 0.85, "owes-amount", "$•••", "money_owed", frozenset({C.MONEY_OWED}))
     assert rules(name, owes) == set()
     assert rules(name, owes, f(Kind.PATRON_CONTEXT, 40, 0.5)) == {"circulation-record"}
+
+
+def test_names_introduced_by_a_role_are_not_patrons():
+    """"Author Jane Smith" and "Mark Jensen, sales representative" are not patrons."""
+    for text in ("Author Jane Smith signs books; the patron phone line 503-555-0199.",
+                 "Mark Jensen, sales representative, for the patron phone 503-555-0199."):
+        name = "Jane Smith" if "Jane" in text else "Mark Jensen"
+        got = rules(
+            f(Kind.PERSON_NAME, text.index(name), 0.85, {C.NAME}, length=len(name)),
+            f(Kind.PATRON_CONTEXT, text.index("patron"), 0.5),
+            f(Kind.PHONE, text.index("503"), 0.8, {C.PHONE}, length=12),
+            text=text,
+        )
+        assert got == set(), text
+
+
+def test_generic_patron_words_do_not_bind():
+    """Weak patron context ("our patrons", score 0.3) does not bind a name to a phone number."""
+    assert rules(f(Kind.PERSON_NAME, 0, 0.85, {C.NAME}), f(Kind.PHONE, 30, 0.8, {C.PHONE}), f(Kind.PATRON_CONTEXT, 60, 0.3)) == set()

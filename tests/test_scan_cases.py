@@ -1,0 +1,41 @@
+"""Hard cases found by reading mail as a supervisor would: near-misses on both sides."""
+
+from __future__ import annotations
+
+import pytest
+
+CASES = [
+    (
+        "vendor mail with 'patron-driven' and a rep's phone",
+        "Subject: Re: patron-driven acquisition pilot\n\nHi Mark,\n\nOur patrons have been asking for more large print. "
+        "Could you send a quote for the patron-driven acquisition pilot? Mark Jensen said\nyou can reach him at "
+        "503-555-0110 for the contract details.\n\nJill\n",
+        False,
+    ),
+    (
+        "author event with an RSVP phone and 'due back' ILL books",
+        "Subject: author visit\n\nAuthor Jane Smith will be signing her new book \"River Town\" on May 3. Call "
+        "503-555-0199 to reserve a seat. Books are due back at the ILL lender by June 1.\n",
+        False,
+    ),
+    (
+        "gossip about a named patron's loans and fines",
+        "Subject: guess who came in\n\nGuess who came in today - Robert Kline! He checked out \"The Silent Patient\"\n"
+        "and \"Gone Girl\" and still owes $14.75 in late fines.\n",
+        True,
+    ),
+    (
+        "reference letter with a card number typed with a wrong check digit, and a phone",
+        "Subject: reference\n\nHi, regarding Maria Lopez: her library card 2361 0004 1122 33 is fine. Her phone 503-555-0144.\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("scenario", "body", "held"), CASES, ids=[c[0] for c in CASES])
+def test_hard_cases(scanner, scenario, body, held):
+    """Each case is held or delivered to an outside address as a supervisor would decide."""
+    raw = ("From: Jill Sato <jsato@cityofsalem.net>\nTo: someone@example.org\n" + body).encode()
+    result = scanner.scan(raw)
+    assert result.held is held, f"{scenario}: rules={result.rules}"
