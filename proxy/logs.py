@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -43,7 +44,7 @@ ALLOWED_KEYS = frozenset(
 )
 
 
-def _allow_list(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _allow_list(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     dropped = [k for k in event if k not in ALLOWED_KEYS]
     for k in dropped:
         del event[k]
