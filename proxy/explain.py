@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from detectors.findings import MASK, Finding
+from detectors.findings import MASK, Finding, Kind
 
 _EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _DIGIT = re.compile(r"\d")
@@ -24,6 +24,7 @@ _KEEP = frozenset(
     Name Phone Email Address Barcode Amount Due Owed Fines Fine Overdue Items Item Title Notice""".split()
 )
 CONTEXT_CHARS = 40
+_BLOCKS = frozenset({Kind.ILS_RECORD, Kind.BULK_EXPORT})
 
 
 def masked_context(text: str, finding: Finding, findings: Iterable[Finding], width: int = CONTEXT_CHARS) -> str:
@@ -38,6 +39,8 @@ def masked_context(text: str, finding: Finding, findings: Iterable[Finding], wid
     for f in findings:
         if f is finding or f.part != finding.part or f.end <= start or f.start >= end:
             continue
+        if f.kind in _BLOCKS:
+            continue  # a whole record or table: its values are masked one by one below
         for i in range(max(f.start, start), min(f.end, end)):
             if chars[i - start].isalnum():
                 chars[i - start] = MASK
