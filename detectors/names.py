@@ -8,7 +8,9 @@ This module owns two ways of finding a person's name:
   run on every part, quiet on prose ("However, John said", "Salem, OR").
 - `NameDetector.detect_windows(windows)`: spaCy's named-entity recogniser
   (PERSON) over character windows the engine picks around findings that a name
-  would turn into a disclosure. One batched `nlp.pipe()` per call.
+  would turn into a disclosure. One batched `nlp.pipe()` per call. In the
+  same windows, a greeting rule ("Dear Jane Doe,") adds the names the small
+  model misses right after a salutation, where notices put the patron's name.
 
 The spaCy model is loaded lazily (first `detect_windows()` or `warm()`), once
 per process, with only the components NER needs, and never downloaded: a
@@ -19,8 +21,8 @@ names in signatures are still names.
 
 from __future__ import annotations
 
+import bisect
 import re
-
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -87,7 +89,7 @@ def load_nlp(model_names: tuple[str, ...] = DEFAULT_MODELS) -> Language:
             raise ModelMissing(model_names)
         if "ner" not in nlp.pipe_names:
             raise ModelMissing(model_names, "the installed model has no 'ner' component")
-        if "tok2vec" in nlp.pipe_names and "ner" not in nlp.get_pipe("tok2vec").listening_components:
+        if "tok2vec" in nlp.pipe_names and "ner" not in getattr(nlp.get_pipe("tok2vec"), "listening_components", ()):
             # Larger models may share tok2vec with NER; keep it only then.
             nlp.disable_pipe("tok2vec")
         _NLP_CACHE[model_names] = nlp
@@ -135,11 +137,12 @@ _LABEL = regex.compile(
 )
 
 # `DOE, JANE M` as a cell: after a line start, tab, pipe or quote (or two spaces, as
-# in fixed-width listings), and ending at one of those or at a Millennium "$".
+# in fixed-width listings), and ending at one of those or at a Millennium "$". A quoted
+# cell must be a delimited field ("DOE, JANE M"|...), not shouting in prose (yelling "LOSE, LOSE").
 _UPPER_CELL = regex.compile(
-    r"(?:(?<![^\n\t|\"])|(?<=[ ]{2}))"
+    r"(?:(?<![^\n\t|])|(?<=[ ]{2})|(?<=(?:^|[\n\t|,;])\"))"
     rf"(?P<name>{_UP_LAST}{_COMMA}{_UP_FIRST})"
-    r"(?=[ ]?(?:[\"\t|$<\r\n]|\Z)|[ ]{2,}\S)"
+    r"(?=[ ]?(?:[\t|$<\r\n]|\Z)|[ ]{2,}\S|\"[ ]*(?:[,;\t|\r\n]|\Z))"
 )
 
 # `Doe, Jane` as the first cell of a row (or any tab/pipe-separated cell). Prose puts
@@ -147,45 +150,59 @@ _UPPER_CELL = regex.compile(
 # Maine"), so the cell must be visibly closed: by a delimiter, a closing quote, or —
 # only in parts the extractor marked tabular — the end of the line.
 _TITLE_CELL = regex.compile(
-    r"(?<![^\n\t|])(?P<quote>\")?"
+    r"(?:(?<![^\n\t|])(?P<quote>\")?|(?<=[,;])(?P<quote>\"))"
     rf"(?P<name>{_TITLE_CELL_LAST}{_COMMA}{_TITLE_FIRST})"
     r"(?P<end>(?(quote)\"(?=[ ]*(?:[,;\t|\r\n]|\Z))|(?=[ ]*[\t|]|[ ]{2,}\S|[ ]*(?P<eol>\r?\n|\Z))))"
 )
 
-# Words that make "X, Y" something other than a person: salutations and sign-offs,
-# connectives, company suffixes, US states and common countries (as in "Salem, OR").
+# Words that make a candidate something other than a person: greetings and sign-offs,
+# connectives, company and institution words, HTML/CSS selectors ("BODY, TD").
 _NOT_NAME_WORDS = frozenset(
     """
-    however hi hello hey dear thanks thank cheers regards best sincerely yes no ok okay oh well so and but or
-    also then now note please warning attention re fw fwd subject date from to cc the this that a an of for
-    inc llc ltd co corp company corporation group associates partners bros jr sr ii iii iv md phd esq
+    however hi hello hey dear welcome guest thanks thank cheers regards best sincerely yes no ok okay oh well so and but or
+    also then now note please warning attention re fw fwd subject date from to cc the this that of for
+    inc llc ltd co corp company corporation group associates partners bros md phd esq
     dept department library libraries county city university college school branch service services
+    html body head table thead tbody tr td th div span font ul ol li h1 h2 h3 img br hr form input select
+    """.split()
+)
+# Words that make the part after the comma a place ("Salem, OR", "Portland, Maine"). Checked
+# only there: Ma, In, Washington and Georgia are also surnames and given names.
+_PLACE_WORDS = frozenset(
+    """
     al ak az ar ca co ct de dc fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh nj nm ny nc nd
-    oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy pr usa us uk eu
+    oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy pr usa us uk eu bc on qc ab
     alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho
     illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota
     mississippi missouri montana nebraska nevada hampshire jersey mexico york carolina dakota ohio oklahoma
     oregon pennsylvania rhode island tennessee texas utah vermont virginia washington wisconsin wyoming
     america canada england france germany spain italy japan china india ireland scotland wales australia
-    html body head table thead tbody tr td th div span font p a ul ol li h1 h2 h3 img br hr form input select
     brazil russia netherlands belgium sweden norway denmark finland poland austria switzerland israel
+    ontario quebec columbia
     """.split()
 )
+# A generational suffix alone after the comma ("SMITH, JR") is not a given name.
+_SUFFIXES = frozenset("jr sr ii iii iv".split())
 
 _PARTICLES = frozenset("van von de da di du del der della den la le ter st".split())
 _MAX_NAME_CHARS = 80
+_WORD_SPLIT = regex.compile(r"[\s.]+")
 
 
 def _plausible(name: str) -> bool:
-    """False when any word of a candidate marks it as a place, a firm or a phrase ("Salem, OR")."""
-    last, _, first = name.partition(",")
+    """False when a word of a candidate marks it as a place, a firm or a phrase ("Salem, OR")."""
+    last, comma, first = name.partition(",")
     last_words = last.split()
     # A leading particle belongs to the surname ("de la Cruz"), even where it spells a state code.
     while len(last_words) > 1 and last_words[0].lower().rstrip(".") in _PARTICLES:
         last_words.pop(0)
-    for word in (*last_words, *regex.split(r"[\s.]+", first)):
-        if word and word.lower() in _NOT_NAME_WORDS:
-            return False
+    first_words = [w.lower() for w in _WORD_SPLIT.split(first) if w]
+    if comma and first_words and [w.lower() for w in last_words] == first_words:
+        return False  # "LOSE, LOSE"
+    if any(w.lower() in _NOT_NAME_WORDS for w in last_words) or any(w in _NOT_NAME_WORDS for w in first_words):
+        return False
+    if comma and (not first_words or first_words[0] in _SUFFIXES or any(w in _PLACE_WORDS for w in first_words)):
+        return False
     return True
 
 
@@ -212,12 +229,15 @@ class NameDetector:
         taken: list[tuple[int, int]] = []
 
         def add(start: int, end: int, score: float) -> None:
-            if end - start > _MAX_NAME_CHARS or any(s < end and start < e for s, e in taken):
+            if end - start > _MAX_NAME_CHARS or not _plausible(text[start:end]):
                 return
-            value = text[start:end]
-            if not _plausible(value):
+            # Each pattern's matches come in order, but a later pattern may re-find an
+            # earlier one's name: check the neighbours in the sorted list (a table of
+            # 100k names must not make this quadratic).
+            i = bisect.bisect_left(taken, (start, end))
+            if (i > 0 and taken[i - 1][1] > start) or (i < len(taken) and taken[i][0] < end):
                 return
-            taken.append((start, end))
+            taken.insert(i, (start, end))
             found.append(self._finding(part, start, end, score, "ils-name-form"))
 
         if ":" in text or "PATRN" in text or "\t" in text:
@@ -238,7 +258,7 @@ class NameDetector:
     # --- spaCy pass ----------------------------------------------------------
 
     def detect_windows(self, windows: Sequence[tuple[TextPart, int, int]]) -> list[Finding]:
-        """PERSON entities inside the given (part, start, end) windows, offsets in the part's text."""
+        """PERSON entities (and greeted names) inside (part, start, end) windows, offsets in the part's text."""
         if not self.settings.enabled or not windows:
             return []
         pieces = list(_pieces(windows, self.settings.max_window_chars))
@@ -248,7 +268,8 @@ class NameDetector:
         texts = [_cells_as_sentences(part.text[start:end]) for part, start, end in pieces]
         out: list[Finding] = []
         seen: set[tuple[str, int, int]] = set()
-        for (part, offset, _), doc in zip(pieces, nlp.pipe(texts, batch_size=self.settings.batch_size), strict=True):
+        for (part, offset, stop), doc in zip(pieces, nlp.pipe(texts, batch_size=self.settings.batch_size), strict=True):
+            from_model: list[tuple[int, int]] = []
             for ent in doc.ents:
                 if ent.label_ != "PERSON":
                     continue
@@ -260,7 +281,21 @@ class NameDetector:
                 if score < self.settings.min_score or (part.path, start, end) in seen:
                     continue
                 seen.add((part.path, start, end))
+                from_model.append((start, end))
                 out.append(self._finding(part, start, end, score, "spacy-person"))
+            # The small model misses many names right after a greeting ("Dear Jane Doe,"
+            # yields nothing; "Dear José Núñez," is an ORG), which is where notices put them.
+            for m in _SALUTATION.finditer(part.text, offset, stop):
+                start, end = m.start("name"), m.end("name")
+                if (part.path, start, end) in seen or any(s < end and start < e for s, e in from_model):
+                    continue
+                value = m.group("name")
+                if not _plausible(value) or value.split()[0].lower() in _NOT_ADDRESSEES:
+                    continue
+                score = 0.85 if " " in value else 0.6
+                if score >= self.settings.min_score:
+                    seen.add((part.path, start, end))
+                    out.append(self._finding(part, start, end, score, "salutation-name"))
         return out
 
     def _finding(self, part: TextPart, start: int, end: int, score: float, reason: str) -> Finding:
@@ -276,6 +311,22 @@ class NameDetector:
             categories=frozenset({Category.NAME}),
         )
 
+
+# "Dear Jane Doe," / "Hello Mr. O'Brien:" — a greeting, an optional honorific, 1-3
+# title-case words, then the greeting's comma, colon, "!" or line end.
+_SALUTATION = regex.compile(
+    r"(?<![\p{L}\p{N}])(?:Dear|Hello|Hi|Hey|Good (?:morning|afternoon|evening))[ ]+"
+    r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ ]+)?"
+    rf"(?P<name>{_TITLE}(?:[ ]{_TITLE}){{0,2}})[ ]*(?=[,:!]|\r?\n|\Z)"
+)
+# Greetings to groups and roles, not people.
+_NOT_ADDRESSEES = frozenset(
+    """
+    all everyone everybody folks friends colleagues team staff sir sirs madam madame patron patrons customer
+    customers member members borrower borrowers user users library librarian librarians there valued
+    parent parents guardian reader readers neighbor neighbors neighbour neighbours manager editor
+    """.split()
+)
 
 # How far a window edge may move to avoid cutting a word in half.
 _SNAP = 40
@@ -340,6 +391,11 @@ def _clean_entity(value: str) -> tuple[int, int, float] | None:
     # spaCy's spans can carry quote marks, ">" quoting and line breaks at the edges.
     stripped_left = len(value) - len(value.lstrip(_EDGE))
     core = value.strip(_EDGE)
+    # "Hello Zoë", "Dear Mr. Doe": the greeting and honorific are not part of the name.
+    lead = _LEADING_WORDS.match(core)
+    if lead:
+        stripped_left += lead.end()
+        core = core[lead.end() :]
     if not core or len(core) > _MAX_NAME_CHARS:
         return None
     if "@" in core or any(ch.isdigit() for ch in core) or "\n\n" in core:
@@ -358,5 +414,6 @@ def _clean_entity(value: str) -> tuple[int, int, float] | None:
     return stripped_left, len(value) - stripped_left - len(core), score
 
 
+_LEADING_WORDS = regex.compile(r"(?:(?:Dear|Hello|Hi|Hey|Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ \t]+)+")
 _EDGE = " \t\r\n>\"'“”‘’`*_-–—|:;,.()[]{}<"
 
