@@ -6,6 +6,10 @@ terminal. It translates and never decides: scanning is `proxy.scan`, policy is
 exit status 2 for usage, configuration and I/O errors.
 
     patronguard scan [--config FILE] [--to ADDR]... [--json] [--explain] FILE...
+    patronguard serve [--config FILE] [--listen HOST:PORT] [--upstream smtp://HOST:PORT|maildir:PATH] [--state-dir DIR]
+    patronguard quarantine list [--state S] [--library L] [--json] | show ID [--reveal]
+    patronguard quarantine release ID [--redacted] --by NAME --note TEXT | reject ID --by NAME --note TEXT
+    patronguard quarantine purge | stats;  patronguard audit verify;  patronguard keys rotate
 """
 
 from __future__ import annotations
@@ -48,6 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--json", action="store_true", help="print one JSON object per file, one per line")
     scan.add_argument("--explain", action="store_true", help="show each finding in its masked context")
     scan.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"), help="structured log level on stderr (default: warning)")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the SMTP relay",
+        description="Accept outgoing mail over SMTP, scan it, deliver what may go and hold the rest. "
+        "Flags override config.yaml. SIGTERM stops gracefully; SIGHUP reloads the configuration.",
+    )
+    serve.add_argument("--config", metavar="FILE", help="configuration file (default: ./config.yaml, then /etc/patronguard/config.yaml, then the built-in example)")
+    serve.add_argument("--listen", metavar="HOST:PORT", help="address to listen on, e.g. 127.0.0.1:2525 (default: server.listen)")
+    serve.add_argument("--upstream", metavar="URL", help="smtp://HOST:PORT smarthost or maildir:PATH outbox (default: upstream.url)")
+    serve.add_argument("--state-dir", metavar="DIR", help="spool and held mail (default: spool.state_dir)")
+    serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="structured log level on stderr (default: logging.level)")
+    _add_quarantine_commands(sub)
     return parser
 
 
@@ -65,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "scan":
             return _scan(args, sys.stdout)
+        if args.command == "serve":
+            return _serve(args)
+        if args.command in ("quarantine", "audit", "keys"):
+            return _quarantine_command(args, sys.stdout)
         raise UsageError(f"unknown command {args.command!r}")
     except PatronGuardError as exc:
         print(f"patronguard: {exc}", file=sys.stderr)
@@ -135,6 +156,18 @@ def _scan(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_HELD if held_any else EXIT_OK
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from proxy.config import listen_check, upstream_check
+    from proxy.serve import Overrides, serve
+
+    if args.listen and listen_check(args.listen):
+        raise UsageError(f"--listen {args.listen!r}: expected {listen_check(args.listen)}")
+    if args.upstream and upstream_check(args.upstream):
+        raise UsageError(f"--upstream {args.upstream!r}: expected {upstream_check(args.upstream)}")
+    overrides = Overrides(listen=args.listen, upstream=args.upstream, state_dir=args.state_dir)
+    return serve(resolve_config(args.config), overrides, args.log_level)
+
+
 def _by_rule(disclosures):  # type: ignore[no-untyped-def]
     """One line per rule: its text, the union of categories, the best score, how many places."""
     grouped: dict = {}
@@ -170,6 +203,159 @@ def _print_summary(file: str, result, explain: bool, out: TextIO) -> None:  # ty
             out.write(f"    - {f.kind.value:<20} {f.score:.2f} {where} [{f.start}:{f.end}] {f.reason}\n")
             if context:
                 out.write(f"        {context}\n")
+
+
+# ----------------------------------------------------------------- quarantine, audit, keys
+# The commands only translate: decisions are proxy.quarantine.review, retention is
+# proxy.quarantine.retention. Nothing printed here shows clear recipient addresses
+# or content, except `show --reveal`, which is audited before it prints.
+
+
+def _add_quarantine_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    common = _Parser(add_help=False)
+    common.add_argument("--config", metavar="FILE", help="configuration file (default: ./config.yaml, then /etc/patronguard/config.yaml, then the built-in example)")
+
+    q = sub.add_parser("quarantine", help="review held mail", description="List, show, release, reject and purge held mail.")
+    qsub = q.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    qsub.required = True
+    ls = qsub.add_parser("list", parents=[common], help="list held items (metadata only)")
+    ls.add_argument("--state", choices=("held", "releasing", "released", "released_redacted", "rejected", "expired", "failed"))
+    ls.add_argument("--library", metavar="DOMAIN", help="member library (the sender's domain)")
+    ls.add_argument("--limit", type=int, metavar="N", help="at most N items, newest first")
+    ls.add_argument("--json", action="store_true", help="one JSON object per item, one per line")
+    show = qsub.add_parser("show", parents=[common], help="show one item with its findings in masked context")
+    show.add_argument("id", metavar="ID")
+    show.add_argument("--reveal", action="store_true", help="also show the full message (audited)")
+    show.add_argument("--by", metavar="NAME", help="who is looking (default: the login name)")
+    for name, text in (("release", "deliver the held message to its held recipients"), ("reject", "reject and tell the sender why")):
+        cmd = qsub.add_parser(name, parents=[common], help=text)
+        cmd.add_argument("id", metavar="ID")
+        cmd.add_argument("--by", required=True, metavar="NAME", help="the supervisor deciding")
+        cmd.add_argument("--note", required=True, metavar="TEXT", help="why (the sender sees it)")
+        if name == "release":
+            cmd.add_argument("--redacted", action="store_true", help="send the redacted copy (not available yet)")
+            cmd.add_argument("--upstream", metavar="HOST:PORT", help="SMTP server to release to (default: upstream.url)")
+    qsub.add_parser("purge", parents=[common], help="expire old items, destroy decided content, delete old metadata")
+    qsub.add_parser("stats", parents=[common], help="how many items in each state")
+
+    a = sub.add_parser("audit", help="the quarantine's audit trail")
+    asub = a.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    asub.required = True
+    asub.add_parser("verify", parents=[common], help="check the audit chain for tampering")
+
+    k = sub.add_parser("keys", help="the quarantine's keys")
+    ksub = k.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    ksub.required = True
+    rot = ksub.add_parser("rotate", parents=[common], help="re-wrap every item's data key under a new master key")
+    rot.add_argument("--by", metavar="NAME", help="who rotates (default: the login name)")
+
+
+def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
+    import getpass
+
+    from proxy.config import load
+    from proxy.quarantine import (
+        Actor,
+        AuditTampered,
+        RetentionPolicy,
+        ReviewService,
+        cli_origin,
+        open_store,
+        purge,
+    )
+
+    full = load(resolve_config(args.config))
+    cfg = full.quarantine
+    store = open_store(cfg)
+    try:
+        origin = cli_origin()
+        login = getattr(args, "by", None) or getpass.getuser()
+        if args.command == "audit":
+            report = store.verify_audit()
+            if not report.ok:
+                raise AuditTampered(f"audit chain broken: {report.problem} ({report.records} records verified before it)")
+            out.write(f"audit: {report.records} records, chain intact\n")
+            return EXIT_OK
+        if args.command == "keys":
+            n = store.rotate_keys(Actor(login, origin))
+            out.write(f"keys: rotated; {n} item keys re-wrapped under the new master key\n")
+            return EXIT_OK
+        if args.action == "list":
+            for item in store.items(args.state, args.library, args.limit):
+                if args.json:
+                    out.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+                else:
+                    kinds = ", ".join(f"{k}x{n}" for k, n in item.finding_counts)
+                    out.write(f"{item.id}  {item.received_at:%Y-%m-%d %H:%M}  {item.state.value:<9} {item.library}  "
+                              f"{item.mail_from}  to {','.join(item.recipient_classes)}  [{','.join(item.rules)}] {kinds}\n")
+            return EXIT_OK
+        if args.action == "stats":
+            for state, n in store.counts().items():
+                out.write(f"{state:<18} {n}\n")
+            return EXIT_OK
+        if args.action == "purge":
+            policy = RetentionPolicy(cfg.retention_days, cfg.expiry_action, cfg.escalation_days, cfg.audit_days)
+            purged = purge(store, policy, actor=Actor(login, origin))
+            out.write(f"purge: {purged.summary()}\n")
+            return EXIT_OK
+        service = ReviewService(store, _release_deliverer(args, full))
+        if args.action == "show":
+            shown = service.show(args.id, Actor(login, origin), reveal=args.reveal)
+            _print_item(shown.item, out)
+            if shown.envelope is not None:
+                out.write(f"--- revealed (audited): {len(shown.envelope.rcpt_tos)} held recipient(s): "
+                          f"{', '.join(shown.envelope.rcpt_tos)}\n")
+                out.write(shown.envelope.raw.decode("utf-8", "replace") + "\n")
+            return EXIT_OK
+        if args.action == "release":
+            if args.redacted:
+                item = service.release_redacted(args.id, args.by, args.note, origin=origin)
+            else:
+                item = service.release(args.id, args.by, args.note, origin=origin)
+        else:
+            item = service.reject(args.id, args.by, args.note, origin=origin)
+        out.write(f"{item.id}: {item.state.value}" + (f" ({item.failure})" if item.failure else "") + "\n")
+        return EXIT_OK
+    finally:
+        store.close()
+
+
+def _release_deliverer(args: argparse.Namespace, config: object):  # type: ignore[no-untyped-def]
+    """The SMTP server a release goes to: --upstream, else the relay's smtp:// upstream."""
+    from proxy.quarantine import SmtpDeliverer
+
+    if args.action != "release":
+        return _NoDeliverer()
+    target = getattr(args, "upstream", None) or str(getattr(getattr(config, "upstream", None), "url", ""))
+    if not target.startswith(("smtp://", "[")) and ":" not in target:
+        raise UsageError("release needs an SMTP upstream: give --upstream HOST:PORT (upstream.url is not smtp://)")
+    host, sep, port = target.removeprefix("smtp://").rstrip("/").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise UsageError(f"--upstream {target!r}: expected HOST:PORT such as 127.0.0.1:10025")
+    return SmtpDeliverer(host.strip("[]"), int(port))
+
+
+class _NoDeliverer:
+    def deliver(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
+        raise AssertionError("not reached: only release delivers")
+
+
+def _print_item(item, out: TextIO) -> None:  # type: ignore[no-untyped-def]
+    out.write(f"{item.id}: {item.state.value}\n")
+    out.write(f"  received   {item.received_at:%Y-%m-%d %H:%M:%S %Z}\n")
+    out.write(f"  library    {item.library}\n  sender     {item.mail_from}\n")
+    for cls, digest in zip(item.recipient_classes, item.recipient_hashes, strict=False):
+        out.write(f"  recipient  {cls} (#{digest})\n")
+    out.write(f"  rules      {', '.join(item.rules) or '-'}\n")
+    out.write(f"  findings   {', '.join(f'{k} x{n}' for k, n in item.finding_counts) or '-'}\n")
+    for e in item.excerpts:
+        out.write(f"    - {e.kind:<20} {e.part}: {e.excerpt}\n")
+    if item.reviewer or item.decided_at:
+        out.write(f"  decision   {item.state.value} by {item.reviewer}"
+                  f"{' at ' + format(item.decided_at, '%Y-%m-%d %H:%M') if item.decided_at else ''}: {item.note or ''}\n")
+    if item.failure:
+        out.write(f"  failure    {item.failure}\n")
+    out.write(f"  content    {'sealed' if item.has_content else 'destroyed'}\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

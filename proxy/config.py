@@ -13,6 +13,7 @@ the file it was given.
 from __future__ import annotations
 
 import importlib.resources
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,53 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """The SMTP listener: where it listens and whom it relays for."""
+
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 2525
+    hostname: str = ""  # "" → the machine's FQDN
+    client_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    sender_domains: tuple[str, ...] = ()  # () → the library's domains
+    max_message_size: int = 26_214_400  # bytes, advertised as SIZE
+    max_recipients: int = 100
+    timeout: float = 300.0  # idle seconds before a session is dropped
+    postmaster: str = ""  # "" → postmaster@<first library domain>; From of bounces
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamConfig:
+    """Where allowed mail goes, and how failures are retried."""
+
+    url: str = "smtp://127.0.0.1:10025"  # smtp://HOST:PORT or maildir:PATH
+    timeout: float = 60.0
+    retry_first: float = 30.0  # seconds before the first retry
+    retry_factor: float = 2.0
+    retry_max_delay: float = 3600.0
+    max_age: float = 432_000.0  # 5 days, then a bounce
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolConfig:
+    state_dir: str = "/var/lib/patronguard"
+    workers: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineConfig:
+    """Where held mail is kept, under which keys, and for how long (see proxy.quarantine)."""
+
+    backend: str = "sqlite"  # sqlite | postgresql
+    path: str = "/var/lib/patronguard/quarantine.db"  # sqlite
+    dsn: str = ""  # postgresql; may hold a password, so it is never echoed
+    key_file: str = "/var/lib/patronguard/quarantine.key"  # $PATRONGUARD_KEY_FILE wins
+    retention_days: int = 14
+    expiry_action: str = "reject"  # reject | escalate
+    escalation_days: int = 7
+    audit_days: int = 365
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: str
     library_name: str
@@ -97,6 +145,10 @@ class Config:
     policy: PolicyConfig
     detection: DetectionConfig
     logging: LoggingConfig = field(default_factory=lambda: LoggingConfig("info", True))
+    server: ServerConfig = field(default_factory=ServerConfig)
+    upstream: UpstreamConfig = field(default_factory=UpstreamConfig)
+    spool: SpoolConfig = field(default_factory=SpoolConfig)
+    quarantine: QuarantineConfig = field(default_factory=QuarantineConfig)
 
 
 # ----------------------------------------------------------------- the schema
@@ -152,6 +204,40 @@ def _phone_check(value: str) -> str | None:
         return "a phone number such as '+1 503-588-6130'"
     if not phonenumbers.is_possible_number(number):
         return "a phone number such as '+1 503-588-6130'"
+    return None
+
+
+def listen_check(value: str) -> str | None:
+    """HOST:PORT, with [v6]:PORT for IPv6; None when valid."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        return "HOST:PORT such as '127.0.0.1:2525' or '[::1]:2525'"
+    return None
+
+
+def upstream_check(value: str) -> str | None:
+    """smtp://HOST:PORT or maildir:PATH; None when valid."""
+    if value.startswith("maildir:") and len(value) > len("maildir:"):
+        return None
+    if value.startswith("smtp://") and listen_check(value[len("smtp://"):].rstrip("/")) is None:
+        return None
+    return "smtp://HOST:PORT or maildir:PATH"
+
+
+def _network_check(value: str) -> str | None:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return "a network such as '10.0.0.0/8' or '::1'"
+    return None
+
+
+def _address_check(value: str) -> str | None:
+    if value == "":  # the documented "use the default"
+        return None
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or " " in value:
+        return "a mail address such as 'postmaster@ccrls.org'"
     return None
 
 
@@ -278,6 +364,50 @@ SCHEMA: dict[str, Spec] = {
         {
             "level": Spec("choice", "a log level", "info", choices=("debug", "info", "warning", "error")),
             "hash_external_addresses": _b(True),
+        }
+    ),
+    "server": _map(
+        {
+            "listen": _s("HOST:PORT such as '127.0.0.1:2525'", "127.0.0.1:2525", check=listen_check),
+            "hostname": _s("the relay's host name for greetings and trace headers", ""),
+            "client_networks": _list(
+                _s("a network such as '10.0.0.0/8'", check=_network_check),
+                "a list of client networks allowed to relay",
+                ("127.0.0.0/8", "::1/128"),
+            ),
+            "sender_domains": _list(_DOMAIN, "a list of sender domains (default: library.domains)"),
+            "max_message_size": _i("a size in bytes, e.g. 26214400", 26_214_400, minimum=1024),
+            "max_recipients": _i("a number of recipients, e.g. 100", 100, minimum=1),
+            "timeout": Spec("float", "a number of seconds, e.g. 300", 300.0, minimum=1.0),
+            "postmaster": _s("a mail address such as 'postmaster@ccrls.org'", "", check=_address_check),
+        }
+    ),
+    "upstream": _map(
+        {
+            "url": _s("smtp://HOST:PORT or maildir:PATH", "smtp://127.0.0.1:10025", check=upstream_check),
+            "timeout": Spec("float", "a number of seconds, e.g. 60", 60.0, minimum=0.1),
+            "retry_first": Spec("float", "a number of seconds, e.g. 30", 30.0, minimum=0.0),
+            "retry_factor": Spec("float", "a factor of at least 1, e.g. 2", 2.0, minimum=1.0),
+            "retry_max_delay": Spec("float", "a number of seconds, e.g. 3600", 3600.0, minimum=0.0),
+            "max_age": Spec("float", "a number of seconds, e.g. 432000 (5 days)", 432_000.0, minimum=0.0),
+        }
+    ),
+    "spool": _map(
+        {
+            "state_dir": _s("a directory such as /var/lib/patronguard", "/var/lib/patronguard"),
+            "workers": _i("a number of workers, e.g. 2", 2, minimum=1),
+        }
+    ),
+    "quarantine": _map(
+        {
+            "backend": Spec("choice", "a quarantine backend", "sqlite", choices=("sqlite", "postgresql")),
+            "path": _s("a database file such as /var/lib/patronguard/quarantine.db", "/var/lib/patronguard/quarantine.db"),
+            "dsn": _s("a PostgreSQL connection string such as 'host=db dbname=patronguard'", ""),
+            "key_file": _s("a key file such as /var/lib/patronguard/quarantine.key", "/var/lib/patronguard/quarantine.key"),
+            "retention_days": _i("a number of days, e.g. 14", 14, minimum=1),
+            "expiry_action": Spec("choice", "what expiry does", "reject", choices=("reject", "escalate")),
+            "escalation_days": _i("a number of days, e.g. 7", 7, minimum=1),
+            "audit_days": _i("a number of days, e.g. 365", 365, minimum=1),
         }
     ),
 }
@@ -413,6 +543,8 @@ def _build(tree: dict[str, Any], source: str) -> Config:
         for layout in bc["layouts"]
     )
     fax = rc["fax"]
+    srv, up, sp = tree["server"], tree["upstream"], tree["spool"]
+    host, port = split_listen(srv["listen"])
     return Config(
         source=source,
         library_name=lib["name"],
@@ -452,7 +584,34 @@ def _build(tree: dict[str, Any], source: str) -> Config:
             max_depth=det["max_depth"],
         ),
         logging=LoggingConfig(level=log["level"], hash_external_addresses=log["hash_external_addresses"]),
+        server=ServerConfig(
+            listen_host=host,
+            listen_port=port,
+            hostname=srv["hostname"],
+            client_networks=tuple(srv["client_networks"]),
+            sender_domains=tuple(d.lower() for d in srv["sender_domains"]),
+            max_message_size=srv["max_message_size"],
+            max_recipients=srv["max_recipients"],
+            timeout=srv["timeout"],
+            postmaster=srv["postmaster"],
+        ),
+        upstream=UpstreamConfig(
+            url=up["url"],
+            timeout=up["timeout"],
+            retry_first=up["retry_first"],
+            retry_factor=up["retry_factor"],
+            retry_max_delay=up["retry_max_delay"],
+            max_age=up["max_age"],
+        ),
+        spool=SpoolConfig(state_dir=sp["state_dir"], workers=sp["workers"]),
+        quarantine=QuarantineConfig(**tree["quarantine"]),
     )
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """'127.0.0.1:2525' → ('127.0.0.1', 2525); '[::1]:25' → ('::1', 25). Call after `listen_check`."""
+    host, _, port = value.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def parse(text: str, source: str) -> Config:

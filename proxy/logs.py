@@ -40,6 +40,19 @@ ALLOWED_KEYS = frozenset(
         "held",
         "delivered",
         "dropped_keys",
+        # the relay (proxy/serve.py, smtp.py, pipeline.py): ids, counts, codes, timings only
+        "scan_ms",
+        "age_ms",
+        "hold_id",
+        "dsn_id",
+        "deferred",
+        "bounced",
+        "codes",
+        "listen",
+        "upstream",
+        "workers",
+        "signal",
+        "queued",
     }
 )
 

@@ -5,10 +5,11 @@
 #   postfix     smtp-sink / smtp-source for relay tests and benchmarks, and a real sending MTA
 #   swaks       SMTP test client (tests and the `make run` hint)
 #   tesseract   OCR for images and faxes
-#   ghostscript PostScript/PDF text for fax jobs
+#   ghostscript PostScript/PDF text for fax jobs, and PDF pages rendered for OCR
+#   fonts-dejavu-core  the font the OCR tests draw screenshots and fax pages with
 #   postgresql  the scale-out quarantine backend (tests start a throwaway cluster)
 set -euo pipefail
-PACKAGES=(postfix swaks tesseract-ocr tesseract-ocr-eng ghostscript postgresql)
+PACKAGES=(postfix swaks tesseract-ocr tesseract-ocr-eng ghostscript fonts-dejavu-core postgresql)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

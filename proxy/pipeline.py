@@ -1,0 +1,333 @@
+"""The worker: spool entry → scan once → split per recipient → deliver or hold → remove.
+
+This module owns the life of a spooled message after the SMTP 250:
+
+1. Scan it once (the detection engine and policy, `Scanner.scan`) in an
+   executor thread, off the event loop, and record each recipient's decision in
+   the entry's state file — a retry or a restart never scans again.
+2. Hold every recipient whose action is not deliver (redact is held until the
+   redaction engine exists) in the `HoldStore`, durably.
+3. Deliver to the allowed recipients through the `Upstream`, envelope
+   preserved, with a `Received:` trace header; temporary failures are retried
+   with exponential back-off until the maximum age, permanent ones (and expired
+   ones) get a DSN to the sender, itself spooled before the state records it.
+4. Remove the spool entry only when every recipient's outcome is durable.
+
+One structured log event per decision (`relay.decision`) carries the queue id,
+hashed Message-ID, sender domain, recipient classes and actions, hashed outside
+addresses, rule ids, finding kinds and counts, and timings — nothing else.
+A scan that fails holds every recipient (fail closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from proxy.delivery import Outcome, RetryPolicy, Status, Upstream, build_dsn, received_header
+from proxy.holds import HoldStore
+from proxy.logs import hash_value
+from proxy.policy import Action
+from proxy.scan import Scanner
+from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolEntry
+
+_MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
+_BARE_LF = re.compile(rb"(?<!\r)\n")
+SCAN_FAILED = "scan-failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """How the relay names itself in trace headers and bounces."""
+
+    hostname: str
+    postmaster: str
+    hash_external_addresses: bool = True
+
+
+def message_id_hash(raw: bytes) -> str:
+    head = raw[:65536]
+    end = head.find(b"\n\n")
+    alt = head.find(b"\r\n\r\n")
+    cut = min(x for x in (end, alt, len(head)) if x >= 0)
+    match = _MESSAGE_ID.search(head, 0, cut)
+    return hash_value(match.group(1).decode("ascii", "replace")) if match else ""
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower()
+
+
+class Pipeline:
+    """Workers that drain the spool. Blocking disk work runs in threads; scanning in `scan_executor`."""
+
+    def __init__(
+        self,
+        spool: Spool,
+        scanner: Scanner,
+        upstream: Upstream,
+        holds: HoldStore,
+        retry: RetryPolicy,
+        identity: Identity,
+        *,
+        scan_executor: Executor,
+        log: Any,
+        workers: int = 2,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.spool = spool
+        self.scanner = scanner  # replaced whole on SIGHUP
+        self.upstream = upstream
+        self.holds = holds
+        self.retry = retry
+        self.identity = identity
+        self.scan_executor = scan_executor
+        self.log = log
+        self.workers = workers
+        self.clock = clock
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._queued: set[str] = set()
+        self._active: set[str] = set()  # being processed: one worker per entry at a time
+        self._rerun: set[str] = set()
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.processed = 0  # entries whose processing finished (for tests and metrics)
+        self.changed = asyncio.Event()  # set after each processed entry
+
+    # ------------------------------------------------------------- scheduling
+
+    def submit(self, entry_id: str) -> None:
+        """Queue an entry for processing now (deduplicated)."""
+        if self._stopping or entry_id in self._queued:
+            return
+        timer = self._timers.pop(entry_id, None)
+        if timer is not None:
+            timer.cancel()
+        self._queued.add(entry_id)
+        self._queue.put_nowait(entry_id)
+
+    def _schedule(self, entry_id: str, at: float) -> None:
+        if self._stopping:
+            return
+        old = self._timers.pop(entry_id, None)
+        if old is not None:
+            old.cancel()
+        delay = max(0.0, at - self.clock())
+        self._timers[entry_id] = asyncio.get_running_loop().call_later(delay, self.submit, entry_id)
+
+    async def start(self) -> int:
+        """Resume the queue left on disk and start the workers; return how many entries were found."""
+        ids = await asyncio.to_thread(self.spool.ids)
+        for entry_id in ids:
+            state = await asyncio.to_thread(self.spool.load_state, entry_id)
+            due = [r.next_attempt for r in state.recipients.values() if r.status == "pending"]
+            if due and min(due) > self.clock():
+                self._schedule(entry_id, min(due))
+            else:
+                self.submit(entry_id)
+        self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+        return len(ids)
+
+    async def stop(self) -> None:
+        """Take no new work, let each worker finish its current entry."""
+        self._stopping = True
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for _ in self._tasks:
+            self._queue.put_nowait(None)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _work(self) -> None:
+        while True:
+            entry_id = await self._queue.get()
+            if entry_id is None or self._stopping:
+                return
+            self._queued.discard(entry_id)
+            if entry_id in self._active:  # another worker has it: run it again when that one is done
+                self._rerun.add(entry_id)
+                continue
+            self._active.add(entry_id)
+            try:
+                await self.process(entry_id)
+            except Exception as exc:  # a bug or a disk problem: keep the entry, try again later
+                self.log.error("relay.process_failed", queue_id=entry_id, error=exc.__class__.__name__)
+                self._schedule(entry_id, self.clock() + max(self.retry.first, 1.0))
+            finally:
+                self._active.discard(entry_id)
+                if entry_id in self._rerun:
+                    self._rerun.discard(entry_id)
+                    self.submit(entry_id)
+                self.processed += 1
+                self.changed.set()
+
+    # ------------------------------------------------------------- processing
+
+    async def process(self, entry_id: str) -> None:
+        try:
+            entry = await asyncio.to_thread(self.spool.load, entry_id)
+        except FileNotFoundError:
+            return  # already finished by an earlier run of the same id
+        state = await asyncio.to_thread(self.spool.load_state, entry_id)
+        if not state.scanned:
+            state = await self._scan(entry, state)
+        await self._hold(entry, state)
+        await self._deliver(entry, state)
+        if state.done:
+            await asyncio.to_thread(self.spool.remove, entry_id)
+        else:
+            due = [r.next_attempt for r in state.recipients.values() if r.status == "pending"]
+            self._schedule(entry_id, min(due) if due else self.clock())
+
+    async def _scan(self, entry: SpoolEntry, state: EntryState) -> EntryState:
+        started = self.clock()
+        recipients = list(dict.fromkeys(entry.envelope.rcpt_tos))
+        loop = asyncio.get_running_loop()
+        scanner = self.scanner
+        log_fields: dict[str, Any]
+        try:
+            result = await loop.run_in_executor(self.scan_executor, scanner.scan, entry.raw, recipients)
+        except Exception as exc:  # fail closed: nobody gets what could not be inspected
+            by_address = {a: RecipientState(action=Action.HOLD.value, cls="unknown") for a in recipients}
+            rules: tuple[str, ...] = (SCAN_FAILED,)
+            log_fields = {"error": exc.__class__.__name__, "finding_kinds": {}, "findings": 0, "uninspectable": 0}
+            scan_ms = (self.clock() - started) * 1000
+        else:
+            decided = {d.recipient.address: d for d in result.decisions}
+            by_address = {}
+            for address in recipients:
+                d = decided.get(address)
+                if d is None:
+                    by_address[address] = RecipientState(action=Action.HOLD.value, cls="unknown")
+                else:
+                    # Redaction arrives with the attachments issue; until then redact is held.
+                    by_address[address] = RecipientState(action=d.action.value, cls=d.recipient.cls.value)
+            rules = result.rules
+            assessment = result.message.assessment
+            log_fields = {
+                "finding_kinds": dict(Counter(f.kind.value for f in assessment.findings)),
+                "findings": len(assessment.findings),
+                "uninspectable": len(assessment.uninspectable),
+            }
+            scan_ms = result.seconds * 1000
+        state = EntryState(scanned=True, rules=tuple(rules), recipients=by_address, dsn_count=state.dsn_count)
+        await asyncio.to_thread(self.spool.save_state, entry.id, state)
+        self.log.info(
+            "relay.decision",
+            queue_id=entry.id,
+            message_id_hash=message_id_hash(entry.raw),
+            sender_domain=_domain(entry.envelope.mail_from) if entry.envelope.mail_from else "",
+            recipients=[self._describe(a, r) for a, r in by_address.items()],
+            rules=list(rules),
+            scan_ms=round(scan_ms, 2),
+            age_ms=round((self.clock() - entry.envelope.received_at) * 1000, 2),
+            **log_fields,
+        )
+        return state
+
+    def _describe(self, address: str, r: RecipientState) -> dict[str, str]:
+        out = {"class": r.cls, "action": r.action}
+        if r.cls == "internal":
+            out["domain"] = _domain(address)
+        elif self.identity.hash_external_addresses:
+            out["address_hash"] = hash_value(address)
+        else:
+            out["address"] = address
+        return out
+
+    async def _hold(self, entry: SpoolEntry, state: EntryState) -> None:
+        to_hold = [a for a, r in state.recipients.items() if r.status == "pending" and r.action != Action.DELIVER.value]
+        if not to_hold:
+            return
+        summary = {
+            "rules": list(state.rules),
+            "recipients": [{"address": a, **state.recipients[a].to_json()} for a in to_hold],
+        }
+        hold_id = await asyncio.to_thread(self.holds.hold, entry, to_hold, summary)
+        for a in to_hold:
+            state.recipients[a].status = "held"
+            state.recipients[a].hold_id = hold_id
+        await asyncio.to_thread(self.spool.save_state, entry.id, state)
+        self.log.info("relay.held", queue_id=entry.id, hold_id=hold_id, held=len(to_hold))
+
+    async def _deliver(self, entry: SpoolEntry, state: EntryState) -> None:
+        now = self.clock()
+        due = [
+            a
+            for a, r in state.recipients.items()
+            if r.status == "pending" and r.action == Action.DELIVER.value and r.next_attempt <= now
+        ]
+        if not due:
+            return
+        started = time.perf_counter()
+        data = received_header(entry.envelope.helo, self.identity.hostname, entry.id) + _BARE_LF.sub(b"\r\n", entry.raw)
+        smtputf8 = "SMTPUTF8" in entry.envelope.mail_options
+        try:
+            outcomes = await self.upstream.send(entry.envelope.mail_from, due, data, smtputf8)
+        except Exception as exc:  # a transport bug must not lose mail: treat as temporary
+            outcomes = dict.fromkeys(due, Outcome(Status.TEMPORARY, 0, f"local delivery error ({exc.__class__.__name__})"))
+        now = self.clock()
+        refused: list[tuple[str, Outcome]] = []
+        expired: list[tuple[str, Outcome]] = []
+        deferred = 0
+        for a in due:
+            o = outcomes.get(a) or Outcome(Status.TEMPORARY, 0, "no reply for this recipient")
+            r = state.recipients[a]
+            r.code = o.code
+            if o.status is Status.OK:
+                r.status = "delivered"
+            elif o.status is Status.PERMANENT:
+                refused.append((a, o))
+            else:
+                r.attempts += 1
+                if self.retry.expired(entry.envelope.received_at, now):
+                    expired.append((a, o))
+                else:
+                    r.next_attempt = now + self.retry.delay(r.attempts)
+                    deferred += 1
+        for failed, is_expired in ((refused, False), (expired, True)):
+            if not failed:
+                continue
+            dsn_id = await self._bounce(entry, state, failed, is_expired)
+            for a, _ in failed:
+                state.recipients[a].status = "bounced"
+            if dsn_id:
+                self.log.info("relay.bounced", queue_id=entry.id, dsn_id=dsn_id, count=len(failed))
+        await asyncio.to_thread(self.spool.save_state, entry.id, state)
+        self.log.info(
+            "relay.delivery",
+            queue_id=entry.id,
+            delivered=sum(1 for a in due if state.recipients[a].status == "delivered"),
+            deferred=deferred,
+            bounced=len(refused) + len(expired),
+            codes=sorted({o.code for o in outcomes.values()}),
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    async def _bounce(self, entry: SpoolEntry, state: EntryState, failed: list[tuple[str, Outcome]], expired: bool) -> str:
+        """Spool a DSN to the sender (none for the null sender: bounces never bounce); return its id."""
+        if not entry.envelope.mail_from or entry.envelope.dsn_of:
+            return ""
+        dsn = build_dsn(
+            queue_id=entry.id,
+            original_sender=entry.envelope.mail_from,
+            raw=entry.raw,
+            failed=failed,
+            reporting_mta=self.identity.hostname,
+            postmaster=self.identity.postmaster,
+            arrival=entry.envelope.received_at,
+            expired=expired,
+        )
+        envelope = Envelope(mail_from="", rcpt_tos=(entry.envelope.mail_from,), received_at=self.clock(),
+                            helo=self.identity.hostname, dsn_of=entry.id)
+        dsn_id = await asyncio.to_thread(self.spool.put, envelope, dsn, f"{entry.id}-D{state.dsn_count}")
+        state.dsn_count += 1
+        self.submit(dsn_id)
+        return dsn_id

@@ -1,0 +1,145 @@
+"""The quarantine's schema and a small versioned migration runner for SQLite and PostgreSQL.
+
+This module owns the DDL. Each migration is a version number, a description and
+the statements for each dialect; `migrate` applies the missing ones in order,
+each in its own transaction together with its `schema_version` row. On
+PostgreSQL an advisory lock makes several nodes starting at once apply each
+migration exactly once; on SQLite `BEGIN IMMEDIATE` does the same.
+
+Why a runner and not Alembic: four tables, two dialects, no ORM — a list of
+statements is easier to read and needs no dependency. New migrations are
+appended, never edited.
+
+Layout: `items` holds the clear metadata; `item_content` holds the sealed
+envelope and the wrapped data key in a row of its own, so destroying content is
+a DELETE of a whole row (zeroed by SQLite's secure_delete) rather than an
+UPDATE that leaves the old bytes in the page. `audit` is append-only: triggers
+refuse UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from proxy.quarantine.store import StoreUnavailable
+
+PG_LOCK_ID = 0x5047_5175  # "PGQu": one advisory lock id for schema changes
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    sqlite: tuple[str, ...]
+    postgresql: tuple[str, ...]
+
+
+_ITEMS = """
+CREATE TABLE items (
+    id TEXT PRIMARY KEY,
+    received_at BIGINT NOT NULL,
+    library TEXT NOT NULL,
+    mail_from TEXT NOT NULL,
+    recipient_classes TEXT NOT NULL,
+    recipient_hashes TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    finding_counts TEXT NOT NULL,
+    excerpts TEXT NOT NULL,
+    state TEXT NOT NULL,
+    decided_at BIGINT,
+    reviewer TEXT,
+    note TEXT,
+    failure TEXT,
+    escalated_at BIGINT,
+    claimed_at BIGINT,
+    claimed_by TEXT
+)"""
+
+_AUDIT = """
+CREATE TABLE audit (
+    seq BIGINT PRIMARY KEY,
+    at_us BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    item_id TEXT,
+    origin TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+)"""
+
+_INDEXES = (
+    "CREATE INDEX items_state_received ON items (state, received_at)",
+    "CREATE INDEX items_library ON items (library, received_at)",
+    "CREATE INDEX items_decided ON items (decided_at)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "items, sealed content, audit chain",
+        sqlite=(
+            _ITEMS,
+            "CREATE TABLE item_content (item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,"
+            " key_id TEXT NOT NULL, wrapped_key BLOB NOT NULL, ciphertext BLOB NOT NULL)",
+            _AUDIT,
+            *_INDEXES,
+            "CREATE INDEX item_content_key ON item_content (key_id)",
+            "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END",
+            "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END",
+        ),
+        postgresql=(
+            _ITEMS,
+            "CREATE TABLE item_content (item_id TEXT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,"
+            " key_id TEXT NOT NULL, wrapped_key BYTEA NOT NULL, ciphertext BYTEA NOT NULL)",
+            # Sealed bytes do not compress; storing them uncompressed saves the attempt.
+            "ALTER TABLE item_content ALTER COLUMN ciphertext SET STORAGE EXTERNAL",
+            _AUDIT,
+            *_INDEXES,
+            "CREATE INDEX item_content_key ON item_content (key_id)",
+            "CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$BEGIN RAISE EXCEPTION 'audit is append-only'; END$$",
+            "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit"
+            " FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+        ),
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version
+_VERSION_TABLE = ("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
+                  " description TEXT NOT NULL, applied_at BIGINT NOT NULL)")
+
+
+def migrate(
+    execute: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]],
+    transaction: Callable[[], Any],
+    dialect: str,
+) -> list[int]:
+    """Apply missing migrations; return the versions applied.
+
+    `execute(sql, params)` runs one statement (placeholders `?`) and returns its
+    rows; `transaction()` is a context manager for one write transaction.
+    """
+    applied: list[int] = []
+    for m in MIGRATIONS:
+        with transaction():
+            if dialect == "postgresql":
+                execute("SELECT pg_advisory_xact_lock(?)", (PG_LOCK_ID,))
+            execute(_VERSION_TABLE, ())
+            newest = execute("SELECT MAX(version) FROM schema_version", ())[0][0]
+            if newest is not None and newest > LATEST:
+                raise StoreUnavailable(
+                    f"the quarantine database has schema version {newest}; this PatronGuard knows up to {LATEST}"
+                )
+            done = execute("SELECT 1 FROM schema_version WHERE version = ?", (m.version,))
+            if done:
+                continue
+            for statement in getattr(m, dialect):
+                execute(statement, ())
+            execute("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+                    (m.version, m.description, int(time.time())))
+            applied.append(m.version)
+    return applied

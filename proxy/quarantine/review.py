@@ -1,0 +1,226 @@
+"""Supervisors' decisions: show, release, release-redacted and reject — the one service layer.
+
+This module owns the review use-cases that the CLI (and later the web UI)
+call; they hold no logic of their own. It also defines the two seams a
+decision acts through:
+
+- `Deliverer`: hands a released message back to the mail path, raising
+  `TemporaryDeliveryError` or `PermanentDeliveryError`; `SmtpDeliverer` is the
+  smtplib implementation the CLI uses.
+- `Notifier`: tells the sender (and, on escalation, the library's admin) the
+  outcome. `NullNotifier` until the relay's notices exist.
+
+Release order: claim (exactly one caller, on any node) → deliver to the held
+recipients only → mark released and destroy the content. The item is never
+marked released before upstream accepted it; a refusal leaves it `failed` with
+a content-free reason, and it can be released again or rejected. Releasing an
+item that is already released does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+from dataclasses import dataclass
+from typing import Protocol
+
+from proxy.quarantine.audit import Actor, AuditAction
+from proxy.quarantine.store import (
+    OPEN_STATES,
+    DeliveryRefused,
+    Envelope,
+    HeldItem,
+    InvalidTransition,
+    ItemState,
+    QuarantineStore,
+    RedactionUnavailable,
+)
+
+# ----------------------------------------------------------------- the seams
+
+
+class DeliveryError(Exception):
+    """Upstream did not take the message. `reason` is safe to store: codes, never addresses or text."""
+
+    def __init__(self, reason: str, *, partial: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.partial = partial  # some recipients accepted: do not send again
+
+
+class TemporaryDeliveryError(DeliveryError):
+    """Try again later (4xx, connection refused, timeout)."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Upstream refused for good (5xx)."""
+
+
+class Deliverer(Protocol):
+    def deliver(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None: ...
+
+
+class Notifier(Protocol):
+    def notify_sender(self, item: HeldItem, outcome: ItemState, note: str) -> None: ...
+
+    def notify_admin(self, item: HeldItem, note: str) -> None: ...
+
+
+class NullNotifier:
+    """Tells nobody (until the relay's notice templates exist)."""
+
+    def notify_sender(self, item: HeldItem, outcome: ItemState, note: str) -> None:
+        return None
+
+    def notify_admin(self, item: HeldItem, note: str) -> None:
+        return None
+
+
+def _smtp_reason(code: int, status: str) -> str:
+    return f"upstream answered {code}{' ' + status if status else ''}"
+
+
+def _status(message: bytes | str) -> str:
+    """The enhanced status code (e.g. 5.1.1) of an SMTP reply, without the free text (it may name people)."""
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    first = text.split(" ", 1)[0] if text else ""
+    return first if first.count(".") == 2 and first.replace(".", "").isdigit() else ""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpDeliverer:
+    """Delivers with smtplib to one upstream (the relay's outbound MTA)."""
+
+    host: str
+    port: int = 25
+    timeout: float = 60.0
+    helo: str | None = None
+
+    def deliver(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
+        try:
+            with smtplib.SMTP(self.host, self.port, local_hostname=self.helo, timeout=self.timeout) as smtp:
+                refused = smtp.sendmail(mail_from, rcpt_tos, raw)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = sorted({c for c, _ in exc.recipients.values()})
+            cls = TemporaryDeliveryError if all(400 <= c < 500 for c in codes) else PermanentDeliveryError
+            raise cls(f"upstream refused all {len(rcpt_tos)} recipient(s): {','.join(map(str, codes))}") from None
+        except smtplib.SMTPResponseException as exc:
+            cls = TemporaryDeliveryError if 400 <= exc.smtp_code < 500 else PermanentDeliveryError
+            raise cls(_smtp_reason(exc.smtp_code, _status(exc.smtp_error))) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TemporaryDeliveryError(f"upstream {self.host}:{self.port} unreachable ({type(exc).__name__})") from None
+        if refused:
+            codes = sorted({c for c, _ in refused.values()})
+            raise PermanentDeliveryError(
+                f"upstream refused {len(refused)} of {len(rcpt_tos)} recipient(s): {','.join(map(str, codes))}",
+                partial=True,
+            )
+
+
+# ----------------------------------------------------------------- the service
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    item: HeldItem
+    envelope: Envelope | None  # only with reveal
+
+
+class ReviewService:
+    """Release, reject and show held items; every action is audited and the sender is told."""
+
+    def __init__(self, store: QuarantineStore, deliverer: Deliverer, notifier: Notifier | None = None) -> None:
+        self.store = store
+        self.deliverer = deliverer
+        self.notifier: Notifier = notifier or NullNotifier()
+
+    def show(self, item_id: str, actor: Actor, *, reveal: bool = False) -> Shown:
+        """Metadata and masked excerpts; with `reveal`, the full content (audited before it is returned)."""
+        if reveal:
+            envelope = self.store.reveal(item_id, actor)
+            return Shown(self.store.get(item_id), envelope)
+        item = self.store.get(item_id)
+        self.store.record(actor, AuditAction.VIEW, item_id, "metadata shown")
+        return Shown(item, None)
+
+    def release(self, item_id: str, by: str, note: str, *, origin: str = "cli") -> HeldItem:
+        """Deliver the original to the held recipients; mark released only after upstream accepted it."""
+        actor = _actor(by, note, origin)
+        claim = self.store.claim(item_id, actor)
+        if not claim.claimed:
+            return self._not_claimed(claim.item)
+        assert claim.envelope is not None
+        env = claim.envelope
+        try:
+            self.deliverer.deliver(env.mail_from, list(env.rcpt_tos), env.raw)
+        except DeliveryError as exc:
+            if exc.partial:
+                # Some recipients have it: sending again would duplicate, so the release stands.
+                return self._released(item_id, actor, note, failure=exc.reason)
+            failed = self.store.settle(item_id, actor, from_states=(ItemState.RELEASING,), to_state=ItemState.FAILED,
+                                       action=AuditAction.RELEASE_FAILED, note=note, failure=exc.reason)
+            kept = f"; kept as {failed.state.value}" if failed else ""
+            raise DeliveryRefused(f"item {item_id}: release failed: {exc.reason}{kept}") from None
+        except Exception as exc:
+            self.store.settle(item_id, actor, from_states=(ItemState.RELEASING,), to_state=ItemState.FAILED,
+                              action=AuditAction.RELEASE_FAILED, note=note,
+                              failure=f"internal error ({type(exc).__name__})")
+            raise
+        return self._released(item_id, actor, note)
+
+    def release_redacted(self, item_id: str, by: str, note: str, *, origin: str = "cli") -> HeldItem:
+        _actor(by, note, origin)
+        self.store.get(item_id)  # an unknown id is reported as such first
+        raise RedactionUnavailable(
+            f"item {item_id}: redaction is not available yet; release the original or reject it"
+        )
+
+    def reject(self, item_id: str, by: str, note: str, *, origin: str = "cli") -> HeldItem:
+        """Reject: destroy the content and tell the sender the supervisor's reason."""
+        actor = _actor(by, note, origin)
+        item = self.store.settle(item_id, actor, from_states=OPEN_STATES, to_state=ItemState.REJECTED,
+                                 action=AuditAction.REJECT, note=note)
+        if item is None:
+            current = self.store.get(item_id)
+            if current.state is ItemState.REJECTED:
+                return current  # idempotent
+            raise InvalidTransition(f"item {item_id} is {current.state.value}; only held or failed items can be rejected")
+        self._notify(item, ItemState.REJECTED, note, actor)
+        return item
+
+    # ------------------------------------------------------------ helpers
+
+    def _released(self, item_id: str, actor: Actor, note: str, failure: str | None = None) -> HeldItem:
+        item = self.store.settle(item_id, actor, from_states=(ItemState.RELEASING,), to_state=ItemState.RELEASED,
+                                 action=AuditAction.RELEASE, note=note, failure=failure)
+        if item is None:  # our claim lapsed and someone else finished it
+            return self.store.get(item_id)
+        self._notify(item, ItemState.RELEASED, note, actor)
+        return item
+
+    def _not_claimed(self, item: HeldItem) -> HeldItem:
+        if item.state in (ItemState.RELEASED, ItemState.RELEASED_REDACTED, ItemState.RELEASING):
+            return item  # released (or being released right now) by someone else: nothing to do
+        raise InvalidTransition(f"item {item.id} is {item.state.value}; it can no longer be released")
+
+    def _notify(self, item: HeldItem, outcome: ItemState, note: str, actor: Actor) -> None:
+        # The decision is already durable: a failed notice is recorded, not a reason to undo it.
+        try:
+            self.notifier.notify_sender(item, outcome, note)
+        except Exception as exc:
+            self.store.record(actor, AuditAction.NOTIFY_FAILED, item.id, f"sender notice failed ({type(exc).__name__})")
+
+
+def _actor(by: str, note: str, origin: str) -> Actor:
+    if not by.strip():
+        raise InvalidTransition("a decision needs the reviewer's name (--by NAME)")
+    if not note.strip():
+        raise InvalidTransition("a decision needs a note saying why (--note TEXT)")
+    return Actor(by.strip(), origin)
+
+
+def cli_origin() -> str:
+    """Where a CLI action comes from: host and user id (a login name can be spoofed with --by)."""
+    return f"cli@{socket.gethostname()} uid={os.getuid()}"
+

@@ -1,0 +1,66 @@
+"""The embedded quarantine backend: one SQLite file (WAL, secure_delete, mode 0600).
+
+This module owns opening the file safely and SQLite's transactions. The file is
+created with mode 0600 before SQLite touches it (SQLite gives its -wal and -shm
+files the same mode). `secure_delete` makes SQLite overwrite deleted rows with
+zeros, and `compact()` checkpoints and truncates the WAL, so destroyed content
+is gone from both files, not just unreferenced. `synchronous=FULL`: a held
+message is acknowledged to the sender, so it must survive a power cut.
+
+Writers take the database lock up front (`BEGIN IMMEDIATE`), which also
+serialises appends to the audit chain between processes sharing the file.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from proxy.quarantine.crypto import KeyRing
+from proxy.quarantine.sql import SqlQuarantine
+from proxy.quarantine.store import StoreUnavailable
+
+
+class SqliteQuarantine(SqlQuarantine):
+    dialect = "sqlite"
+    placeholder = "?"
+
+    def __init__(self, path: str | Path, keys: KeyRing, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__(keys, clock)
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            for pragma in ("journal_mode=WAL", "secure_delete=ON", "synchronous=FULL", "foreign_keys=ON",
+                           "busy_timeout=30000"):
+                self._conn.execute(f"PRAGMA {pragma}")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(f"{self.path}: cannot open the quarantine database ({type(exc).__name__})") from None
+        self._migrate()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        cur = self._conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
+    def _cursor(self) -> sqlite3.Cursor:
+        return self._conn.cursor()
+
+    def compact(self) -> None:
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

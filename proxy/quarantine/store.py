@@ -1,0 +1,244 @@
+"""The quarantine's contract: the `QuarantineStore` protocol, its values and its errors.
+
+This module owns what a held item *is* (`HeldItem`, `ItemState`, `Envelope`)
+and the one interface both backends implement. It does no I/O; the SQL lives
+in `proxy.quarantine.sql` (shared) and the two backend modules.
+
+What is kept in clear, and why (issue 4): only what a supervisor needs to list
+and filter — a random id, received time, member library, sender address, the
+held recipients' *classes* and keyed *hashes*, rule ids, finding kinds and
+counts, masked excerpts, and the decision. The clear recipient addresses and
+the raw message travel together inside the sealed envelope.
+
+    PatronGuardError
+    └── QuarantineError           base of the quarantine's errors; str() is safe to show
+        ├── ItemNotFound          no item with that id (or its metadata was purged)
+        ├── InvalidTransition     the item's state does not allow the action
+        ├── RedactionUnavailable  release-redacted asked for before the redaction engine exists
+        ├── DeliveryRefused       upstream refused a release; the item is now `failed`
+        ├── KeyFileError          the key file is missing, unreadable, too open or malformed
+        ├── StoreUnavailable      the database cannot be opened or migrated
+        └── AuditTampered         `audit verify` found a broken chain
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from proxy.errors import PatronGuardError
+from proxy.quarantine.audit import Actor, AuditAction, AuditRecord, AuditReport
+
+# ----------------------------------------------------------------- errors
+
+
+class QuarantineError(PatronGuardError):
+    """Base class; the message names the item id at most, never content or addresses."""
+
+
+class ItemNotFound(QuarantineError):
+    """No item with that id."""
+
+
+class InvalidTransition(QuarantineError):
+    """The item's current state does not allow the requested action."""
+
+
+class RedactionUnavailable(QuarantineError):
+    """Release-redacted needs the redaction engine, which does not exist yet."""
+
+
+class DeliveryRefused(QuarantineError):
+    """Upstream refused the released message; the item stays visible as `failed`."""
+
+
+class KeyFileError(QuarantineError):
+    """The key file cannot be used; the message says what to do (never shows key material)."""
+
+
+class StoreUnavailable(QuarantineError):
+    """The database cannot be opened or migrated (the DSN is never echoed)."""
+
+
+class AuditTampered(QuarantineError):
+    """The audit chain does not verify."""
+
+
+# ----------------------------------------------------------------- values
+
+
+class ItemState(StrEnum):
+    HELD = "held"
+    RELEASING = "releasing"  # claimed by one reviewer/node while upstream is asked; never shown as a decision
+    RELEASED = "released"
+    RELEASED_REDACTED = "released_redacted"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    FAILED = "failed"  # a release upstream refused; still awaiting a decision, content kept
+
+
+#: States awaiting a supervisor's decision (content is kept).
+OPEN_STATES: tuple[ItemState, ...] = (ItemState.HELD, ItemState.FAILED)
+#: Final states: content is dropped in the same transaction that enters them.
+DECIDED_STATES: tuple[ItemState, ...] = (
+    ItemState.RELEASED,
+    ItemState.RELEASED_REDACTED,
+    ItemState.REJECTED,
+    ItemState.EXPIRED,
+)
+
+MAX_EXCERPTS = 50
+MAX_EXCERPT_CHARS = 240
+
+
+def new_item_id() -> str:
+    """A random, unguessable id (128 bits) that is safe in URLs and on a command line."""
+    return "q-" + secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    """One finding as a supervisor sees it: its kind, where it was and a *masked* excerpt."""
+
+    kind: str
+    excerpt: str
+    part: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeldItem:
+    """The clear metadata of one quarantined message (never its content)."""
+
+    id: str
+    received_at: datetime
+    library: str
+    mail_from: str
+    recipient_classes: tuple[str, ...]
+    recipient_hashes: tuple[str, ...]
+    rules: tuple[str, ...]
+    finding_counts: tuple[tuple[str, int], ...]
+    excerpts: tuple[Excerpt, ...]
+    state: ItemState
+    decided_at: datetime | None = None
+    reviewer: str | None = None
+    note: str | None = None
+    failure: str | None = None
+    escalated_at: datetime | None = None
+    key_id: str | None = None  # None once the content (and its data key) is destroyed
+
+    @property
+    def has_content(self) -> bool:
+        return self.key_id is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: metadata only; recipients appear as classes and hashes."""
+        return {
+            "id": self.id,
+            "received_at": self.received_at.isoformat(),
+            "library": self.library,
+            "sender": self.mail_from,
+            "recipient_classes": list(self.recipient_classes),
+            "recipient_hashes": list(self.recipient_hashes),
+            "rules": list(self.rules),
+            "findings": dict(self.finding_counts),
+            "excerpts": [{"kind": e.kind, "part": e.part, "excerpt": e.excerpt} for e in self.excerpts],
+            "state": self.state.value,
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
+            "reviewer": self.reviewer,
+            "note": self.note,
+            "failure": self.failure,
+            "escalated_at": self.escalated_at.isoformat() if self.escalated_at else None,
+            "has_content": self.has_content,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The sealed part of an item, once opened: the held recipients and the original bytes."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...] = field(repr=False)
+    raw: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The outcome of trying to claim an item for release.
+
+    `claimed` is True for exactly one caller among concurrent ones (any node);
+    only that caller gets the opened `envelope` and may deliver it.
+    """
+
+    item: HeldItem
+    claimed: bool
+    envelope: Envelope | None = field(default=None, repr=False)
+
+
+# ----------------------------------------------------------------- the protocol
+
+
+class QuarantineStore(Protocol):
+    """Where held mail waits for a decision. Every content view and decision is audited
+    in the same transaction as the change it records."""
+
+    def hold(
+        self,
+        raw: bytes,
+        mail_from: str,
+        rcpt_tos: Sequence[str],
+        recipient_classes: Sequence[str],
+        rules: Sequence[str],
+        findings: Sequence[dict[str, Any]],
+        received_at: datetime | None = None,
+        *,
+        library: str | None = None,
+    ) -> str: ...
+
+    def get(self, item_id: str) -> HeldItem: ...
+
+    def items(
+        self, state: ItemState | None = None, library: str | None = None, limit: int | None = None
+    ) -> list[HeldItem]: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def reveal(self, item_id: str, actor: Actor) -> Envelope: ...
+
+    def claim(self, item_id: str, actor: Actor) -> Claim: ...
+
+    def settle(
+        self,
+        item_id: str,
+        actor: Actor,
+        *,
+        from_states: Sequence[ItemState],
+        to_state: ItemState,
+        action: AuditAction,
+        note: str | None = None,
+        failure: str | None = None,
+        reviewer: str | None = None,
+    ) -> HeldItem | None: ...
+
+    def escalate(self, item_id: str, actor: Actor) -> HeldItem | None: ...
+
+    def due(self, cutoff: datetime, *, escalated: bool | None, limit: int) -> list[str]: ...
+
+    def drop_decided_content(self, limit: int) -> int: ...
+
+    def delete_metadata(self, decided_before: datetime, limit: int) -> int: ...
+
+    def compact(self) -> None: ...
+
+    def rotate_keys(self, actor: Actor) -> int: ...
+
+    def record(self, actor: Actor, action: AuditAction, item_id: str | None = None, detail: str = "") -> None: ...
+
+    def audit_log(self) -> list[AuditRecord]: ...
+
+    def verify_audit(self) -> AuditReport: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,203 @@
+"""The relay service: config → spool, scanner, workers, listener; signals; shutdown.
+
+This module owns the lifetime of `patronguard serve`:
+
+- start: load config (command-line overrides win), create the state directory
+  (mode 0700, umask 077), load spaCy *before* listening (a missing model is a
+  startup error, and an open port means ready), resume the spool, then listen;
+- SIGTERM / SIGINT: stop accepting, let in-flight DATA finish spooling, let
+  each worker finish its entry, leave the spool consistent, exit 0;
+- SIGHUP: reload config and lists (relay rules, policy, detectors); a bad
+  file is logged and the running config kept. The listen address, upstream and
+  state directory need a restart.
+
+It wires parts together and decides nothing itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import faulthandler
+import os
+import signal
+import socket
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from proxy import config as config_module
+from proxy import logs
+from proxy.config import Config, split_listen
+from proxy.delivery import RetryPolicy, upstream_from_url
+from proxy.errors import ConfigError
+from proxy.holds import DirectoryHoldStore
+from proxy.pipeline import Identity, Pipeline
+from proxy.scan import Scanner
+from proxy.smtp import Listener, RelayHandler, RelayRules
+from proxy.spool import Spool
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """Command-line values that win over the config file (already checked by the CLI)."""
+
+    listen: str | None = None
+    upstream: str | None = None
+    state_dir: str | None = None
+
+
+def apply_overrides(config: Config, overrides: Overrides) -> Config:
+    server, upstream, spool = config.server, config.upstream, config.spool
+    if overrides.listen:
+        host, port = split_listen(overrides.listen)
+        server = dataclasses.replace(server, listen_host=host, listen_port=port)
+    if overrides.upstream:
+        upstream = dataclasses.replace(upstream, url=overrides.upstream)
+    if overrides.state_dir:
+        spool = dataclasses.replace(spool, state_dir=overrides.state_dir)
+    return dataclasses.replace(config, server=server, upstream=upstream, spool=spool)
+
+
+def retry_policy(config: Config) -> RetryPolicy:
+    u = config.upstream
+    return RetryPolicy(first=u.retry_first, factor=u.retry_factor, max_delay=u.retry_max_delay, max_age=u.max_age)
+
+
+def identity(config: Config) -> Identity:
+    hostname = config.server.hostname or socket.getfqdn()
+    postmaster = config.server.postmaster or f"postmaster@{config.library_domains[0]}"
+    return Identity(hostname, postmaster, config.logging.hash_external_addresses)
+
+
+class Service:
+    """One relay process. `run()` returns after a graceful stop."""
+
+    def __init__(self, config_path: str | None, overrides: Overrides = Overrides(), *, log_level: str | None = None) -> None:
+        self.config_path = config_path
+        self.overrides = overrides
+        self.log_level = log_level
+        self.config: Config | None = None
+        self.port: int | None = None
+        self.pipeline: Pipeline | None = None
+        self._handler: RelayHandler | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._reloading: asyncio.Task[None] | None = None
+        self.log = logs.get_logger("patronguard.serve")
+
+    def load(self) -> Config:
+        return apply_overrides(config_module.load(self.config_path), self.overrides)
+
+    async def run(self, ready: Callable[[int], None] | None = None, *, install_signals: bool = True) -> None:
+        config = self.config = self.load()
+        logs.configure(self.log_level or config.logging.level)
+        os.umask(0o077)
+        state = Path(config.spool.state_dir)
+        state.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+
+        spool = await asyncio.to_thread(Spool, state / "spool")
+        holds = await asyncio.to_thread(DirectoryHoldStore, state / "held")
+        await asyncio.to_thread(spool.recover)
+        await asyncio.to_thread(holds.recover)
+        scanner = Scanner(config)
+        await asyncio.to_thread(scanner.warm)
+        who = identity(config)
+        scan_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan")
+        pipeline = self.pipeline = Pipeline(
+            spool,
+            scanner,
+            upstream_from_url(config.upstream.url, timeout=config.upstream.timeout, helo=who.hostname),
+            holds,
+            retry_policy(config),
+            who,
+            scan_executor=scan_executor,
+            log=logs.get_logger("patronguard.relay"),
+            workers=config.spool.workers,
+        )
+        handler = self._handler = RelayHandler(spool, RelayRules.from_config(config), pipeline.submit,
+                                               logs.get_logger("patronguard.smtp"))
+        listener = Listener(handler, config, who.hostname)
+        queued = await pipeline.start()
+        try:
+            self.port = await listener.start(config.server.listen_host, config.server.listen_port)
+        except OSError as exc:
+            await pipeline.stop()
+            scan_executor.shutdown(wait=True)
+            raise ConfigError(
+                f"cannot listen on {config.server.listen_host}:{config.server.listen_port} ({exc.strerror or exc.__class__.__name__})"
+            ) from None
+        if install_signals:
+            self._loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+            self._loop.add_signal_handler(signal.SIGINT, self.request_stop)
+            self._loop.add_signal_handler(signal.SIGHUP, self._request_reload)
+        self.log.info(
+            "serve.ready",
+            listen=f"{config.server.listen_host}:{self.port}",
+            upstream=config.upstream.url,
+            workers=config.spool.workers,
+            queued=queued,
+        )
+        if ready is not None:
+            ready(self.port)
+        try:
+            await self._stop.wait()
+        finally:
+            self.log.info("serve.stopping")
+            await listener.stop()
+            await pipeline.stop()
+            scan_executor.shutdown(wait=True)
+            if install_signals:
+                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+                    self._loop.remove_signal_handler(sig)
+            self.log.info("serve.stopped")
+
+    def request_stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+
+    def stop_threadsafe(self) -> None:
+        """Ask a service running in another thread's loop to stop (tests, embedding)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.request_stop)
+
+    def _request_reload(self) -> None:
+        if self._reloading is None or self._reloading.done():
+            self._reloading = asyncio.create_task(self.reload())
+
+    async def reload(self) -> None:
+        """Re-read the config file; swap relay rules, scanner and identity; keep the old on error."""
+        try:
+            config = await asyncio.to_thread(self.load)
+            scanner = Scanner(config)
+            await asyncio.to_thread(scanner.warm)
+        except ConfigError as exc:
+            self.log.error("serve.reload_failed", error=str(exc))  # file:line: key — never values
+            return
+        except Exception as exc:
+            self.log.error("serve.reload_failed", error=exc.__class__.__name__)
+            return
+        old = self.config
+        if old is not None and (old.server.listen_host, old.server.listen_port, old.upstream.url, old.spool.state_dir) != (
+            config.server.listen_host, config.server.listen_port, config.upstream.url, config.spool.state_dir
+        ):
+            self.log.warning("serve.reload_partial", error="listen, upstream and state_dir change on restart only")
+        self.config = config
+        if self._handler is not None:
+            self._handler.rules = RelayRules.from_config(config)
+        if self.pipeline is not None:
+            self.pipeline.scanner = scanner
+            self.pipeline.retry = retry_policy(config)
+            self.pipeline.identity = identity(config)
+        self.log.info("serve.reloaded", config=config.source)
+
+
+def serve(config_path: str | None, overrides: Overrides, log_level: str | None = None) -> int:
+    """Run the service until SIGTERM; the CLI's `serve` command."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1` dumps stacks (no variables) to stderr
+    asyncio.run(Service(config_path, overrides, log_level=log_level).run())
+    return 0
+

@@ -1,0 +1,23 @@
+"""Fixtures for the quarantine tests (loaded with `pytest_plugins`; tests/conftest.py is shared and left alone)."""
+
+from __future__ import annotations
+
+import pytest
+from quarantine_support import _CLUSTER, SmtpSink, pg_cluster
+
+
+@pytest.fixture
+def sink():
+    """A recording SMTP server on a random port."""
+    s = SmtpSink()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The session's throwaway PostgreSQL cluster (or a loud skip)."""
+    cluster = pg_cluster()
+    yield cluster
+    cluster.stop()
+    _CLUSTER["cluster"] = "already stopped at the end of the session"

@@ -1,0 +1,155 @@
+"""The durable spool and the hold store: what is on disk, with which modes, after which crash."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import stat
+
+import pytest
+
+from proxy.holds import DirectoryHoldStore, hold_id_for
+from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolError, SpoolFull
+
+RAW = b"From: a@ccrls.org\r\nTo: b@ccrls.org\r\nSubject: hi\r\n\r\nbody\r\n"
+ENV = Envelope(mail_from="a@ccrls.org", rcpt_tos=("b@ccrls.org", "x@example.net"), mail_options=("BODY=8BITMIME",),
+               received_at=1700000000.0, helo="ws1.ccrls.org")
+
+
+def test_put_then_load_round_trips_envelope_and_bytes(tmp_path):
+    """A stored message comes back with the same envelope and exactly the same bytes."""
+    spool = Spool(tmp_path)
+    entry_id = spool.put(ENV, RAW)
+    entry = spool.load(entry_id)
+    assert entry.envelope == ENV
+    assert entry.raw == RAW
+    assert spool.ids() == [entry_id]
+
+
+def test_files_are_private_to_the_service_user(tmp_path):
+    """Spool files are mode 0600 and its directories 0700."""
+    spool = Spool(tmp_path / "spool")
+    entry_id = spool.put(ENV, RAW)
+    spool.save_state(entry_id, EntryState(scanned=True))
+    for path in (spool.queue / f"{entry_id}.msg", spool.queue / f"{entry_id}.state"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for d in (spool.root, spool.tmp, spool.queue):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700
+
+
+def test_ids_sort_by_arrival(tmp_path):
+    """Queue ids sort oldest first, so a restart resumes in arrival order."""
+    spool = Spool(tmp_path)
+    ids = [spool.put(ENV, RAW) for _ in range(5)]
+    assert spool.ids() == ids
+
+
+def test_state_round_trips_and_reports_done(tmp_path):
+    """Per-recipient state survives a reload; an entry is done when no recipient is pending."""
+    spool = Spool(tmp_path)
+    entry_id = spool.put(ENV, RAW)
+    assert spool.load_state(entry_id) == EntryState()
+    state = EntryState(scanned=True, rules=("patron-card",), recipients={
+        "b@ccrls.org": RecipientState(status="delivered", action="deliver", cls="internal", code=250),
+        "x@example.net": RecipientState(status="pending", action="deliver", cls="external", attempts=2, next_attempt=5.0),
+    })
+    spool.save_state(entry_id, state)
+    loaded = spool.load_state(entry_id)
+    assert loaded == state
+    assert not loaded.done
+    loaded.recipients["x@example.net"].status = "bounced"
+    assert loaded.done
+
+
+def test_remove_drops_message_and_state(tmp_path):
+    """Removing an entry leaves nothing of it behind."""
+    spool = Spool(tmp_path)
+    entry_id = spool.put(ENV, RAW)
+    spool.save_state(entry_id, EntryState(scanned=True))
+    spool.remove(entry_id)
+    assert list(spool.queue.iterdir()) == []
+
+
+def test_explicit_id_is_written_once(tmp_path):
+    """Putting under an id that is already queued writes nothing (a bounce is not spooled twice)."""
+    spool = Spool(tmp_path)
+    spool.put(ENV, RAW, entry_id="Q1-D0")
+    spool.put(ENV, b"other", entry_id="Q1-D0")
+    assert spool.load("Q1-D0").raw == RAW
+
+
+def test_crash_leftovers_are_cleaned_at_start(tmp_path):
+    """Half-written tmp files and orphaned state files from a crash are removed by recover() at service start."""
+    spool = Spool(tmp_path)
+    (spool.tmp / "half.written").write_bytes(b"partial")
+    (spool.queue / "GONE.state").write_bytes(b"{}")
+    kept = spool.put(ENV, RAW)
+    spool.save_state(kept, EntryState())
+    Spool(tmp_path).recover()
+    assert list(spool.tmp.iterdir()) == []
+    assert sorted(p.name for p in spool.queue.iterdir()) == sorted([f"{kept}.msg", f"{kept}.state"])
+
+
+def test_unwritable_queue_raises_spool_error_with_451(tmp_path):
+    """When the queue directory cannot take the file, put() raises SpoolError (the SMTP reply is 451) and leaves no tmp file."""
+    spool = Spool(tmp_path)
+    spool.queue.rmdir()
+    spool.queue.write_bytes(b"not a directory")
+    with pytest.raises(SpoolError) as info:
+        spool.put(ENV, RAW)
+    assert info.value.smtp_reply.startswith("451 4.3.0")
+    assert list(spool.tmp.iterdir()) == []
+
+
+def test_file_size_limit_is_a_spool_error(tmp_path):
+    """A write cut short by a resource limit is a SpoolError, never a silent partial file."""
+    spool = Spool(tmp_path)
+    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1024, old_limit[1]))
+    try:
+        with pytest.raises(SpoolError):
+            spool.put(ENV, RAW + b"x" * 4096)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+        signal.signal(signal.SIGXFSZ, old_handler)
+    assert spool.ids() == []
+    assert list(spool.tmp.iterdir()) == []
+
+
+def test_spool_full_has_its_own_reply():
+    """No space left answers 452 4.3.1, a kind of SpoolError."""
+    assert issubclass(SpoolFull, SpoolError)
+    assert SpoolFull.smtp_reply.startswith("452 4.3.1")
+
+
+def test_hold_is_durable_private_and_idempotent(tmp_path):
+    """A hold writes the message and its summary (0600) under one id; holding again returns the same id."""
+    spool = Spool(tmp_path / "spool")
+    entry = spool.load(spool.put(ENV, RAW))
+    store = DirectoryHoldStore(tmp_path / "held")
+    first = store.hold(entry, ["x@example.net"], {"rules": ["patron-card"]})
+    again = store.hold(entry, ["x@example.net"], {"rules": ["patron-card"]})
+    assert first == again == hold_id_for(entry.id, ["x@example.net"])
+    assert store.ids() == [first]
+    assert (store.root / first / "message.eml").read_bytes() == RAW
+    meta = store.meta(first)
+    assert meta["queue_id"] == entry.id and meta["recipients"] == ["x@example.net"]
+    assert meta["decision"] == {"rules": ["patron-card"]}
+    for name in ("message.eml", "hold.json"):
+        assert stat.S_IMODE((store.root / first / name).stat().st_mode) == 0o600
+    assert stat.S_IMODE((store.root / first).stat().st_mode) == 0o700
+
+
+def test_uncommitted_hold_is_discarded_at_start(tmp_path):
+    """A hold interrupted before its rename is not a hold: it is cleaned and will be written again."""
+    store = DirectoryHoldStore(tmp_path)
+    (store.tmp / "Hhalf").mkdir()
+    (store.tmp / "Hhalf" / "message.eml").write_bytes(b"partial")
+    DirectoryHoldStore(tmp_path)  # opening (a reader) touches nothing
+    assert (store.tmp / "Hhalf").is_dir()
+    store.recover()
+    assert list(store.tmp.iterdir()) == []
+    assert store.ids() == []
+    assert os.listdir(tmp_path) == [".tmp"]
