@@ -1,7 +1,8 @@
 """The detection engine: raw message → findings → assessment.
 
 This module owns the order of work for one message:
-1. `extract()` the text parts (and what could not be read);
+1. `extract()` the text parts (and what could not be read), attachments through
+   the document extractors (bounded worker processes, OCR for images);
 2. run every cheap detector over every part;
 3. only where a cheap finding needs a name to become a disclosure, ask spaCy
    (batched, one call per message, on windows around those findings);
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 from detectors.addresses import AddressDetector
 from detectors.barcodes import BarcodeDetector, BarcodeSettings
+from detectors.bounded import shared_runner
 from detectors.circulation import (
     CirculationDetector,
     HoldDetector,
@@ -26,9 +28,10 @@ from detectors.circulation import (
     PatronNoteDetector,
     PersonReferenceDetector,
 )
+from detectors.documents import register_all
 from detectors.emails import EmailDetector, EmailSettings
 from detectors.evidence import Assessment, EvidenceSettings, assess, needs_names
-from detectors.extract import Extraction, ExtractLimits, extract
+from detectors.extract import Extraction, ExtractLimits, ExtractorRegistry, extract
 from detectors.findings import Detector, Finding, TextPart
 from detectors.identity import BirthDateDetector, DriversLicenseDetector
 from detectors.names import NameDetector, NameSettings
@@ -63,6 +66,10 @@ class DetectionEngine:
         self.settings = settings or EngineSettings()
         s = self.settings
         self.names = NameDetector(s.names)
+        # Attachments (PDF, Office, archives, images via OCR) are read in bounded worker
+        # processes; the registry is this engine's own, so the module default stays empty.
+        self.registry = ExtractorRegistry()
+        register_all(self.registry)
         self.detectors: tuple[Detector, ...] = (
             BarcodeDetector(s.barcodes),
             PhoneDetector(s.phones),
@@ -84,6 +91,7 @@ class DetectionEngine:
     def warm(self) -> None:
         """Load the spaCy model now (a server does this at start; a clear error if it is missing)."""
         self.names.warm()
+        shared_runner().warm()
 
     def detect(self, parts: Sequence[TextPart]) -> tuple[list[Finding], int]:
         findings: list[Finding] = []
@@ -111,7 +119,7 @@ class DetectionEngine:
         return findings, windows
 
     def scan(self, raw: bytes, sender_names: Sequence[str] = ()) -> MessageScan:
-        extraction = extract(raw, self.settings.limits)
+        extraction = extract(raw, self.settings.limits, registry=self.registry)
         findings, windows = self.detect(extraction.parts)
         assessment = assess(
             extraction.parts,
