@@ -22,19 +22,22 @@ system-deps:
 	scripts/system-deps.sh
 
 # The relay on 127.0.0.1:2525 with everything under ./var: allowed mail is written to the
-# maildir ./var/outbox/new/ (no other mail server needed), held mail to ./var/held/.
+# maildir ./var/outbox/new/ (no other mail server needed), held mail sealed in ./var/quarantine.db.
 run: $(STAMP)
 	$(BIN)/patronguard scan --explain examples/*.eml || true
 	@mkdir -p var
 	@echo
 	@echo "PatronGuard relay: listening on 127.0.0.1:2525 (Ctrl-C stops it)."
-	@echo "  delivered mail -> var/outbox/new/    held mail -> var/held/    queue -> var/spool/"
+	@echo "  delivered mail -> var/outbox/new/    held mail -> var/quarantine.db (encrypted)    queue -> var/spool/"
 	@echo "Try, in another terminal:"
 	@echo "  swaks --server 127.0.0.1:2525 --from staff@ccrls.org --to circ@cityofsalem.net,friend@example.net \\"
 	@echo "        --body 'Patron card 23610003622817 has 3 overdue items.'"
 	@echo "  $(BIN)/python -c \"import smtplib; smtplib.SMTP('127.0.0.1', 2525).sendmail('staff@ccrls.org', \\"
 	@echo "        ['circ@cityofsalem.net', 'friend@example.net'], open('examples/leak_patron_record_to_outside.eml', 'rb').read())\""
-	@echo "  (the internal copy lands in var/outbox/new/, the outside copy is held in var/held/)"
+	@echo "  (the internal copy lands in var/outbox/new/, the outside copy is held in the quarantine)"
+	@echo "Review held mail (release goes to the same outbox):"
+	@echo "  $(BIN)/patronguard quarantine list --config config.yaml --state-dir var"
+	@echo "  $(BIN)/patronguard quarantine release ID --by you --note 'checked' --config config.yaml --state-dir var --upstream maildir:var/outbox"
 	@echo
 	$(BIN)/patronguard serve --config config.yaml --listen 127.0.0.1:2525 --state-dir var --upstream maildir:var/outbox
 

@@ -7,7 +7,7 @@ exit status 2 for usage, configuration and I/O errors.
 
     patronguard scan [--config FILE] [--to ADDR]... [--json] [--explain] FILE...
     patronguard serve [--config FILE] [--listen HOST:PORT] [--upstream smtp://HOST:PORT|maildir:PATH] [--state-dir DIR]
-    patronguard quarantine list [--state S] [--library L] [--json] | show ID [--reveal]
+    patronguard quarantine list [--state S] [--library L] [--json] | show ID [--reveal]   (all: [--config FILE] [--state-dir DIR])
     patronguard quarantine release ID [--redacted] --by NAME --note TEXT | reject ID --by NAME --note TEXT
     patronguard quarantine purge | stats;  patronguard audit verify;  patronguard keys rotate
 """
@@ -214,6 +214,7 @@ def _print_summary(file: str, result, explain: bool, out: TextIO) -> None:  # ty
 def _add_quarantine_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     common = _Parser(add_help=False)
     common.add_argument("--config", metavar="FILE", help="configuration file (default: ./config.yaml, then /etc/patronguard/config.yaml, then the built-in example)")
+    common.add_argument("--state-dir", metavar="DIR", help="the relay's state directory, as given to `serve --state-dir` (default: spool.state_dir)")
 
     q = sub.add_parser("quarantine", help="review held mail", description="List, show, release, reject and purge held mail.")
     qsub = q.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
@@ -234,7 +235,7 @@ def _add_quarantine_commands(sub: argparse._SubParsersAction) -> None:  # type: 
         cmd.add_argument("--note", required=True, metavar="TEXT", help="why (the sender sees it)")
         if name == "release":
             cmd.add_argument("--redacted", action="store_true", help="send the redacted copy (not available yet)")
-            cmd.add_argument("--upstream", metavar="HOST:PORT", help="SMTP server to release to (default: upstream.url)")
+            cmd.add_argument("--upstream", metavar="URL", help="where to release to: HOST:PORT, smtp://HOST:PORT or maildir:PATH (default: upstream.url)")
     qsub.add_parser("purge", parents=[common], help="expire old items, destroy decided content, delete old metadata")
     qsub.add_parser("stats", parents=[common], help="how many items in each state")
 
@@ -263,8 +264,10 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
         open_store,
         purge,
     )
+    from proxy.serve import Overrides, apply_overrides
 
-    full = load(resolve_config(args.config))
+    # The same resolution as `serve`: the quarantine beside the spool of --state-dir.
+    full = apply_overrides(load(resolve_config(args.config)), Overrides(state_dir=args.state_dir))
     cfg = full.quarantine
     store = open_store(cfg)
     try:
@@ -320,19 +323,23 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
         store.close()
 
 
-def _release_deliverer(args: argparse.Namespace, config: object):  # type: ignore[no-untyped-def]
-    """The SMTP server a release goes to: --upstream, else the relay's smtp:// upstream."""
-    from proxy.quarantine import SmtpDeliverer
+def _release_deliverer(args: argparse.Namespace, config):  # type: ignore[no-untyped-def]
+    """Where a release goes: --upstream, else the relay's upstream.url — through the relay's own transports."""
+    from proxy.config import upstream_check
+    from proxy.delivery import upstream_from_url
+    from proxy.holds import UpstreamDeliverer
+    from proxy.serve import identity
 
     if args.action != "release":
         return _NoDeliverer()
-    target = getattr(args, "upstream", None) or str(getattr(getattr(config, "upstream", None), "url", ""))
-    if not target.startswith(("smtp://", "[")) and ":" not in target:
-        raise UsageError("release needs an SMTP upstream: give --upstream HOST:PORT (upstream.url is not smtp://)")
-    host, sep, port = target.removeprefix("smtp://").rstrip("/").rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise UsageError(f"--upstream {target!r}: expected HOST:PORT such as 127.0.0.1:10025")
-    return SmtpDeliverer(host.strip("[]"), int(port))
+    target = getattr(args, "upstream", None) or config.upstream.url
+    if not target.startswith(("smtp://", "maildir:")):
+        target = "smtp://" + target  # the short HOST:PORT form
+    problem = upstream_check(target)
+    if problem:
+        raise UsageError(f"--upstream {target!r}: expected {problem}")
+    upstream = upstream_from_url(target, timeout=config.upstream.timeout, helo=identity(config).hostname)
+    return UpstreamDeliverer(upstream)
 
 
 class _NoDeliverer:

@@ -132,6 +132,16 @@ class QuarantineConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class NoticesConfig:
+    """Mail to the sender about held messages (see proxy.notify)."""
+
+    enabled: bool = True
+    templates_dir: str = ""  # "" → the built-in templates; a directory overrides them one by one
+    contact: str = "your supervisor or the library's IT help desk"
+    supervisors: tuple[str, ...] = ()  # get a copy of each hold notice
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: str
     library_name: str
@@ -149,6 +159,7 @@ class Config:
     upstream: UpstreamConfig = field(default_factory=UpstreamConfig)
     spool: SpoolConfig = field(default_factory=SpoolConfig)
     quarantine: QuarantineConfig = field(default_factory=QuarantineConfig)
+    notices: NoticesConfig = field(default_factory=NoticesConfig)
 
 
 # ----------------------------------------------------------------- the schema
@@ -410,6 +421,16 @@ SCHEMA: dict[str, Spec] = {
             "audit_days": _i("a number of days, e.g. 365", 365, minimum=1),
         }
     ),
+    "notices": _map(
+        {
+            "enabled": _b(True),
+            "templates_dir": _s("a directory of notice templates such as /etc/patronguard/notices", ""),
+            "contact": _s("whom senders should ask, e.g. 'the IT help desk (ext. 4357)'",
+                          "your supervisor or the library's IT help desk"),
+            "supervisors": _list(_s("a mail address such as 'circ-supervisor@ccrls.org'", check=_address_check),
+                                 "a list of addresses that get a copy of each hold notice"),
+        }
+    ),
 }
 
 
@@ -605,6 +626,12 @@ def _build(tree: dict[str, Any], source: str) -> Config:
         ),
         spool=SpoolConfig(state_dir=sp["state_dir"], workers=sp["workers"]),
         quarantine=QuarantineConfig(**tree["quarantine"]),
+        notices=NoticesConfig(
+            enabled=tree["notices"]["enabled"],
+            templates_dir=tree["notices"]["templates_dir"],
+            contact=tree["notices"]["contact"],
+            supervisors=tuple(a for a in tree["notices"]["supervisors"] if a),
+        ),
     )
 
 

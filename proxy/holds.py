@@ -1,34 +1,36 @@
-"""Held mail: the seam where the encrypted quarantine will plug in.
+"""Held mail: where the relay and the encrypted quarantine meet, in both directions.
 
-This module owns the `HoldStore` protocol the pipeline calls for every
-recipient that is not delivered, and `DirectoryHoldStore`, a minimal durable
-store under `<state_dir>/held/` so held mail is never lost before the real
-quarantine (a later issue) replaces it:
+This module owns two small adapters and nothing else:
 
-    held/<hold_id>/message.eml   the message exactly as received
-    held/<hold_id>/hold.json     queue id, envelope sender, held recipients, the decision summary
+- `HoldStore`, the protocol the pipeline calls for every recipient that is not
+  delivered, and `QuarantineHoldStore`, which implements it on a
+  `QuarantineStore` (the message is sealed there; see `proxy.quarantine`).
+- `UpstreamDeliverer`, the quarantine's `Deliverer` on top of the relay's own
+  `Upstream` transports (`smtp://` or `maildir:`), so a release goes where the
+  relay's allowed mail goes, through the same client code.
 
-A hold is written into `held/.tmp/<hold_id>/`, both files fsync'd, then the
-directory is renamed into place and `held/` fsync'd: a hold is committed whole
-or not at all. Hold ids are derived from the queue id and the recipients, so
-running the same hold twice after a crash returns the same id and writes nothing.
-Files are mode 0600, directories 0700. Nothing here logs or decides.
+Idempotence: the pipeline records a hold in the spool state only after
+`hold()` returned, so a crash in between makes it hold the same entry again.
+The spool queue id goes into the item (`items.queue_id`), and the store returns
+the existing item for the same queue id and recipients in the same transaction
+that would insert a new one — one item per spool entry, whatever the timing.
+(A marker file next to the spool entry would leave the same crash window.)
+
+Nothing here logs or decides; no raw finding text is passed on, only each
+finding's kind, part and masked excerpt.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
+import asyncio
+import re
 from collections.abc import Sequence
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from proxy.spool import SpoolEntry, fsync_dir
-
-_FILE_MODE = 0o600
-_DIR_MODE = 0o700
+from proxy.delivery import Outcome, Status, Upstream
+from proxy.quarantine import PermanentDeliveryError, QuarantineStore, TemporaryDeliveryError
+from proxy.spool import SpoolEntry
 
 
 class HoldStore(Protocol):
@@ -37,63 +39,64 @@ class HoldStore(Protocol):
         ...
 
 
-def hold_id_for(entry_id: str, recipients: Sequence[str]) -> str:
-    digest = hashlib.sha256("\n".join(sorted(r.lower() for r in recipients)).encode("utf-8")).hexdigest()[:8]
-    return f"H{entry_id}-{digest.upper()}"
+class QuarantineHoldStore:
+    """The relay's `HoldStore` on the encrypted quarantine (blocking: call from a thread)."""
 
-
-def _write(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class DirectoryHoldStore:
-    """Held messages as directories under `root` (blocking: call from a thread)."""
-
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-        self.tmp = self.root / ".tmp"
-        for d in (self.root, self.tmp):
-            d.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
-            os.chmod(d, _DIR_MODE)
-
-    def recover(self) -> None:
-        """At service start only: drop holds interrupted before their commit (the spool entry is still there)."""
-        for leftover in self.tmp.iterdir():
-            shutil.rmtree(leftover, ignore_errors=True)
+    def __init__(self, store: QuarantineStore) -> None:
+        self.store = store
 
     def hold(self, entry: SpoolEntry, recipients: Sequence[str], decision_summary: dict[str, Any]) -> str:
-        hold_id = hold_id_for(entry.id, recipients)
-        final = self.root / hold_id
-        if final.exists():
-            return hold_id
-        work = self.tmp / hold_id
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(mode=_DIR_MODE)
-        meta = {
-            "hold_id": hold_id,
-            "queue_id": entry.id,
-            "mail_from": entry.envelope.mail_from,
-            "recipients": list(recipients),
-            "received_at": entry.envelope.received_at,
-            "decision": decision_summary,
-        }
-        _write(work / "message.eml", entry.raw)
-        _write(work / "hold.json", json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
-        fsync_dir(work)
-        os.rename(work, final)
-        fsync_dir(self.root)
-        return hold_id
+        classes = {r["address"]: str(r.get("cls") or "unknown") for r in decision_summary.get("recipients", ())}
+        findings = [
+            {"kind": str(f.get("kind", "?")), "excerpt": str(f.get("excerpt", "")), "part": str(f.get("part", ""))}
+            for f in decision_summary.get("findings", ())
+        ]
+        received = datetime.fromtimestamp(entry.envelope.received_at, UTC) if entry.envelope.received_at else None
+        return self.store.hold(
+            entry.raw,
+            entry.envelope.mail_from,
+            list(recipients),
+            [classes.get(r, "unknown") for r in recipients],
+            list(decision_summary.get("rules", ())),
+            findings,
+            received,
+            queue_id=entry.id,
+        )
 
-    def ids(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
-    def meta(self, hold_id: str) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.root / hold_id / "hold.json").read_text(encoding="utf-8"))
-        return data
+_ENHANCED = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
+
+
+def _reason(outcome: Outcome | None) -> str:
+    """Reply code and enhanced status (e.g. '554 5.7.1'): the reply's free text may quote the address."""
+    if outcome is None:
+        return "no reply"
+    status = _ENHANCED.match(outcome.detail)
+    return f"{outcome.code}{' ' + status.group(0) if status else ''}"
+
+
+class UpstreamDeliverer:
+    """The quarantine's `Deliverer` over a relay `Upstream`: released mail leaves like allowed mail.
+
+    Synchronous (the review service is): it runs the upstream's coroutine in a
+    private event loop, so call it from a thread with no running loop.
+    """
+
+    def __init__(self, upstream: Upstream) -> None:
+        self.upstream = upstream
+
+    def deliver(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
+        smtputf8 = not all(a.isascii() for a in (mail_from, *rcpt_tos))
+        outcomes = asyncio.run(self.upstream.send(mail_from, rcpt_tos, raw, smtputf8))
+        failed: dict[str, Outcome | None] = {r: o for r, o in outcomes.items() if o.status is not Status.OK}
+        failed.update({r: None for r in rcpt_tos if r not in outcomes})
+        if not failed:
+            return
+        codes = ",".join(sorted({_reason(o) for o in failed.values()}))
+        if len(failed) < len(rcpt_tos):
+            raise PermanentDeliveryError(
+                f"upstream refused {len(failed)} of {len(rcpt_tos)} recipient(s): {codes}", partial=True
+            )
+        if all(o is not None and o.status is Status.TEMPORARY for o in failed.values()):
+            raise TemporaryDeliveryError(f"upstream did not take the message for now: {codes}")
+        raise PermanentDeliveryError(f"upstream refused all {len(rcpt_tos)} recipient(s): {codes}")

@@ -31,8 +31,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from proxy.delivery import Outcome, RetryPolicy, Status, Upstream, build_dsn, received_header
+from proxy.explain import masked_context
 from proxy.holds import HoldStore
 from proxy.logs import hash_value
+from proxy.notify import Notices
 from proxy.policy import Action
 from proxy.scan import Scanner
 from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolEntry
@@ -40,6 +42,7 @@ from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolEntry
 _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 SCAN_FAILED = "scan-failed"
+MAX_EXCERPTS = 50  # the quarantine keeps at most this many per item
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,19 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
 
 
+def _excerpts(result: Any) -> tuple[dict[str, str], ...]:
+    """Kind, part and masked context of each finding (at most MAX_EXCERPTS) for the quarantine's reviewers."""
+    assessment = result.message.assessment
+    parts = {p.path: p for p in result.message.extraction.parts}
+    found = list(assessment.findings) + [f for f in assessment.uninspectable if f not in assessment.findings]
+    out = []
+    for f in found[:MAX_EXCERPTS]:
+        part = parts.get(f.part)
+        excerpt = masked_context(part.text, f, assessment.findings) if part is not None else f.masked
+        out.append({"kind": f.kind.value, "excerpt": excerpt, "part": f.part})
+    return tuple(out)
+
+
 class Pipeline:
     """Workers that drain the spool. Blocking disk work runs in threads; scanning in `scan_executor`."""
 
@@ -80,6 +96,7 @@ class Pipeline:
         log: Any,
         workers: int = 2,
         clock: Callable[[], float] = time.time,
+        notices: Notices | None = None,
     ) -> None:
         self.spool = spool
         self.scanner = scanner  # replaced whole on SIGHUP
@@ -91,6 +108,7 @@ class Pipeline:
         self.log = log
         self.workers = workers
         self.clock = clock
+        self.notices = notices  # None: no sender notices (replaced whole on SIGHUP)
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._queued: set[str] = set()
         self._active: set[str] = set()  # being processed: one worker per entry at a time
@@ -197,6 +215,7 @@ class Pipeline:
         except Exception as exc:  # fail closed: nobody gets what could not be inspected
             by_address = {a: RecipientState(action=Action.HOLD.value, cls="unknown") for a in recipients}
             rules: tuple[str, ...] = (SCAN_FAILED,)
+            excerpts: tuple[dict[str, str], ...] = ()
             log_fields = {"error": exc.__class__.__name__, "finding_kinds": {}, "findings": 0, "uninspectable": 0}
             scan_ms = (self.clock() - started) * 1000
         else:
@@ -211,13 +230,16 @@ class Pipeline:
                     by_address[address] = RecipientState(action=d.action.value, cls=d.recipient.cls.value)
             rules = result.rules
             assessment = result.message.assessment
+            held = any(r.action != Action.DELIVER.value for r in by_address.values())
+            excerpts = _excerpts(result) if held else ()
             log_fields = {
                 "finding_kinds": dict(Counter(f.kind.value for f in assessment.findings)),
                 "findings": len(assessment.findings),
                 "uninspectable": len(assessment.uninspectable),
             }
             scan_ms = result.seconds * 1000
-        state = EntryState(scanned=True, rules=tuple(rules), recipients=by_address, dsn_count=state.dsn_count)
+        state = EntryState(scanned=True, rules=tuple(rules), recipients=by_address, dsn_count=state.dsn_count,
+                           findings=excerpts)
         await asyncio.to_thread(self.spool.save_state, entry.id, state)
         self.log.info(
             "relay.decision",
@@ -249,8 +271,16 @@ class Pipeline:
         summary = {
             "rules": list(state.rules),
             "recipients": [{"address": a, **state.recipients[a].to_json()} for a in to_hold],
+            "findings": list(state.findings),
         }
         hold_id = await asyncio.to_thread(self.holds.hold, entry, to_hold, summary)
+        # Spooled before the state records the hold: a crash in between re-holds (same item) and
+        # re-spools (same notice id), so the sender is told at least once.
+        if self.notices is not None:
+            notice_id = await asyncio.to_thread(self.notices.held, entry.id, entry.envelope, state.recipients,
+                                                to_hold, hold_id, state.rules, state.findings)
+            if notice_id:
+                self.submit(notice_id)
         for a in to_hold:
             state.recipients[a].status = "held"
             state.recipients[a].hold_id = hold_id

@@ -29,11 +29,13 @@ from pathlib import Path
 
 from proxy import config as config_module
 from proxy import logs
-from proxy.config import Config, split_listen
+from proxy.config import Config, QuarantineConfig, split_listen
 from proxy.delivery import RetryPolicy, upstream_from_url
 from proxy.errors import ConfigError
-from proxy.holds import DirectoryHoldStore
+from proxy.holds import QuarantineHoldStore
+from proxy.notify import Notices, notices_from_config
 from proxy.pipeline import Identity, Pipeline
+from proxy.quarantine import open_store
 from proxy.scan import Scanner
 from proxy.smtp import Listener, RelayHandler, RelayRules
 from proxy.spool import Spool
@@ -57,7 +59,23 @@ def apply_overrides(config: Config, overrides: Overrides) -> Config:
         upstream = dataclasses.replace(upstream, url=overrides.upstream)
     if overrides.state_dir:
         spool = dataclasses.replace(spool, state_dir=overrides.state_dir)
-    return dataclasses.replace(config, server=server, upstream=upstream, spool=spool)
+    quarantine = quarantine_under_state(config.quarantine, spool.state_dir)
+    return dataclasses.replace(config, server=server, upstream=upstream, spool=spool, quarantine=quarantine)
+
+
+def quarantine_under_state(q: QuarantineConfig, state_dir: str) -> QuarantineConfig:
+    """Quarantine file and key left at their defaults live in the state directory, beside the spool.
+
+    So `--state-dir var` (or spool.state_dir) moves everything a relay keeps, and
+    `patronguard quarantine ... --state-dir var` finds what that relay held.
+    Paths set explicitly in the config are kept as they are.
+    """
+    default, state = QuarantineConfig(), Path(state_dir)
+    return dataclasses.replace(
+        q,
+        path=str(state / "quarantine.db") if q.path == default.path else q.path,
+        key_file=str(state / "quarantine.key") if q.key_file == default.key_file else q.key_file,
+    )
 
 
 def retry_policy(config: Config) -> RetryPolicy:
@@ -69,6 +87,11 @@ def identity(config: Config) -> Identity:
     hostname = config.server.hostname or socket.getfqdn()
     postmaster = config.server.postmaster or f"postmaster@{config.library_domains[0]}"
     return Identity(hostname, postmaster, config.logging.hash_external_addresses)
+
+
+def _notices(config: Config, spool: Spool) -> Notices | None:
+    who = identity(config)
+    return notices_from_config(config, spool, hostname=who.hostname, postmaster=who.postmaster)
 
 
 class Service:
@@ -100,9 +123,10 @@ class Service:
         self._stop = asyncio.Event()
 
         spool = await asyncio.to_thread(Spool, state / "spool")
-        holds = await asyncio.to_thread(DirectoryHoldStore, state / "held")
+        notices = _notices(config, spool)  # a bad template is a ConfigError before anything else opens
+        quarantine = await asyncio.to_thread(open_store, config.quarantine)
+        holds = QuarantineHoldStore(quarantine)
         await asyncio.to_thread(spool.recover)
-        await asyncio.to_thread(holds.recover)
         scanner = Scanner(config)
         await asyncio.to_thread(scanner.warm)
         who = identity(config)
@@ -117,6 +141,7 @@ class Service:
             scan_executor=scan_executor,
             log=logs.get_logger("patronguard.relay"),
             workers=config.spool.workers,
+            notices=notices,
         )
         handler = self._handler = RelayHandler(spool, RelayRules.from_config(config), pipeline.submit,
                                                logs.get_logger("patronguard.smtp"))
@@ -127,6 +152,7 @@ class Service:
         except OSError as exc:
             await pipeline.stop()
             scan_executor.shutdown(wait=True)
+            await asyncio.to_thread(quarantine.close)
             raise ConfigError(
                 f"cannot listen on {config.server.listen_host}:{config.server.listen_port} ({exc.strerror or exc.__class__.__name__})"
             ) from None
@@ -150,6 +176,7 @@ class Service:
             await listener.stop()
             await pipeline.stop()
             scan_executor.shutdown(wait=True)
+            await asyncio.to_thread(quarantine.close)  # after the workers: none is still holding
             if install_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                     self._loop.remove_signal_handler(sig)
@@ -174,6 +201,7 @@ class Service:
             config = await asyncio.to_thread(self.load)
             scanner = Scanner(config)
             await asyncio.to_thread(scanner.warm)
+            notices = _notices(config, self.pipeline.spool) if self.pipeline is not None else None
         except ConfigError as exc:
             self.log.error("serve.reload_failed", error=str(exc))  # file:line: key — never values
             return
@@ -192,6 +220,7 @@ class Service:
             self.pipeline.scanner = scanner
             self.pipeline.retry = retry_policy(config)
             self.pipeline.identity = identity(config)
+            self.pipeline.notices = notices
         self.log.info("serve.reloaded", config=config.source)
 
 

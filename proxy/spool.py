@@ -117,6 +117,9 @@ class EntryState:
     rules: tuple[str, ...] = ()
     recipients: dict[str, RecipientState] = field(default_factory=dict)
     dsn_count: int = 0
+    # What the quarantine shows a supervisor, kept from the one scan: kind, part and a
+    # *masked* excerpt per finding (never raw text); only when someone is held.
+    findings: tuple[dict[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -124,6 +127,7 @@ class EntryState:
             "rules": list(self.rules),
             "recipients": {a: r.to_json() for a, r in self.recipients.items()},
             "dsn_count": self.dsn_count,
+            "findings": list(self.findings),
         }
 
     @classmethod
@@ -133,6 +137,7 @@ class EntryState:
             rules=tuple(data.get("rules", ())),
             recipients={a: RecipientState(**r) for a, r in data.get("recipients", {}).items()},
             dsn_count=int(data.get("dsn_count", 0)),
+            findings=tuple({k: str(v) for k, v in f.items()} for f in data.get("findings", ())),
         )
 
     @property

@@ -24,7 +24,7 @@ import pytest
 from aiosmtpd.smtp import SMTP
 
 from proxy.delivery import Outcome, RetryPolicy, Status, build_dsn, received_header
-from proxy.holds import DirectoryHoldStore
+from proxy.quarantine import HeldItem, QuarantineStore, StoreSettings, open_store
 from proxy.serve import Overrides, Service
 from proxy.smtp import RelayRules
 
@@ -149,6 +149,7 @@ class Relay:
         self.service = Service(str(config_path), Overrides())
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
+        self._quarantine: QuarantineStore | None = None
 
     def _run(self) -> None:
         from proxy import logs
@@ -177,18 +178,25 @@ class Relay:
     def stop(self) -> None:
         self.service.stop_threadsafe()
         self.thread.join(20)
+        if self._quarantine is not None:
+            self._quarantine.close()
 
-    def holds(self) -> DirectoryHoldStore:
-        return DirectoryHoldStore(self.state / "held")
+    def quarantine(self) -> QuarantineStore:
+        """The relay's quarantine (beside the spool: the config leaves its paths at the defaults)."""
+        if self._quarantine is None:
+            self._quarantine = open_store(StoreSettings(path=str(self.state / "quarantine.db"),
+                                                        key_file=str(self.state / "quarantine.key")))
+        return self._quarantine
 
-    def held_for(self, address: str, timeout: float = 10.0) -> dict[str, Any]:
+    def held_for(self, address: str, timeout: float = 10.0) -> HeldItem:
+        """The quarantined item held for exactly `address` (matched by its keyed hash)."""
+        store = self.quarantine()
+        wanted = (store.keys.address_hash(address),)  # type: ignore[attr-defined]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            store = self.holds()
-            for hold_id in store.ids():
-                meta = store.meta(hold_id)
-                if address in meta["recipients"]:
-                    return meta
+            for item in store.items():
+                if item.recipient_hashes == wanted:
+                    return item
             time.sleep(0.02)
         raise AssertionError(f"no hold for {address}")
 
@@ -265,10 +273,10 @@ def test_mixed_recipients_internal_delivered_external_held(relay, sink):
     assert trace.startswith(b"Received: from ws1.ccrls.org\r\n\tby relay.test (PatronGuard) with ESMTP id " + queue_id.encode())
     first_header = trace.split(b"\r\nFrom:", 1)[0]
     assert b"@" not in first_header and b"127.0.0.1" not in first_header
-    meta = relay.held_for("friend1@example.net")
-    assert meta["queue_id"] == queue_id
-    assert meta["recipients"] == ["friend1@example.net"]
-    assert "patron-card" in meta["decision"]["rules"]
+    item = relay.held_for("friend1@example.net")
+    assert item.queue_id == queue_id
+    assert item.recipient_classes == ("external",)
+    assert "patron-card" in item.rules
     relay.queue_empty()
     assert sink.matching(to("friend1@example.net")) == []
 
@@ -444,9 +452,9 @@ MALFORMED = (
 def test_malformed_mime_is_held_not_crashed(relay, sink):
     """A broken multipart (bad base64, binary part, no closing boundary) to an outside address is held, and the relay keeps working."""
     queue_id = send(relay, ["vendor3@example.net"], MALFORMED)
-    meta = relay.held_for("vendor3@example.net")
-    assert meta["queue_id"] == queue_id
-    assert "uninspectable" in meta["decision"]["rules"]
+    item = relay.held_for("vendor3@example.net")
+    assert item.queue_id == queue_id
+    assert "uninspectable" in item.rules
     send(relay, ["after-malformed@ccrls.org"], message("after-malformed@ccrls.org", "still here"))
     sink.wait_for(to("after-malformed@ccrls.org"))
 

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from aiosmtpd.smtp import SMTP
 
-from proxy.holds import DirectoryHoldStore
+from proxy.quarantine import StoreSettings, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 CARD = "23610003622817"
@@ -135,8 +135,12 @@ class RelayProcess:
         return self.proc.wait(20)
 
     def held(self) -> set[str]:
-        store = DirectoryHoldStore(self.state / "held")
-        return {store.meta(h)["queue_id"] for h in store.ids()}
+        store = open_store(StoreSettings(path=str(self.state / "quarantine.db"),
+                                         key_file=str(self.state / "quarantine.key")))
+        try:
+            return {i.queue_id for i in store.items() if i.queue_id is not None}
+        finally:
+            store.close()
 
     def queued(self) -> list[str]:
         queue = self.state / "spool" / "queue"

@@ -1,15 +1,15 @@
-"""The durable spool and the hold store: what is on disk, with which modes, after which crash."""
+"""The durable spool and the hold adapters: what is on disk, with which modes, after which crash."""
 
 from __future__ import annotations
 
-import os
 import resource
 import signal
+import socket
 import stat
 
 import pytest
 
-from proxy.holds import DirectoryHoldStore, hold_id_for
+from proxy.holds import QuarantineHoldStore, UpstreamDeliverer
 from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolError, SpoolFull
 
 RAW = b"From: a@ccrls.org\r\nTo: b@ccrls.org\r\nSubject: hi\r\n\r\nbody\r\n"
@@ -124,32 +124,60 @@ def test_spool_full_has_its_own_reply():
     assert SpoolFull.smtp_reply.startswith("452 4.3.1")
 
 
-def test_hold_is_durable_private_and_idempotent(tmp_path):
-    """A hold writes the message and its summary (0600) under one id; holding again returns the same id."""
+def _quarantine(tmp_path):  # type: ignore[no-untyped-def]
+    from proxy.quarantine import StoreSettings, open_store
+
+    return open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")))
+
+
+SUMMARY = {
+    "rules": ["patron-card"],
+    "recipients": [{"address": "x@example.net", "cls": "external", "action": "hold"}],
+    "findings": [{"kind": "patron_card", "excerpt": "card [2361•••••••817] has", "part": "1"}],
+}
+
+
+def test_hold_goes_into_the_quarantine_sealed_and_idempotent(tmp_path):
+    """A hold becomes one sealed quarantine item (queue id, classes, masked excerpts); holding it again returns it."""
+    from proxy.quarantine import Actor
+
     spool = Spool(tmp_path / "spool")
     entry = spool.load(spool.put(ENV, RAW))
-    store = DirectoryHoldStore(tmp_path / "held")
-    first = store.hold(entry, ["x@example.net"], {"rules": ["patron-card"]})
-    again = store.hold(entry, ["x@example.net"], {"rules": ["patron-card"]})
-    assert first == again == hold_id_for(entry.id, ["x@example.net"])
-    assert store.ids() == [first]
-    assert (store.root / first / "message.eml").read_bytes() == RAW
-    meta = store.meta(first)
-    assert meta["queue_id"] == entry.id and meta["recipients"] == ["x@example.net"]
-    assert meta["decision"] == {"rules": ["patron-card"]}
-    for name in ("message.eml", "hold.json"):
-        assert stat.S_IMODE((store.root / first / name).stat().st_mode) == 0o600
-    assert stat.S_IMODE((store.root / first).stat().st_mode) == 0o700
+    store = _quarantine(tmp_path)
+    holds = QuarantineHoldStore(store)
+    first = holds.hold(entry, ["x@example.net"], SUMMARY)
+    again = holds.hold(entry, ["x@example.net"], SUMMARY)
+    assert first == again and [i.id for i in store.items()] == [first]
+    item = store.get(first)
+    assert item.queue_id == entry.id and item.recipient_classes == ("external",) and item.rules == ("patron-card",)
+    assert [(e.kind, e.part, e.excerpt) for e in item.excerpts] == [("patron_card", "1", "card [2361•••••••817] has")]
+    assert item.received_at.timestamp() == ENV.received_at
+    envelope = store.reveal(first, Actor("test", "test"))
+    assert envelope.raw == RAW and envelope.rcpt_tos == ("x@example.net",) and envelope.mail_from == ENV.mail_from
+    assert b"body" not in (tmp_path / "q.db").read_bytes() + (tmp_path / "q.db-wal").read_bytes()
+    store.close()
 
 
-def test_uncommitted_hold_is_discarded_at_start(tmp_path):
-    """A hold interrupted before its rename is not a hold: it is cleaned and will be written again."""
-    store = DirectoryHoldStore(tmp_path)
-    (store.tmp / "Hhalf").mkdir()
-    (store.tmp / "Hhalf" / "message.eml").write_bytes(b"partial")
-    DirectoryHoldStore(tmp_path)  # opening (a reader) touches nothing
-    assert (store.tmp / "Hhalf").is_dir()
-    store.recover()
-    assert list(store.tmp.iterdir()) == []
-    assert store.ids() == []
-    assert os.listdir(tmp_path) == [".tmp"]
+def test_hold_for_other_recipients_of_the_same_entry_is_another_item(tmp_path):
+    """Idempotence is per queue id *and* recipients: a different recipient set is a different item."""
+    spool = Spool(tmp_path / "spool")
+    entry = spool.load(spool.put(ENV, RAW))
+    store = _quarantine(tmp_path)
+    holds = QuarantineHoldStore(store)
+    assert holds.hold(entry, ["x@example.net"], SUMMARY) != holds.hold(entry, ["b@ccrls.org"], SUMMARY)
+    store.close()
+
+
+def test_upstream_deliverer_uses_the_relay_transports(tmp_path):
+    """A release through a maildir upstream writes one file per recipient; an unreachable smtp upstream is temporary."""
+    from proxy.delivery import MaildirUpstream, SmtpUpstream
+    from proxy.quarantine import TemporaryDeliveryError
+
+    UpstreamDeliverer(MaildirUpstream(tmp_path / "out")).deliver("a@ccrls.org", ["x@example.net", "y@example.net"], RAW)
+    delivered = sorted(p.read_bytes() for p in (tmp_path / "out" / "new").iterdir())
+    assert len(delivered) == 2 and all(d.endswith(RAW) for d in delivered)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again at once: nothing listens there
+    with pytest.raises(TemporaryDeliveryError):
+        UpstreamDeliverer(SmtpUpstream("127.0.0.1", port, timeout=2)).deliver("a@ccrls.org", ["x@example.net"], RAW)

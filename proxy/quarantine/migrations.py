@@ -106,6 +106,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             " FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
         ),
     ),
+    # The relay's spool queue id of a held message, so holding the same spool entry
+    # again after a crash (before the relay recorded the hold) finds the first item.
+    # Nullable: items held by other paths (tests, imports) have none.
+    Migration(
+        2,
+        "items.queue_id for idempotent holds from the relay",
+        sqlite=("ALTER TABLE items ADD COLUMN queue_id TEXT", "CREATE INDEX items_queue_id ON items (queue_id)"),
+        postgresql=("ALTER TABLE items ADD COLUMN queue_id TEXT", "CREATE INDEX items_queue_id ON items (queue_id)"),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

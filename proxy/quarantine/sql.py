@@ -100,7 +100,8 @@ class Tx:
 
 _COLUMNS = (
     "i.id, i.received_at, i.library, i.mail_from, i.recipient_classes, i.recipient_hashes, i.rules,"
-    " i.finding_counts, i.excerpts, i.state, i.decided_at, i.reviewer, i.note, i.failure, i.escalated_at, c.key_id"
+    " i.finding_counts, i.excerpts, i.state, i.decided_at, i.reviewer, i.note, i.failure, i.escalated_at, c.key_id,"
+    " i.queue_id"
 )
 _FROM = " FROM items i LEFT JOIN item_content c ON c.item_id = i.id"
 
@@ -125,6 +126,7 @@ def _item(row: tuple[Any, ...]) -> HeldItem:
         failure=row[13],
         escalated_at=from_us(row[14]),
         key_id=row[15],
+        queue_id=row[16],
     )
 
 
@@ -231,8 +233,15 @@ class SqlQuarantine:
         received_at: datetime | None = None,
         *,
         library: str | None = None,
+        queue_id: str | None = None,
     ) -> str:
-        """Seal and store one message for the held recipients; return its new id."""
+        """Seal and store one message for the held recipients; return its new id.
+
+        With a `queue_id` (the relay's spool entry), holding the same entry for the
+        same recipients again returns the existing item instead of a second one:
+        the relay may repeat a hold after a crash before it recorded the first.
+        The check and the insert share one write transaction, so it is exact.
+        """
         item_id = new_item_id()
         received = received_at or self.clock()
         if library is None:
@@ -244,21 +253,27 @@ class SqlQuarantine:
             for f in findings[:MAX_EXCERPTS]
         ]
         sealed = self.keys.seal(item_id, Envelope(mail_from, tuple(rcpt_tos), raw))
+        hashes = json.dumps([self.keys.address_hash(r) for r in rcpt_tos])
         with self._write() as tx:
+            if queue_id is not None:
+                same = tx.run("SELECT id FROM items WHERE queue_id = ? AND recipient_hashes = ?", (queue_id, hashes))
+                if same:
+                    return str(same[0][0])
             tx.run(
                 "INSERT INTO items (id, received_at, library, mail_from, recipient_classes, recipient_hashes,"
-                " rules, finding_counts, excerpts, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " rules, finding_counts, excerpts, state, queue_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     item_id,
                     to_us(received),
                     library,
                     mail_from,
                     json.dumps(list(recipient_classes)),
-                    json.dumps([self.keys.address_hash(r) for r in rcpt_tos]),
+                    hashes,
                     json.dumps(list(rules)),
                     json.dumps(counts),
                     json.dumps(excerpts, ensure_ascii=False),
                     ItemState.HELD.value,
+                    queue_id,
                 ),
             )
             tx.run("INSERT INTO item_content (item_id, key_id, wrapped_key, ciphertext) VALUES (?, ?, ?, ?)",

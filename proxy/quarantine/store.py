@@ -129,6 +129,7 @@ class HeldItem:
     failure: str | None = None
     escalated_at: datetime | None = None
     key_id: str | None = None  # None once the content (and its data key) is destroyed
+    queue_id: str | None = None  # the relay's spool queue id (in its logs), when the relay held it
 
     @property
     def has_content(self) -> bool:
@@ -153,6 +154,7 @@ class HeldItem:
             "failure": self.failure,
             "escalated_at": self.escalated_at.isoformat() if self.escalated_at else None,
             "has_content": self.has_content,
+            "queue_id": self.queue_id,
         }
 
 
@@ -196,6 +198,7 @@ class QuarantineStore(Protocol):
         received_at: datetime | None = None,
         *,
         library: str | None = None,
+        queue_id: str | None = None,
     ) -> str: ...
 
     def get(self, item_id: str) -> HeldItem: ...

@@ -1,0 +1,373 @@
+"""Sender and supervisor notices: plain, kind mail about held messages, sent through the spool.
+
+This module owns
+- `NoticeTemplates`: the Jinja2 templates (`proxy/templates/*.txt`, each one
+  `Subject: …`, an empty line, the body), overridable one by one from the
+  directory in `notices.templates_dir`. Autoescape is off (plain text) and
+  undefined variables are errors; every template is rendered once with sample
+  values at load, so a bad directory or template is a `ConfigError` at start,
+  not a surprise on the first hold.
+- `Notices`: turns a hold (or a supervisor's decision) into a notice message and
+  spools it — a new spool entry like any mail, so it is durable and retried —
+  from the postmaster address with the null envelope sender (a notice never
+  bounces, and is never the subject of a notice itself).
+- `SpoolNotifier`: the quarantine's `Notifier` (released, rejected, expired,
+  escalated) on top of `Notices`.
+
+What a notice may say: the reference id, the held recipients (internal ones by
+address; outside ones by domain only, with a count — a patron's address is
+personal data), the reasons in plain words (`RULE_TEXT`, the disclosure's
+`text`), what happens next and whom to ask. It never carries a value the
+scanner found, the subject line or any body text; the only input it reads is
+the spool state and the quarantine's metadata, which hold none of those.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import secrets
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from detectors.evidence import RULE_TEXT
+from proxy.config import Config
+from proxy.errors import ConfigError
+from proxy.quarantine.store import HeldItem, ItemState
+from proxy.spool import Envelope, RecipientState, Spool
+
+TEMPLATE_NAMES = ("held.txt", "released.txt", "rejected.txt", "expired.txt", "escalated.txt")
+NOTICE_HEADER = "X-PatronGuard-Notice"  # marks a notice: kind of notice and reference, nothing else
+
+UNREADABLE_ATTACHMENT = "an attachment PatronGuard could not read"
+UNREADABLE_MESSAGE = "a message layout PatronGuard could not read"
+SCAN_FAILED = "something PatronGuard could not finish checking"
+GENERIC_REASON = "information about a library patron"
+
+_OUTCOME_TEMPLATE = {
+    ItemState.RELEASED: "released.txt",
+    ItemState.RELEASED_REDACTED: "released.txt",
+    ItemState.REJECTED: "rejected.txt",
+    ItemState.EXPIRED: "expired.txt",
+}
+
+_SAMPLE: dict[str, Any] = {
+    "reference": "Q0000SAMPLE",
+    "library": "the library",
+    "sent": "1 January 2025 at 09:00 UTC",
+    "held": ["circ@library.example", "a recipient at example.org"],
+    "held_count": 2,
+    "delivered_count": 1,
+    "reasons": [RULE_TEXT["patron-card"]],
+    "contact": "the help desk",
+    "note": "sample note",
+    "sender": "staff@library.example",
+    "recipient_classes": "2 outside the library",
+}
+
+
+# ----------------------------------------------------------------- pure parts
+
+
+def reasons_for(rules: Iterable[str], excerpts: Iterable[Mapping[str, str]] = ()) -> list[str]:
+    """Plain words for why a message was held, from its rule ids (never from its content).
+
+    Disclosure rules read as their `RULE_TEXT`; `uninspectable` as an unreadable
+    attachment (or message, when the whole message was the part that could not be
+    read); policy bookkeeping rules (`policy:…`, `…-not-approved-for:…`) add nothing.
+    """
+    out: dict[str, None] = {}
+    for rule in rules:
+        if rule in RULE_TEXT:
+            out.setdefault(RULE_TEXT[rule], None)
+        elif rule == "uninspectable":
+            parts = {str(e.get("part", "")) for e in excerpts if e.get("kind") == "uninspectable"}
+            whole = parts and parts <= {"message", ""}
+            out.setdefault(UNREADABLE_MESSAGE if whole else UNREADABLE_ATTACHMENT, None)
+        elif rule == "scan-failed":
+            out.setdefault(SCAN_FAILED, None)
+    return list(out) or [GENERIC_REASON]
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2].lower() or "an unknown domain"
+
+
+def describe_recipients(held: Sequence[tuple[str, str]]) -> list[str]:
+    """(address, class) pairs → lines: internal addresses as they are, everyone else by domain and count."""
+    lines = [address for address, cls in held if cls == "internal"]
+    outside = Counter(_domain(address) for address, cls in held if cls != "internal")
+    for domain, count in sorted(outside.items()):
+        lines.append(f"a recipient at {domain}" if count == 1 else f"{count} recipients at {domain}")
+    return lines
+
+
+def _classes(classes: Sequence[str]) -> str:
+    words = {
+        "internal": "inside the library",
+        "partner": "at a partner",
+        "fax": "by fax",
+        "external": "outside the library",
+    }
+    counts = Counter(classes)
+    return (
+        ", ".join(f"{n} {words.get(c, 'of unknown kind')}" for c, n in sorted(counts.items()))
+        or "none listed"
+    )
+
+
+def _when(timestamp: float | datetime | None) -> str:
+    if timestamp is None or timestamp == 0:
+        return "an earlier date"
+    moment = timestamp if isinstance(timestamp, datetime) else datetime.fromtimestamp(timestamp, UTC)
+    moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
+
+
+# ----------------------------------------------------------------- templates
+
+
+class NoticeTemplates:
+    """The notice templates: built-in ones, each overridable from `directory`."""
+
+    def __init__(self, directory: str | Path | None = None, *, source: str = "<config>") -> None:
+        loaders: list[jinja2.BaseLoader] = []
+        if directory:
+            path = Path(directory)
+            if not path.is_dir():
+                raise ConfigError(
+                    f"{source}: notices.templates_dir: expected a directory holding notice templates "
+                    f"({', '.join(TEMPLATE_NAMES)}), got {str(directory)!r} (no such directory)"
+                )
+            loaders.append(jinja2.FileSystemLoader(str(path)))
+        loaders.append(jinja2.FileSystemLoader(str(Path(__file__).with_name("templates"))))
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=False,  # plain text mail: nothing here is HTML
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        for name in TEMPLATE_NAMES:
+            try:
+                self.render(name, **_SAMPLE)
+            except jinja2.TemplateSyntaxError as exc:
+                raise ConfigError(
+                    f"{source}: notices.templates_dir: {name} line {exc.lineno}: {exc.message}"
+                ) from None
+            except (jinja2.UndefinedError, ValueError) as exc:
+                raise ConfigError(f"{source}: notices.templates_dir: {name}: {exc}") from None
+
+    def render(self, name: str, **context: Any) -> tuple[str, str]:
+        """Render one template → (subject, body)."""
+        text = self.env.get_template(name).render(**context)
+        head, sep, body = text.partition("\n\n")
+        if not sep or not head.startswith("Subject:") or "\n" in head:
+            raise ValueError("a notice template starts with one 'Subject: …' line and an empty line")
+        return head[len("Subject:") :].strip(), body.rstrip("\n") + "\n"
+
+
+# ----------------------------------------------------------------- notices
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeSettings:
+    """Who notices come from, whom they name as a contact, and who gets copies."""
+
+    postmaster: str
+    hostname: str
+    library: str = "the library"
+    contact: str = "your supervisor or the library's IT help desk"
+    supervisors: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()  # escalations go here (default: the postmaster)
+
+
+@dataclass
+class Notices:
+    """Renders notices and spools them (blocking: call from a thread)."""
+
+    spool: Spool
+    settings: NoticeSettings
+    templates: NoticeTemplates = field(default_factory=NoticeTemplates)
+    clock: Callable[[], float] = field(default=lambda: datetime.now(UTC).timestamp())
+
+    # --- the pipeline's hook
+
+    def held(
+        self,
+        entry_id: str,
+        envelope: Envelope,
+        recipients: Mapping[str, RecipientState],
+        held: Sequence[str],
+        reference: str,
+        rules: Sequence[str],
+        excerpts: Sequence[Mapping[str, str]] = (),
+    ) -> str:
+        """Spool the notice for a committed hold; return its spool id ("" when none is due).
+
+        Nobody is told about a notice or a bounce (null sender, or an entry that is one).
+        The id is derived from the entry, so running this twice after a crash spools one notice.
+        """
+        if not envelope.mail_from or envelope.dsn_of:
+            return ""
+        held_set = set(held)
+        others = [
+            a for a, r in recipients.items() if a not in held_set and r.status in ("pending", "delivered")
+        ]
+        context = self._context(reference, envelope.received_at, rules, excerpts)
+        context.update(
+            held=describe_recipients(
+                [(a, recipients[a].cls if a in recipients else "unknown") for a in held]
+            ),
+            held_count=len(held),
+            delivered_count=len(others),
+        )
+        return self._spool(
+            "held.txt",
+            context,
+            envelope.mail_from,
+            self.settings.supervisors,
+            f"{entry_id}-N",
+            about=entry_id,
+        )
+
+    # --- the quarantine's outcomes
+
+    def outcome(self, item: HeldItem, outcome: ItemState, note: str) -> str:
+        """Spool the sender's notice of a supervisor's decision (or an expiry); return its spool id."""
+        name = _OUTCOME_TEMPLATE.get(outcome)
+        if name is None or not item.mail_from:
+            return ""
+        context = self._item_context(item)
+        context["note"] = note.strip() if outcome is ItemState.REJECTED else ""
+        return self._spool(
+            name, context, item.mail_from, (), f"N{item.id}-{outcome.value}", about=item.queue_id or item.id
+        )
+
+    def escalated(self, item: HeldItem, note: str) -> str:
+        """Spool the admins' notice that an item is still undecided; return its spool id."""
+        admins = self.settings.admins or (self.settings.postmaster,)
+        context = self._item_context(item)
+        context.update(
+            note=note.strip() or "no decision yet",
+            sender=item.mail_from or "the null sender",
+            recipient_classes=_classes(item.recipient_classes),
+        )
+        return self._spool(
+            "escalated.txt",
+            context,
+            admins[0],
+            (*admins[1:], *self.settings.supervisors),
+            f"N{item.id}-escalated",
+            about=item.queue_id or item.id,
+        )
+
+    # --- helpers
+
+    def _context(
+        self,
+        reference: str,
+        received_at: float | datetime | None,
+        rules: Sequence[str],
+        excerpts: Sequence[Mapping[str, str]],
+    ) -> dict[str, Any]:
+        return {
+            "reference": reference,
+            "library": self.settings.library,
+            "sent": _when(received_at),
+            "reasons": reasons_for(rules, excerpts),
+            "contact": self.settings.contact,
+            "note": "",
+            "sender": "",
+            "recipient_classes": "",
+        }
+
+    def _item_context(self, item: HeldItem) -> dict[str, Any]:
+        excerpts = [{"kind": e.kind, "part": e.part} for e in item.excerpts]
+        context = self._context(item.id, item.received_at, item.rules, excerpts)
+        context.update(held=[], held_count=len(item.recipient_classes), delivered_count=0)
+        return context
+
+    def build(self, name: str, context: Mapping[str, Any], to: str, cc: Sequence[str] = ()) -> bytes:
+        """The notice as a message: From the postmaster, To the sender, plain UTF-8 text."""
+        subject, body = self.templates.render(name, **context)
+        msg = EmailMessage(policy=SMTP)
+        msg["From"] = email.utils.formataddr(
+            (f"PatronGuard at {self.settings.library}", self.settings.postmaster)
+        )
+        msg["To"] = to
+        if cc:
+            msg["Cc"] = ", ".join(cc)
+        msg["Subject"] = subject
+        msg["Date"] = email.utils.formatdate(self.clock(), localtime=False)
+        msg["Message-ID"] = f"<notice.{secrets.token_hex(8)}@{self.settings.hostname}>"
+        msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders stay quiet
+        msg[NOTICE_HEADER] = f"{name.removesuffix('.txt')}; ref={context['reference']}"
+        msg.set_content(body, charset="utf-8")
+        return msg.as_bytes()
+
+    def _spool(
+        self, name: str, context: Mapping[str, Any], to: str, cc: Sequence[str], notice_id: str, about: str
+    ) -> str:
+        copies = tuple(a for a in dict.fromkeys(cc) if a.lower() != to.lower())
+        raw = self.build(name, context, to, copies)
+        envelope = Envelope(
+            mail_from="",
+            rcpt_tos=(to, *copies),
+            received_at=self.clock(),
+            helo=self.settings.hostname,
+            dsn_of=about,
+        )
+        return self.spool.put(envelope, raw, notice_id)
+
+
+def notices_from_config(config: Config, spool: Spool, *, hostname: str, postmaster: str) -> Notices | None:
+    """`Notices` for the `notices:` config section (None when switched off); `ConfigError` on bad templates."""
+    n = config.notices
+    if not n.enabled:
+        return None
+    directory = n.templates_dir
+    if directory and not Path(directory).is_absolute() and not config.source.startswith("<"):
+        directory = str(
+            Path(config.source).parent / directory
+        )  # relative to the config file, like an include
+    templates = NoticeTemplates(directory or None, source=config.source)
+    settings = NoticeSettings(
+        postmaster=postmaster,
+        hostname=hostname,
+        library=config.library_name or "the library",
+        contact=n.contact,
+        supervisors=tuple(n.supervisors),
+    )
+    return Notices(spool, settings, templates)
+
+
+# ----------------------------------------------------------------- the quarantine's Notifier
+
+
+class SpoolNotifier:
+    """The quarantine `Notifier`: outcome notices spooled like any mail.
+
+    `submit` (optional) hands the new spool id to a running relay's pipeline in
+    this process; a relay in another process picks the entry up when it starts.
+    """
+
+    def __init__(self, notices: Notices, submit: Callable[[str], None] | None = None) -> None:
+        self.notices = notices
+        self.submit = submit
+
+    def notify_sender(self, item: HeldItem, outcome: ItemState, note: str) -> None:
+        self._submit(self.notices.outcome(item, outcome, note))
+
+    def notify_admin(self, item: HeldItem, note: str) -> None:
+        self._submit(self.notices.escalated(item, note))
+
+    def _submit(self, notice_id: str) -> None:
+        if notice_id and self.submit is not None:
+            self.submit(notice_id)
