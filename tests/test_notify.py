@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from relay_support import base_config
 from test_relay import Relay, Sink, to
 
 from proxy import config as config_module
@@ -44,19 +45,7 @@ CONTACT = "the Circulation desk (ext. 4357)"
 SUPERVISOR = "circ-supervisor@ccrls.org"
 IDENTIFIERS = (CARD, PATRON, "Alvarez", PHONE, "5035550187", OUTSIDE, "maria.alvarez1987", SUBJECT)
 
-CONFIG = """\
-library:
-  name: Chemeketa Cooperative Regional Library Service
-  domains: [ccrls.org, cityofsalem.net]
-barcodes:
-  layouts:
-    - name: ccrls-patron
-      kind: patron
-      length: 14
-      type_digit: "2"
-      prefixes: ["2361"]
-detection:
-  names: false
+CONFIG = base_config(name="Chemeketa Cooperative Regional Library Service") + """\
 server:
   listen: "127.0.0.1:0"
   hostname: relay.test

@@ -12,6 +12,7 @@ import smtplib
 from pathlib import Path
 
 import pytest
+from relay_support import base_config
 from test_relay import Relay, Sink, to
 
 from proxy.cli import main
@@ -25,18 +26,7 @@ INTERNAL = "circ@cityofsalem.net"
 SENDER = "staff@ccrls.org"
 
 # No spool.state_dir and the default quarantine paths: --state-dir must move them all.
-CONFIG = """\
-library:
-  domains: [ccrls.org, cityofsalem.net]
-barcodes:
-  layouts:
-    - name: ccrls-patron
-      kind: patron
-      length: 14
-      type_digit: "2"
-      prefixes: ["2361"]
-detection:
-  names: false
+CONFIG = base_config() + """\
 server:
   listen: "127.0.0.1:0"
   hostname: relay.test

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP
+from relay_support import base_config
 
 from proxy.delivery import Outcome, RetryPolicy, Status, build_dsn, received_header
 from proxy.quarantine import HeldItem, QuarantineStore, StoreSettings, open_store
@@ -33,18 +34,7 @@ SENDER = "staff@ccrls.org"
 MAX_SIZE = 200_000
 MAX_RCPT = 5
 
-CONFIG = """\
-library:
-  domains: [ccrls.org, cityofsalem.net]
-barcodes:
-  layouts:
-    - name: ccrls-patron
-      kind: patron
-      length: 14
-      type_digit: "2"
-      prefixes: ["2361"]
-detection:
-  names: false
+CONFIG = base_config() + """\
 server:
   listen: "127.0.0.1:0"
   hostname: relay.test

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.smtp import SMTP
+from relay_support import base_config
 
 from proxy.quarantine import StoreSettings, open_store
 
@@ -30,18 +31,7 @@ CARD = "23610003622817"
 SENDER = "staff@ccrls.org"
 QUEUE_ID = re.compile(rb"with ESMTP id ([0-9A-Z-]+);")
 
-CONFIG = """\
-library:
-  domains: [ccrls.org]
-barcodes:
-  layouts:
-    - name: ccrls-patron
-      kind: patron
-      length: 14
-      type_digit: "2"
-      prefixes: ["2361"]
-detection:
-  names: false
+CONFIG = base_config(domains="ccrls.org") + """\
 logging:
   level: info
 server:
