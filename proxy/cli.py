@@ -236,7 +236,8 @@ def _add_quarantine_commands(sub: argparse._SubParsersAction) -> None:  # type: 
         if name == "release":
             cmd.add_argument("--redacted", action="store_true", help="send the redacted copy (not available yet)")
             cmd.add_argument("--upstream", metavar="URL", help="where to release to: HOST:PORT, smtp://HOST:PORT or maildir:PATH (default: upstream.url)")
-    qsub.add_parser("purge", parents=[common], help="expire old items, destroy decided content, delete old metadata")
+    pur = qsub.add_parser("purge", parents=[common], help="expire old items, destroy decided content, delete old metadata")
+    pur.add_argument("--by", metavar="NAME", help="who runs it, for the audit trail (default: the login name)")
     qsub.add_parser("stats", parents=[common], help="how many items in each state")
 
     a = sub.add_parser("audit", help="the quarantine's audit trail")
@@ -259,12 +260,11 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
         Actor,
         AuditTampered,
         RetentionPolicy,
-        ReviewService,
         cli_origin,
         open_store,
         purge,
     )
-    from proxy.serve import Overrides, apply_overrides
+    from proxy.serve import Overrides, apply_overrides, review_service, spool_notifier
 
     # The same resolution as `serve`: the quarantine beside the spool of --state-dir.
     full = apply_overrides(load(resolve_config(args.config)), Overrides(state_dir=args.state_dir))
@@ -298,10 +298,10 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_OK
         if args.action == "purge":
             policy = RetentionPolicy(cfg.retention_days, cfg.expiry_action, cfg.escalation_days, cfg.audit_days)
-            purged = purge(store, policy, actor=Actor(login, origin))
+            purged = purge(store, policy, spool_notifier(full), actor=Actor(login, origin))
             out.write(f"purge: {purged.summary()}\n")
             return EXIT_OK
-        service = ReviewService(store, _release_deliverer(args, full))
+        service = review_service(full, store, upstream_url=_release_upstream(args, full))
         if args.action == "show":
             shown = service.show(args.id, Actor(login, origin), reveal=args.reveal)
             _print_item(shown.item, out)
@@ -323,28 +323,19 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
         store.close()
 
 
-def _release_deliverer(args: argparse.Namespace, config):  # type: ignore[no-untyped-def]
-    """Where a release goes: --upstream, else the relay's upstream.url — through the relay's own transports."""
+def _release_upstream(args: argparse.Namespace, config) -> str | None:  # type: ignore[no-untyped-def]
+    """Where a release goes: --upstream (checked here, so a typo is a usage error), else the relay's upstream.url."""
     from proxy.config import upstream_check
-    from proxy.delivery import upstream_from_url
-    from proxy.holds import UpstreamDeliverer
-    from proxy.serve import identity
 
-    if args.action != "release":
-        return _NoDeliverer()
-    target = getattr(args, "upstream", None) or config.upstream.url
+    target = getattr(args, "upstream", None)
+    if not target:
+        return None
     if not target.startswith(("smtp://", "maildir:")):
         target = "smtp://" + target  # the short HOST:PORT form
     problem = upstream_check(target)
     if problem:
         raise UsageError(f"--upstream {target!r}: expected {problem}")
-    upstream = upstream_from_url(target, timeout=config.upstream.timeout, helo=identity(config).hostname)
-    return UpstreamDeliverer(upstream)
-
-
-class _NoDeliverer:
-    def deliver(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
-        raise AssertionError("not reached: only release delivers")
+    return str(target)
 
 
 def _print_item(item, out: TextIO) -> None:  # type: ignore[no-untyped-def]

@@ -81,7 +81,14 @@ def _excerpts(result: Any) -> tuple[dict[str, str], ...]:
 
 
 class Pipeline:
-    """Workers that drain the spool. Blocking disk work runs in threads; scanning in `scan_executor`."""
+    """Workers that drain the spool. Blocking disk work runs in threads; scanning in `scan_executor`.
+
+    Entries spooled by other processes (sender notices from `patronguard
+    quarantine release/reject`, the fax hook) are found by a sweep of the spool
+    every `SWEEP_SECONDS`.
+    """
+
+    SWEEP_SECONDS = 10.0
 
     def __init__(
         self,
@@ -116,6 +123,7 @@ class Pipeline:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._stopped = asyncio.Event()
         self.processed = 0  # entries whose processing finished (for tests and metrics)
         self.changed = asyncio.Event()  # set after each processed entry
 
@@ -151,15 +159,34 @@ class Pipeline:
             else:
                 self.submit(entry_id)
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+        self._tasks.append(asyncio.create_task(self._sweep()))
         return len(ids)
+
+    async def _sweep(self) -> None:
+        """Pick up entries another process put in the spool (not queued, running or waiting for a retry here)."""
+        while not self._stopping:
+            try:
+                await asyncio.wait_for(self._stopped.wait(), self.SWEEP_SECONDS)
+                return
+            except TimeoutError:
+                pass
+            try:
+                ids = await asyncio.to_thread(self.spool.ids)
+            except OSError as exc:
+                self.log.error("relay.sweep_failed", error=exc.__class__.__name__)
+                continue
+            for entry_id in ids:
+                if entry_id not in self._queued and entry_id not in self._active and entry_id not in self._timers:
+                    self.submit(entry_id)
 
     async def stop(self) -> None:
         """Take no new work, let each worker finish its current entry."""
         self._stopping = True
+        self._stopped.set()
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        for _ in self._tasks:
+        for _ in range(self.workers):
             self._queue.put_nowait(None)
         await asyncio.gather(*self._tasks, return_exceptions=True)
 

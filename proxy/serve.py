@@ -31,11 +31,11 @@ from proxy import config as config_module
 from proxy import logs
 from proxy.config import Config, QuarantineConfig, split_listen
 from proxy.delivery import RetryPolicy, upstream_from_url
-from proxy.errors import ConfigError
+from proxy.errors import ConfigError, PatronGuardError
 from proxy.holds import QuarantineHoldStore
-from proxy.notify import Notices, notices_from_config
+from proxy.notify import Notices, SpoolNotifier, notices_from_config
 from proxy.pipeline import Identity, Pipeline
-from proxy.quarantine import open_store
+from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService, open_store
 from proxy.scan import Scanner
 from proxy.smtp import Listener, RelayHandler, RelayRules
 from proxy.spool import Spool
@@ -92,6 +92,58 @@ def identity(config: Config) -> Identity:
 def _notices(config: Config, spool: Spool) -> Notices | None:
     who = identity(config)
     return notices_from_config(config, spool, hostname=who.hostname, postmaster=who.postmaster)
+
+
+def review_service(
+    config: Config,
+    store: QuarantineStore,
+    *,
+    upstream_url: str | None = None,
+    submit: Callable[[str], None] | None = None,
+) -> ReviewService:
+    """The supervisors' release/reject service, wired as the relay is: one construction for CLI and web.
+
+    A release goes through the relay's own upstream (`upstream_url` overrides
+    `upstream.url`); outcome notices to the sender are spooled in the relay's
+    spool under `spool.state_dir`, and `submit` hands each one to a pipeline
+    running in this process. A relay in another process picks them up on its
+    next spool sweep (`Pipeline.SWEEP_SECONDS`).
+    """
+    from proxy.holds import UpstreamDeliverer
+
+    who = identity(config)
+    upstream = upstream_from_url(upstream_url or config.upstream.url, timeout=config.upstream.timeout, helo=who.hostname)
+    return ReviewService(store, UpstreamDeliverer(upstream), spool_notifier(config, submit))
+
+
+def spool_notifier(config: Config, submit: Callable[[str], None] | None = None) -> SpoolNotifier | None:
+    """The quarantine's notifier (release, reject, expiry, escalation): notices spooled in the relay's spool.
+
+    A spool this process cannot open (a supervisor's login without write access
+    to the service's state directory) raises `NoticesUnavailable` when a notice
+    is due: the decision stands and the audit trail records the failed notice.
+    """
+    try:
+        spool = Spool(Path(config.spool.state_dir) / "spool")
+    except OSError as exc:
+        return _Unavailable(NoticesUnavailable(f"cannot write the spool under {config.spool.state_dir} ({exc.strerror})"))
+    notices = _notices(config, spool)
+    return SpoolNotifier(notices, submit) if notices is not None else None
+
+
+class NoticesUnavailable(PatronGuardError):
+    """Sender notices cannot be spooled from this process."""
+
+
+class _Unavailable(SpoolNotifier):
+    def __init__(self, error: NoticesUnavailable) -> None:
+        self.error = error
+
+    def notify_sender(self, item: HeldItem, outcome: ItemState, note: str) -> None:
+        raise self.error
+
+    def notify_admin(self, item: HeldItem, note: str) -> None:
+        raise self.error
 
 
 class Service:

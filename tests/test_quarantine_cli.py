@@ -26,6 +26,7 @@ def config(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text(
         "library:\n  domains: [ccrls.org, cityofsalem.net]\n"
+        f"spool:\n  state_dir: {tmp_path / 'state'}\n"
         f"quarantine:\n  path: {tmp_path / 'q.db'}\n  key_file: {tmp_path / 'q.key'}\n  retention_days: 14\n"
     )
     return str(path)
@@ -142,3 +143,45 @@ def test_keys_rotate_keeps_items_readable(capsys, config, store):
     assert code == 0 and "1 item keys re-wrapped" in out
     code, out, _ = run(capsys, "quarantine", "show", item_id, "--reveal", "--config", config)
     assert code == 0 and CARD in out
+
+
+def _spooled_notices(config: str) -> list[bytes]:
+    from pathlib import Path
+
+    queue = Path(load(config).spool.state_dir) / "spool" / "queue"
+    return [p.read_bytes() for p in sorted(queue.glob("*.msg"))]
+
+
+def test_reject_and_expiry_spool_a_notice_to_the_sender_without_identifiers(capsys, config, store):
+    """`reject` and `purge` (expiry) spool the sender's notice in the relay's spool; it names no patron data."""
+    from datetime import UTC, datetime, timedelta
+
+    rejected = hold_patron_message(store)
+    old = hold_patron_message(store, received_at=datetime.now(UTC) - timedelta(days=20))
+    assert run(capsys, "quarantine", "reject", rejected, "--by", "bob", "--note", "wrong list", "--config", config)[0] == 0
+    code, out, _ = run(capsys, "quarantine", "purge", "--by", "retention-timer", "--config", config)
+    assert code == 0 and out.startswith("purge: expired=1")
+    notices = _spooled_notices(config)
+    assert len(notices) == 2
+    assert any(rejected.encode() in n and b"wrong list" in n for n in notices)
+    assert any(old.encode() in n for n in notices)
+    for notice in notices:
+        for secret in (CARD, PATRON_EMAIL, PATRON_NAME, "Maria"):
+            assert secret.encode() not in notice
+    expiry = [r for r in store.audit_log() if r.item_id == old and r.action == "expire"]
+    assert [r.actor for r in expiry] == ["retention-timer"]  # --by names who ran the purge
+
+
+def test_a_spool_that_cannot_be_written_does_not_undo_the_decision(capsys, tmp_path, config, store):
+    """If the notice cannot be spooled (no write access), the reject stands and the audit trail says the notice failed."""
+    import os
+
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "spool").write_text("not a directory")  # what a login without write access amounts to, even as root
+    item_id = hold_patron_message(store)
+    code, out, err = run(capsys, "quarantine", "reject", item_id, "--by", "bob", "--note", "n", "--config", config)
+    assert code == 0 and out == f"{item_id}: rejected\n"
+    assert store.get(item_id).state is ItemState.REJECTED
+    assert [r.action for r in store.audit_log() if r.item_id == item_id][-1] == "notify_failed"
+    assert os.path.isfile(state / "spool")

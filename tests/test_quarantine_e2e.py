@@ -8,6 +8,8 @@ its WAL, the spool and the logs are searched byte by byte for the identifiers.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import smtplib
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from relay_support import base_config
 from test_relay import Relay, Sink, to
 
 from proxy.cli import main
+from proxy.pipeline import Pipeline
 from proxy.quarantine import ItemState
 from proxy.serve import Overrides
 
@@ -47,7 +50,8 @@ def message(subject: str) -> bytes:
 
 
 @pytest.fixture
-def env(tmp_path: Path):  # type: ignore[no-untyped-def]
+def env(tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(Pipeline, "SWEEP_SECONDS", 0.2)  # the CLI's notices reach the running relay quickly
     sink = Sink().start()
     config = tmp_path / "config.yaml"
     config.write_text(CONFIG.format(sink_port=sink.port), encoding="utf-8")
@@ -88,12 +92,19 @@ def test_hold_release_reject_purge_leaves_nothing_in_clear(env, capsys):
     assert len(released) == 1 and released[0].rcpt_tos == [OUTSIDE] and released[0].mail_from == SENDER
     assert released[0].data.rstrip(b"\r\n") == first.rstrip(b"\r\n")  # the original, byte for byte
     assert len(sink.matching(to(INTERNAL))) == 1  # the internal copy is not sent again
+    # The sender hears it from the CLI too: spooled by `quarantine release`, delivered by the running relay.
+    notices = sink.wait_for(lambda m: SENDER in m.rcpt_tos and "sent it on to the" in _text(m.data))
+    assert notices[0].mail_from != SENDER and held.id in _text(notices[0].data)
+    for secret in (CARD, PATRON, "Alvarez", OUTSIDE):
+        assert secret.encode() not in notices[0].data
 
     with smtplib.SMTP("127.0.0.1", relay.port, local_hostname="ws1.ccrls.org", timeout=10) as client:
         client.sendmail(SENDER, [OUTSIDE], message("second").replace(f"{INTERNAL}, ".encode(), b""))
     second = next(i for i in _wait_items(relay, 2) if i.id != held.id)
     out = cli(capsys, config, state, "quarantine", "reject", second.id, "--by", "alice", "--note", "patron data")
     assert out.strip() == f"{second.id}: rejected"
+    rejected = sink.wait_for(lambda m: SENDER in m.rcpt_tos and second.id in _text(m.data) and "decided not to send" in _text(m.data))
+    assert "patron data" in _text(rejected[0].data)  # the supervisor's reason reaches the sender
     store = relay.quarantine()
     assert store.get(second.id).state is ItemState.REJECTED and not store.get(second.id).has_content
     assert store.counts()["with_content"] == 0
@@ -109,6 +120,13 @@ def test_hold_release_reject_purge_leaves_nothing_in_clear(env, capsys):
         for secret in (CARD, PATRON, "Alvarez", OUTSIDE):
             assert secret.encode() not in data, f"{secret!r} in clear in {name}"
             assert secret.encode("utf-16-le") not in data, f"{secret!r} (UTF-16) in {name}"
+
+
+def _text(raw: bytes) -> str:
+    """The decoded text of a (single-part) notice."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    body = message.get_body(("plain",))
+    return str(body.get_content()) if body is not None else ""
 
 
 def _wait_items(relay: Relay, n: int, timeout: float = 10.0) -> list:  # type: ignore[type-arg]

@@ -75,7 +75,7 @@ def purge(
                 item = store.escalate(item_id, actor)
                 if item is not None:
                     escalated += 1
-                    notify.notify_admin(item, f"undecided for {policy.retention_days:g} days")
+                    _notify(store, actor, item.id, notify.notify_admin, item, f"undecided for {policy.retention_days:g} days")
             if len(ids) < batch:
                 break
         expire_ids = lambda: store.due(now - timedelta(days=policy.escalation_days), escalated=True, limit=batch)  # noqa: E731
@@ -88,7 +88,7 @@ def purge(
                                 action=AuditAction.EXPIRE, note=note, reviewer=actor.name)
             if item is not None:
                 expired += 1
-                notify.notify_sender(item, ItemState.EXPIRED, note)
+                _notify(store, actor, item.id, notify.notify_sender, item, ItemState.EXPIRED, note)
         if len(ids) < batch:
             break
 
@@ -102,3 +102,11 @@ def purge(
     report = PurgeReport(expired, escalated, destroyed, deleted)
     store.record(actor, AuditAction.PURGE, None, report.summary())
     return report
+
+
+def _notify(store: QuarantineStore, actor: Actor, item_id: str, send: Callable[..., None], *args: object) -> None:
+    """The expiry is already durable: a failed notice is recorded in the audit trail, and purging goes on."""
+    try:
+        send(*args)
+    except Exception as exc:
+        store.record(actor, AuditAction.NOTIFY_FAILED, item_id, f"notice failed ({type(exc).__name__})")
