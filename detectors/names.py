@@ -66,6 +66,11 @@ class ModelMissing(Exception):
             message += f" ({detail})"
         super().__init__(message)
         self.model_names = tuple(model_names)
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Raised in a scanning process, re-raised in the relay: keep the same message.
+        return (ModelMissing, (self.model_names, self.detail))
 
 
 def load_nlp(model_names: tuple[str, ...] = DEFAULT_MODELS) -> Language:

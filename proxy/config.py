@@ -76,6 +76,7 @@ class DetectionConfig:
     max_chars_per_part: int
     max_parts: int
     max_depth: int
+    processes: int = 1  # scanning processes beside the relay's; 0: scan in a thread of the relay process
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +370,7 @@ SCHEMA: dict[str, Spec] = {
             "max_chars_per_part": _i("a number of characters", 2_000_000, minimum=1000),
             "max_parts": _i("a number of MIME parts", 500, minimum=1),
             "max_depth": _i("a nesting depth", 10, minimum=1),
+            "processes": _i("a number of scanning processes (0 scans inside the relay process)", 1, minimum=0),
         }
     ),
     "logging": _map(
@@ -406,7 +408,7 @@ SCHEMA: dict[str, Spec] = {
     "spool": _map(
         {
             "state_dir": _s("a directory such as /var/lib/patronguard", "/var/lib/patronguard"),
-            "workers": _i("a number of workers, e.g. 2", 2, minimum=1),
+            "workers": _i("a number of workers, e.g. 8", 8, minimum=1),
         }
     ),
     "quarantine": _map(
@@ -603,6 +605,7 @@ def _build(tree: dict[str, Any], source: str) -> Config:
             max_chars_per_part=det["max_chars_per_part"],
             max_parts=det["max_parts"],
             max_depth=det["max_depth"],
+            processes=det["processes"],
         ),
         logging=LoggingConfig(level=log["level"], hash_external_addresses=log["hash_external_addresses"]),
         server=ServerConfig(

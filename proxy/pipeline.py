@@ -2,9 +2,10 @@
 
 This module owns the life of a spooled message after the SMTP 250:
 
-1. Scan it once (the detection engine and policy, `Scanner.scan`) in an
-   executor thread, off the event loop, and record each recipient's decision in
-   the entry's state file — a retry or a restart never scans again.
+1. Scan it once (the detection engine and policy, `Scanner.scan`) in the scan
+   executor (worker processes, `proxy.scanpool`), off the event loop; an entry
+   that must wait for a retry records each recipient's decision in its state
+   file, so a retry or a restart never scans it again.
 2. Hold every recipient whose action is not deliver (redact is held until the
    redaction engine exists) in the `HoldStore`, durably.
 3. Deliver to the allowed recipients through the `Upstream`, envelope
@@ -26,7 +27,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,6 @@ from proxy.scan import Scanner
 from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolEntry
 
 _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
-_BARE_LF = re.compile(rb"(?<!\r)\n")
 SCAN_FAILED = "scan-failed"
 MAX_EXCERPTS = 50  # the quarantine keeps at most this many per item
 
@@ -61,6 +61,11 @@ def message_id_hash(raw: bytes) -> str:
     cut = min(x for x in (end, alt, len(head)) if x >= 0)
     match = _MESSAGE_ID.search(head, 0, cut)
     return hash_value(match.group(1).decode("ascii", "replace")) if match else ""
+
+
+def crlf(raw: bytes) -> bytes:
+    """Every line ending as CRLF (a bare LF becomes CRLF; a lone CR is left alone)."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 def _domain(address: str) -> str:
@@ -216,20 +221,34 @@ class Pipeline:
     # ------------------------------------------------------------- processing
 
     async def process(self, entry_id: str) -> None:
-        try:
-            entry = await asyncio.to_thread(self.spool.load, entry_id)
-        except FileNotFoundError:
+        """One pass over an entry: scan (first time only), hold, deliver what is due; then remove or save.
+
+        The state file is written once, at the end, and only if the entry stays
+        (a retry is due): mail that is finished in one pass never writes one.
+        After a crash mid-pass the entry is scanned again and the pass repeated:
+        holds and notices are idempotent by queue id, and delivery is
+        at-least-once as it always is between an upstream 250 and the removal.
+        """
+        loaded = self._load(entry_id)
+        if loaded is None:
             return  # already finished by an earlier run of the same id
-        state = await asyncio.to_thread(self.spool.load_state, entry_id)
+        entry, state = loaded
         if not state.scanned:
             state = await self._scan(entry, state)
         await self._hold(entry, state)
         await self._deliver(entry, state)
         if state.done:
-            await asyncio.to_thread(self.spool.remove, entry_id)
+            self.spool.remove(entry_id)
         else:
+            await asyncio.to_thread(self.spool.save_state, entry_id, state)
             due = [r.next_attempt for r in state.recipients.values() if r.status == "pending"]
             self._schedule(entry_id, min(due) if due else self.clock())
+
+    def _load(self, entry_id: str) -> tuple[SpoolEntry, EntryState] | None:
+        try:
+            return self.spool.load(entry_id), self.spool.load_state(entry_id)
+        except FileNotFoundError:
+            return None
 
     async def _scan(self, entry: SpoolEntry, state: EntryState) -> EntryState:
         started = self.clock()
@@ -238,7 +257,10 @@ class Pipeline:
         scanner = self.scanner
         log_fields: dict[str, Any]
         try:
-            result = await loop.run_in_executor(self.scan_executor, scanner.scan, entry.raw, recipients)
+            try:
+                result = await loop.run_in_executor(self.scan_executor, scanner.scan, entry.raw, recipients)
+            except BrokenExecutor:  # a scanning process died (this message, or another one in flight): once more
+                result = await loop.run_in_executor(self.scan_executor, scanner.scan, entry.raw, recipients)
         except Exception as exc:  # fail closed: nobody gets what could not be inspected
             by_address = {a: RecipientState(action=Action.HOLD.value, cls="unknown") for a in recipients}
             rules: tuple[str, ...] = (SCAN_FAILED,)
@@ -267,7 +289,6 @@ class Pipeline:
             scan_ms = result.seconds * 1000
         state = EntryState(scanned=True, rules=tuple(rules), recipients=by_address, dsn_count=state.dsn_count,
                            findings=excerpts)
-        await asyncio.to_thread(self.spool.save_state, entry.id, state)
         self.log.info(
             "relay.decision",
             queue_id=entry.id,
@@ -311,7 +332,6 @@ class Pipeline:
         for a in to_hold:
             state.recipients[a].status = "held"
             state.recipients[a].hold_id = hold_id
-        await asyncio.to_thread(self.spool.save_state, entry.id, state)
         self.log.info("relay.held", queue_id=entry.id, hold_id=hold_id, held=len(to_hold))
 
     async def _deliver(self, entry: SpoolEntry, state: EntryState) -> None:
@@ -324,7 +344,7 @@ class Pipeline:
         if not due:
             return
         started = time.perf_counter()
-        data = received_header(entry.envelope.helo, self.identity.hostname, entry.id) + _BARE_LF.sub(b"\r\n", entry.raw)
+        data = received_header(entry.envelope.helo, self.identity.hostname, entry.id) + crlf(entry.raw)
         smtputf8 = "SMTPUTF8" in entry.envelope.mail_options
         try:
             outcomes = await self.upstream.send(entry.envelope.mail_from, due, data, smtputf8)
@@ -357,7 +377,6 @@ class Pipeline:
                 state.recipients[a].status = "bounced"
             if dsn_id:
                 self.log.info("relay.bounced", queue_id=entry.id, dsn_id=dsn_id, count=len(failed))
-        await asyncio.to_thread(self.spool.save_state, entry.id, state)
         self.log.info(
             "relay.delivery",
             queue_id=entry.id,

