@@ -234,7 +234,7 @@ def _add_quarantine_commands(sub: argparse._SubParsersAction) -> None:  # type: 
         cmd.add_argument("--by", required=True, metavar="NAME", help="the supervisor deciding")
         cmd.add_argument("--note", required=True, metavar="TEXT", help="why (the sender sees it)")
         if name == "release":
-            cmd.add_argument("--redacted", action="store_true", help="send the redacted copy (not available yet)")
+            cmd.add_argument("--redacted", action="store_true", help="send a redacted copy (patron data masked; refused if it cannot be made clean)")
             cmd.add_argument("--upstream", metavar="URL", help="where to release to: HOST:PORT, smtp://HOST:PORT or maildir:PATH (default: upstream.url)")
     pur = qsub.add_parser("purge", parents=[common], help="expire old items, destroy decided content, delete old metadata")
     pur.add_argument("--by", metavar="NAME", help="who runs it, for the audit trail (default: the login name)")

@@ -43,7 +43,7 @@ from proxy.errors import ConfigError
 from proxy.quarantine.store import HeldItem, ItemState
 from proxy.spool import Envelope, RecipientState, Spool
 
-TEMPLATE_NAMES = ("held.txt", "released.txt", "rejected.txt", "expired.txt", "escalated.txt")
+TEMPLATE_NAMES = ("held.txt", "released.txt", "rejected.txt", "expired.txt", "escalated.txt", "redacted.txt")
 NOTICE_HEADER = "X-PatronGuard-Notice"  # marks a notice: kind of notice and reference, nothing else
 
 UNREADABLE_ATTACHMENT = "an attachment PatronGuard could not read"
@@ -53,7 +53,7 @@ GENERIC_REASON = "information about a library patron"
 
 _OUTCOME_TEMPLATE = {
     ItemState.RELEASED: "released.txt",
-    ItemState.RELEASED_REDACTED: "released.txt",
+    ItemState.RELEASED_REDACTED: "redacted.txt",
     ItemState.REJECTED: "rejected.txt",
     ItemState.EXPIRED: "expired.txt",
 }
@@ -236,6 +236,31 @@ class Notices:
             f"{entry_id}-N",
             about=entry_id,
         )
+
+    def redacted(
+        self,
+        entry_id: str,
+        envelope: Envelope,
+        recipients: Mapping[str, RecipientState],
+        redacted: Sequence[str],
+        rules: Sequence[str],
+        excerpts: Sequence[Mapping[str, str]] = (),
+    ) -> str:
+        """Spool the notice that some recipients got the redacted copy; return its spool id ("" when none is due).
+
+        Same rules as `held`: never about a notice or a bounce, one id per entry.
+        """
+        if not envelope.mail_from or envelope.dsn_of:
+            return ""
+        chosen = set(redacted)
+        others = [a for a, r in recipients.items() if a not in chosen and r.action == "deliver"]
+        context = self._context(entry_id, envelope.received_at, rules, excerpts)
+        context.update(
+            held=describe_recipients([(a, recipients[a].cls if a in recipients else "unknown") for a in redacted]),
+            held_count=len(redacted),
+            delivered_count=len(others),
+        )
+        return self._spool("redacted.txt", context, envelope.mail_from, (), f"{entry_id}-R", about=entry_id)
 
     # --- the quarantine's outcomes
 

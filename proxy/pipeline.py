@@ -6,8 +6,10 @@ This module owns the life of a spooled message after the SMTP 250:
    executor (worker processes, `proxy.scanpool`), off the event loop; an entry
    that must wait for a retry records each recipient's decision in its state
    file, so a retry or a restart never scans it again.
-2. Hold every recipient whose action is not deliver (redact is held until the
-   redaction engine exists) in the `HoldStore`, durably.
+2. Recipients whose action is redact get the redacted copy (`proxy.redact`),
+   re-created from the spooled original on each pass and checked by a second
+   scan; when it cannot be made clean they are held instead (fail closed).
+   Hold every recipient whose action is hold in the `HoldStore`, durably.
 3. Deliver to the allowed recipients through the `Upstream`, envelope
    preserved, with a `Received:` trace header; temporary failures are retried
    with exponential back-off until the maximum age, permanent ones (and expired
@@ -37,11 +39,13 @@ from proxy.holds import HoldStore
 from proxy.logs import hash_value
 from proxy.notify import Notices
 from proxy.policy import Action
+from proxy.redact import redact_checked
 from proxy.scan import Scanner
 from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolEntry
 
 _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 SCAN_FAILED = "scan-failed"
+REDACT_FAILED = "redaction-refused"  # the redacted copy was not clean on the second scan: held instead
 MAX_EXCERPTS = 50  # the quarantine keeps at most this many per item
 
 
@@ -235,8 +239,11 @@ class Pipeline:
         entry, state = loaded
         if not state.scanned:
             state = await self._scan(entry, state)
+        redacted = await self._redact(entry, state)
         await self._hold(entry, state)
         await self._deliver(entry, state)
+        if redacted is not None:
+            await self._deliver(entry, state, redacted, Action.REDACT)
         if state.done:
             self.spool.remove(entry_id)
         else:
@@ -275,7 +282,6 @@ class Pipeline:
                 if d is None:
                     by_address[address] = RecipientState(action=Action.HOLD.value, cls="unknown")
                 else:
-                    # Redaction arrives with the attachments issue; until then redact is held.
                     by_address[address] = RecipientState(action=d.action.value, cls=d.recipient.cls.value)
             rules = result.rules
             assessment = result.message.assessment
@@ -312,8 +318,43 @@ class Pipeline:
             out["address"] = address
         return out
 
+    async def _redact(self, entry: SpoolEntry, state: EntryState) -> bytes | None:
+        """The redacted copy for the due redact recipients, or None; recipients it cannot be made for are held.
+
+        Made from the spooled original on every pass (the engine is deterministic,
+        so a retry after a crash or a temporary failure sends the same bytes) in
+        the scan executor: scan, redact, scan the copy again (`redact_checked`).
+        """
+        now = self.clock()
+        due = [a for a, r in state.recipients.items()
+               if r.status == "pending" and r.action == Action.REDACT.value and r.next_attempt <= now]
+        if not due:
+            return None
+        loop = asyncio.get_running_loop()
+        try:
+            redacted = await loop.run_in_executor(self.scan_executor, redact_checked, self.scanner, entry.raw, due)
+        except Exception as exc:  # fail closed: a copy that could not be made or checked is not sent
+            self.log.error("relay.redact_failed", queue_id=entry.id, error=exc.__class__.__name__)
+            redacted = None
+        if redacted is None:
+            for a in due:
+                state.recipients[a].action = Action.HOLD.value
+            state.rules = tuple(dict.fromkeys((*state.rules, REDACT_FAILED)))
+            self.log.info("relay.redact_refused", queue_id=entry.id, recipients=len(due))
+            return None
+        first = all(state.recipients[a].attempts == 0 for a in due)
+        if self.notices is not None and first:
+            notice_id = await asyncio.to_thread(self.notices.redacted, entry.id, entry.envelope, state.recipients,
+                                                due, state.rules, state.findings)
+            if notice_id:
+                self.submit(notice_id)
+        self.log.info("relay.redacted", queue_id=entry.id, recipients=len(due), masked=redacted.masked,
+                      removed=redacted.removed)
+        return redacted.raw
+
     async def _hold(self, entry: SpoolEntry, state: EntryState) -> None:
-        to_hold = [a for a, r in state.recipients.items() if r.status == "pending" and r.action != Action.DELIVER.value]
+        to_hold = [a for a, r in state.recipients.items()
+                   if r.status == "pending" and r.action not in (Action.DELIVER.value, Action.REDACT.value)]
         if not to_hold:
             return
         summary = {
@@ -334,17 +375,20 @@ class Pipeline:
             state.recipients[a].hold_id = hold_id
         self.log.info("relay.held", queue_id=entry.id, hold_id=hold_id, held=len(to_hold))
 
-    async def _deliver(self, entry: SpoolEntry, state: EntryState) -> None:
+    async def _deliver(
+        self, entry: SpoolEntry, state: EntryState, raw: bytes | None = None, action: Action = Action.DELIVER
+    ) -> None:
+        """Deliver `raw` (default: the original) to the due recipients whose action is `action`."""
         now = self.clock()
         due = [
             a
             for a, r in state.recipients.items()
-            if r.status == "pending" and r.action == Action.DELIVER.value and r.next_attempt <= now
+            if r.status == "pending" and r.action == action.value and r.next_attempt <= now
         ]
         if not due:
             return
         started = time.perf_counter()
-        data = received_header(entry.envelope.helo, self.identity.hostname, entry.id) + crlf(entry.raw)
+        data = received_header(entry.envelope.helo, self.identity.hostname, entry.id) + crlf(entry.raw if raw is None else raw)
         smtputf8 = "SMTPUTF8" in entry.envelope.mail_options
         try:
             outcomes = await self.upstream.send(entry.envelope.mail_from, due, data, smtputf8)

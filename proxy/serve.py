@@ -115,7 +115,22 @@ def review_service(
 
     who = identity(config)
     upstream = upstream_from_url(upstream_url or config.upstream.url, timeout=config.upstream.timeout, helo=who.hostname)
-    return ReviewService(store, UpstreamDeliverer(upstream), spool_notifier(config, submit))
+    return ReviewService(store, UpstreamDeliverer(upstream), spool_notifier(config, submit), _LazyRedactor(config))
+
+
+class _LazyRedactor:
+    """Release-redacted with the relay's detection settings; the scanner (spaCy) loads on first use only."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._redactor: Callable[[bytes, list[str]], bytes | None] | None = None
+
+    def __call__(self, raw: bytes, recipients: list[str]) -> bytes | None:
+        if self._redactor is None:
+            from proxy.redact import redactor_for
+
+            self._redactor = redactor_for(Scanner(self.config))
+        return self._redactor(raw, recipients)
 
 
 def spool_notifier(config: Config, submit: Callable[[str], None] | None = None) -> SpoolNotifier | None:

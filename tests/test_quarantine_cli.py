@@ -99,7 +99,7 @@ def test_refused_release_is_one_line_exit_2_and_item_failed(capsys, config, stor
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["quarantine", "release", "{id}", "--redacted", "--by", "a", "--note", "n"], "redaction is not available yet"),
+        (["quarantine", "release", "q-unknown", "--redacted", "--by", "a", "--note", "n"], "no quarantined item 'q-unknown'"),
         (["quarantine", "reject", "q-unknown", "--by", "a", "--note", "n"], "no quarantined item 'q-unknown'"),
         (["quarantine", "reject", "{id}", "--by", "a"], "--note"),
         (["quarantine", "list", "--state", "lost"], "invalid choice"),

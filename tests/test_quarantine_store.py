@@ -237,10 +237,10 @@ def test_reject_destroys_content_and_tells_the_sender_why(store, sink):
     assert sink.messages == []
 
 
-def test_release_redacted_is_refused_until_redaction_exists(store, sink):
-    """release_redacted refuses with a clear message and leaves the item held."""
+def test_release_redacted_is_refused_without_a_redactor(store, sink):
+    """release_redacted on a service built without a redactor refuses clearly and leaves the item held."""
     item_id = hold_patron_message(store)
-    with pytest.raises(RedactionUnavailable, match="redaction is not available yet"):
+    with pytest.raises(RedactionUnavailable, match="redaction is not configured here"):
         service(store, sink.port).release_redacted(item_id, "alice", "ok")
     assert store.get(item_id).state is ItemState.HELD
 

@@ -15,6 +15,12 @@ recipients only → mark released and destroy the content. The item is never
 marked released before upstream accepted it; a refusal leaves it `failed` with
 a content-free reason, and it can be released again or rejected. Releasing an
 item that is already released does nothing.
+
+Release-redacted is the same with a masked copy: the service's `Redactor`
+(`proxy.redact.redactor_for(scanner)`) scans the decrypted original again,
+masks it and scans the copy; only a copy that scan would deliver is sent, and
+the item becomes `released_redacted`. No clean copy: the item goes back to
+held (audited as a failed release) and nothing is sent.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import os
 import smtplib
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -36,6 +43,10 @@ from proxy.quarantine.store import (
     QuarantineStore,
     RedactionUnavailable,
 )
+
+# (raw message, held recipients) -> the redacted copy, or None when no clean copy can be made
+# (`proxy.redact.redact_checked` bound to the relay's scanner: the copy passed a second scan).
+Redactor = Callable[[bytes, list[str]], "bytes | None"]
 
 # ----------------------------------------------------------------- the seams
 
@@ -130,10 +141,17 @@ class Shown:
 class ReviewService:
     """Release, reject and show held items; every action is audited and the sender is told."""
 
-    def __init__(self, store: QuarantineStore, deliverer: Deliverer, notifier: Notifier | None = None) -> None:
+    def __init__(
+        self,
+        store: QuarantineStore,
+        deliverer: Deliverer,
+        notifier: Notifier | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
         self.store = store
         self.deliverer = deliverer
         self.notifier: Notifier = notifier or NullNotifier()
+        self.redactor = redactor  # None: release-redacted is refused
 
     def show(self, item_id: str, actor: Actor, *, reveal: bool = False) -> Shown:
         """Metadata and masked excerpts; with `reveal`, the full content (audited before it is returned)."""
@@ -151,13 +169,16 @@ class ReviewService:
         if not claim.claimed:
             return self._not_claimed(claim.item)
         assert claim.envelope is not None
-        env = claim.envelope
+        return self._send(item_id, actor, note, claim.envelope, claim.envelope.raw, ItemState.RELEASED)
+
+    def _send(self, item_id: str, actor: Actor, note: str, env: Envelope, raw: bytes, state: ItemState) -> HeldItem:
+        """Deliver `raw` to the held recipients of a claimed item; settle it as `state`, or as failed."""
         try:
-            self.deliverer.deliver(env.mail_from, list(env.rcpt_tos), env.raw)
+            self.deliverer.deliver(env.mail_from, list(env.rcpt_tos), raw)
         except DeliveryError as exc:
             if exc.partial:
                 # Some recipients have it: sending again would duplicate, so the release stands.
-                return self._released(item_id, actor, note, failure=exc.reason)
+                return self._released(item_id, actor, note, failure=exc.reason, state=state)
             failed = self.store.settle(item_id, actor, from_states=(ItemState.RELEASING,), to_state=ItemState.FAILED,
                                        action=AuditAction.RELEASE_FAILED, note=note, failure=exc.reason)
             kept = f"; kept as {failed.state.value}" if failed else ""
@@ -167,14 +188,37 @@ class ReviewService:
                               action=AuditAction.RELEASE_FAILED, note=note,
                               failure=f"internal error ({type(exc).__name__})")
             raise
-        return self._released(item_id, actor, note)
+        return self._released(item_id, actor, note, state=state)
 
     def release_redacted(self, item_id: str, by: str, note: str, *, origin: str = "cli") -> HeldItem:
-        _actor(by, note, origin)
-        self.store.get(item_id)  # an unknown id is reported as such first
-        raise RedactionUnavailable(
-            f"item {item_id}: redaction is not available yet; release the original or reject it"
-        )
+        """Deliver a redacted copy to the held recipients: scanned again, masked, and clean on a second scan.
+
+        When no clean copy can be made the item goes back to held (audited as a
+        failed release) and `RedactionUnavailable` says so; nothing is sent.
+        """
+        actor = _actor(by, note, origin)
+        if self.redactor is None:
+            self.store.get(item_id)  # an unknown id is reported as such first
+            raise RedactionUnavailable(
+                f"item {item_id}: redaction is not configured here; release the original or reject it"
+            )
+        claim = self.store.claim(item_id, actor)
+        if not claim.claimed:
+            return self._not_claimed(claim.item)
+        assert claim.envelope is not None
+        env = claim.envelope
+        try:
+            copy = self.redactor(env.raw, list(env.rcpt_tos))
+        except Exception as exc:  # fail closed: no copy, nothing sent
+            copy = None
+            failure = f"redaction failed ({type(exc).__name__})"
+        else:
+            failure = "no clean redacted copy could be made"
+        if copy is None:
+            self.store.settle(item_id, actor, from_states=(ItemState.RELEASING,), to_state=ItemState.HELD,
+                              action=AuditAction.RELEASE_FAILED, note=note, failure=failure)
+            raise RedactionUnavailable(f"item {item_id}: {failure}; it stays held: release the original or reject it")
+        return self._send(item_id, actor, note, env, copy, ItemState.RELEASED_REDACTED)
 
     def reject(self, item_id: str, by: str, note: str, *, origin: str = "cli") -> HeldItem:
         """Reject: destroy the content and tell the sender the supervisor's reason."""
@@ -191,12 +235,13 @@ class ReviewService:
 
     # ------------------------------------------------------------ helpers
 
-    def _released(self, item_id: str, actor: Actor, note: str, failure: str | None = None) -> HeldItem:
-        item = self.store.settle(item_id, actor, from_states=(ItemState.RELEASING,), to_state=ItemState.RELEASED,
+    def _released(self, item_id: str, actor: Actor, note: str, failure: str | None = None,
+                  state: ItemState = ItemState.RELEASED) -> HeldItem:
+        item = self.store.settle(item_id, actor, from_states=(ItemState.RELEASING,), to_state=state,
                                  action=AuditAction.RELEASE, note=note, failure=failure)
         if item is None:  # our claim lapsed and someone else finished it
             return self.store.get(item_id)
-        self._notify(item, ItemState.RELEASED, note, actor)
+        self._notify(item, state, note, actor)
         return item
 
     def _not_claimed(self, item: HeldItem) -> HeldItem:
