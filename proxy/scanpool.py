@@ -14,12 +14,16 @@ and keeps it, so a call costs the message bytes there and a `ScanResult`
   call. The pipeline scans again once after such a failure, and holds the
   message if the second attempt breaks too (a message that kills the scanner
   is uninspectable: fail closed).
+- A worker whose relay is gone (SIGKILL, a crash) exits within a second
+  instead of lingering with spaCy loaded.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,6 +32,21 @@ from typing import Any
 from proxy.scan import Scanner
 
 __all__ = ["BrokenProcessPool", "ScanPool", "scan_executor"]
+
+
+def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    """Worker initializer: end this worker when the relay that started it is gone.
+
+    A worker of a SIGKILLed relay would otherwise wait forever: it holds a write
+    end of its own call queue, so it never sees end-of-file.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _warm(scanner: Scanner) -> int:
@@ -44,7 +63,8 @@ class ScanPool(Executor):
         self._pool = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_exit_with_parent, initargs=(os.getpid(),))
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         with self._lock:

@@ -146,3 +146,42 @@ def test_a_message_that_kills_the_scanner_is_held_and_the_others_still_flow(tmp_
     finally:
         pool.shutdown()
         store.close()
+
+
+def test_workers_exit_when_the_relay_is_killed(tmp_path: Path) -> None:
+    """A scan worker whose relay was SIGKILLed exits on its own instead of lingering with spaCy loaded."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "relay.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from proxy.scanpool import ScanPool\n"
+        "if __name__ == '__main__':\n"
+        "    pool = ScanPool(1)\n"
+        "    print(pool.submit(os.getpid).result(), flush=True)\n"
+        "    time.sleep(120)\n",
+        encoding="utf-8",
+    )
+    relay = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert relay.stdout is not None
+        worker = int(relay.stdout.readline())
+        os.kill(relay.pid, signal.SIGKILL)
+        relay.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _running(worker):
+            time.sleep(0.2)
+        assert not _running(worker), "the scan worker outlived its relay"
+    finally:
+        relay.kill()
+
+
+def _running(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (OSError, IndexError):
+        return False
