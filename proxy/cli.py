@@ -10,6 +10,7 @@ exit status 2 for usage, configuration and I/O errors.
     patronguard quarantine list [--state S] [--library L] [--json] | show ID [--reveal]   (all: [--config FILE] [--state-dir DIR])
     patronguard quarantine release ID [--redacted] --by NAME --note TEXT | reject ID --by NAME --note TEXT
     patronguard quarantine purge | stats;  patronguard audit verify;  patronguard keys rotate
+    patronguard review-ui [--listen HOST:PORT];  patronguard review-user add NAME [--libraries D,D] [--generate] | remove NAME
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--state-dir", metavar="DIR", help="spool and held mail (default: spool.state_dir)")
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="structured log level on stderr (default: logging.level)")
     _add_quarantine_commands(sub)
+    _add_review_commands(sub)
     return parser
 
 
@@ -86,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command in ("quarantine", "audit", "keys"):
             return _quarantine_command(args, sys.stdout)
+        if args.command == "review-ui":
+            return _review_ui(args)
+        if args.command == "review-user":
+            return _review_user(args, sys.stdout)
         raise UsageError(f"unknown command {args.command!r}")
     except PatronGuardError as exc:
         print(f"patronguard: {exc}", file=sys.stderr)
@@ -354,6 +360,113 @@ def _print_item(item, out: TextIO) -> None:  # type: ignore[no-untyped-def]
     if item.failure:
         out.write(f"  failure    {item.failure}\n")
     out.write(f"  content    {'sealed' if item.has_content else 'destroyed'}\n")
+
+
+# ----------------------------------------------------------------- the web review UI
+
+
+def _add_review_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    common = _Parser(add_help=False)
+    common.add_argument("--config", metavar="FILE", help="configuration file (default: ./config.yaml, then /etc/patronguard/config.yaml, then the built-in example)")
+    common.add_argument("--state-dir", metavar="DIR", help="the relay's state directory, as given to `serve --state-dir` (default: spool.state_dir)")
+    ui = sub.add_parser("review-ui", parents=[common], help="run the supervisors' web review UI on its own",
+                        description="Serve the held-mail review pages (review_ui in config.yaml) until SIGTERM.")
+    ui.add_argument("--listen", metavar="HOST:PORT", help="address to listen on, e.g. 127.0.0.1:8025 (default: review_ui.listen)")
+    ui.add_argument("--upstream", metavar="URL", help="where releases go: smtp://HOST:PORT or maildir:PATH (default: upstream.url)")
+    ui.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="structured log level on stderr (default: logging.level)")
+    users = sub.add_parser("review-user", help="manage the review UI's supervisor logins")
+    usub = users.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    usub.required = True
+    add = usub.add_parser("add", parents=[common], help="add a supervisor or set a new password (asked twice, or read from stdin)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--libraries", metavar="DOMAIN,DOMAIN", default="", help="member libraries this supervisor reviews (default: all)")
+    add.add_argument("--generate", action="store_true", help="make up a strong password and print it once")
+    rm = usub.add_parser("remove", parents=[common], help="remove a supervisor's login")
+    rm.add_argument("name", metavar="NAME")
+
+
+def _review_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from proxy.config import load
+    from proxy.serve import Overrides, apply_overrides
+
+    return apply_overrides(load(resolve_config(args.config)), Overrides(state_dir=args.state_dir))
+
+
+def _review_ui(args: argparse.Namespace) -> int:
+    import asyncio
+    import dataclasses
+    import signal
+
+    from proxy import logs
+    from proxy.config import listen_check, split_listen
+    from proxy.web import start_review_ui
+
+    if args.listen and listen_check(args.listen):
+        raise UsageError(f"--listen {args.listen!r}: expected {listen_check(args.listen)}")
+    config = _review_config(args)
+    upstream = _release_upstream(args, config)
+    if upstream:
+        config = dataclasses.replace(config, upstream=dataclasses.replace(config.upstream, url=upstream))
+    logs.configure(args.log_level or config.logging.level)
+    host, port = split_listen(args.listen) if args.listen else (None, None)
+
+    async def run() -> None:
+        ui = await start_review_ui(config, host=host, port=port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"patronguard: review UI at {ui.url} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await ui.stop()
+
+    asyncio.run(run())
+    return EXIT_OK
+
+
+def _review_user(args: argparse.Namespace, out: TextIO) -> int:
+    import getpass
+    import secrets
+
+    from proxy.web.accounts import set_reviewer, users_file
+
+    config = _review_config(args)
+    path = users_file(config.review_ui, config.spool.state_dir)
+    if args.action == "remove":
+        if not path.exists() or not any(line.partition(":")[0].strip() == args.name
+                                        for line in path.read_text(encoding="utf-8").splitlines()):
+            raise UsageError(f"review-user remove: no account {args.name!r} in {path}")
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.partition(":")[0].strip() != args.name]
+        path.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+        out.write(f"review-user: removed {args.name} from {path} (a running relay notices after SIGHUP)\n")
+        return EXIT_OK
+    libraries = tuple(d.strip().lower() for d in args.libraries.split(",") if d.strip())
+    for domain in libraries:
+        if "." not in domain or " " in domain or "@" in domain:
+            raise UsageError(f"--libraries {domain!r}: expected member library domains such as cityofsalem.net,dallasor.gov")
+    if args.generate:
+        password = secrets.token_urlsafe(12)
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"New password for {args.name}: ")
+        if password != getpass.getpass("Again: "):
+            raise UsageError("review-user add: the two passwords differ; nothing changed")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 10:
+        raise UsageError("review-user add: expected a password of at least 10 characters")
+    try:
+        new = set_reviewer(path, args.name, password, libraries)
+    except ValueError as exc:
+        raise UsageError(f"review-user add {args.name!r}: expected {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"review-user add: cannot write {path} ({exc.strerror or exc.__class__.__name__})") from None
+    out.write(f"review-user: {'added' if new else 'new password for'} {args.name} in {path}"
+              f"{' (libraries: ' + ', '.join(libraries) + ')' if libraries else ''}; a running relay notices after SIGHUP\n")
+    if args.generate:
+        out.write(f"password for {args.name}: {password}\n")
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

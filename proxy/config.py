@@ -133,6 +133,31 @@ class QuarantineConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewUser:
+    """A supervisor's web login: a password hash and the member libraries they review (empty: all)."""
+
+    name: str
+    password_hash: str
+    libraries: tuple[str, ...] = ()
+    origin: str = ""  # "file:line: key" of the hash, for errors about it (never the hash itself)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewUiConfig:
+    """The supervisors' web review UI (see proxy.web)."""
+
+    enabled: bool = False
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8025
+    url: str = ""  # the address supervisors open (shown in notices and by `make run`); "" → http://listen/
+    users: tuple[ReviewUser, ...] = ()
+    password_file: str = ""  # name:hash[:library,library] lines; "" → <state_dir>/review-users if it exists
+    session_minutes: int = 60  # idle minutes before a supervisor logs in again
+    secure_cookies: bool = False  # true behind an https reverse proxy
+    max_failures: int = 5  # failed logins per client address per 5 minutes
+
+
+@dataclass(frozen=True, slots=True)
 class NoticesConfig:
     """Mail to the sender about held messages (see proxy.notify)."""
 
@@ -161,6 +186,7 @@ class Config:
     spool: SpoolConfig = field(default_factory=SpoolConfig)
     quarantine: QuarantineConfig = field(default_factory=QuarantineConfig)
     notices: NoticesConfig = field(default_factory=NoticesConfig)
+    review_ui: ReviewUiConfig = field(default_factory=ReviewUiConfig)
 
 
 # ----------------------------------------------------------------- the schema
@@ -251,6 +277,12 @@ def _address_check(value: str) -> str | None:
     if not at or not local or "." not in domain or " " in value:
         return "a mail address such as 'postmaster@ccrls.org'"
     return None
+
+
+def _url_check(value: str) -> str | None:
+    if value == "" or (value.startswith(("http://", "https://")) and " " not in value and len(value) > 10):
+        return None
+    return "an http:// or https:// address such as https://patronguard.ccrls.org/"
 
 
 _DOMAIN = _s("a mail domain such as 'ccrls.org'", check=_domain_check)
@@ -433,6 +465,29 @@ SCHEMA: dict[str, Spec] = {
                                  "a list of addresses that get a copy of each hold notice"),
         }
     ),
+    "review_ui": _map(
+        {
+            "enabled": _b(False),
+            "listen": _s("HOST:PORT such as 127.0.0.1:8025", "127.0.0.1:8025", check=listen_check),
+            "url": _s("the address supervisors open, such as https://patronguard.ccrls.org/", "", check=_url_check),
+            "users": _list(
+                _map(
+                    {
+                        "name": _s("a login name", required=True),
+                        "password_hash": _s("a hash from 'patronguard review-user add'", required=True),
+                        "libraries": _list(_DOMAIN,
+                                           "a list of member library domains ([] = all)"),
+                    },
+                    "an account with name, password_hash and libraries",
+                ),
+                "a list of accounts",
+            ),
+            "password_file": _s("a file of name:hash lines such as /etc/patronguard/review-users", ""),
+            "session_minutes": _i("a number of minutes, e.g. 60", 60, minimum=1),
+            "secure_cookies": _b(False),
+            "max_failures": _i("a number of failed logins per client address per 5 minutes, e.g. 5", 5, minimum=1),
+        }
+    ),
 }
 
 
@@ -445,6 +500,7 @@ class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[tuple[int, str]] = []
+        self.lines: dict[str, int] = {}  # dotted key → line, for checks made later (files named in the config)
 
     @property
     def errors(self) -> list[str]:
@@ -528,6 +584,7 @@ class _Reader:
                         self.error(key_node, dotted, "appears twice")
                     else:
                         present[name] = (key_node, value_node)
+                        self.lines[dotted] = key_node.start_mark.line + 1
         out: dict[str, Any] = {}
         for name, sub in spec.fields.items():
             dotted = f"{key}.{name}" if key else name
@@ -552,7 +609,7 @@ def _categories(names: tuple[str, ...]) -> frozenset[Category]:
     return frozenset(Category(n) for n in names if n in CATEGORY_NAMES)
 
 
-def _build(tree: dict[str, Any], source: str) -> Config:
+def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = None) -> Config:
     lib, bc, rc, pol, det, log = (tree[k] for k in ("library", "barcodes", "recipients", "policy", "detection", "logging"))
     layouts = tuple(
         BarcodeLayout(
@@ -568,6 +625,15 @@ def _build(tree: dict[str, Any], source: str) -> Config:
     fax = rc["fax"]
     srv, up, sp = tree["server"], tree["upstream"], tree["spool"]
     host, port = split_listen(srv["listen"])
+    lines = lines or {}
+
+    def at(*keys: str) -> str:
+        """'file:line: key' of the first of `keys` present in the file (for errors found after loading)."""
+        for key in keys:
+            if key in lines:
+                return f"{source}:{lines[key]}: {key}"
+        return f"{source}: {keys[0]}"
+
     return Config(
         source=source,
         library_name=lib["name"],
@@ -635,6 +701,26 @@ def _build(tree: dict[str, Any], source: str) -> Config:
             contact=tree["notices"]["contact"],
             supervisors=tuple(a for a in tree["notices"]["supervisors"] if a),
         ),
+        review_ui=_review_ui(tree["review_ui"], at),
+    )
+
+
+def _review_ui(ui: dict[str, Any], at: Callable[..., str]) -> ReviewUiConfig:
+    host, port = split_listen(ui["listen"])
+    return ReviewUiConfig(
+        enabled=ui["enabled"],
+        listen_host=host,
+        listen_port=port,
+        url=ui["url"],
+        users=tuple(
+            ReviewUser(u["name"], u["password_hash"], tuple(d.lower() for d in u["libraries"] if d),
+                       at(f"review_ui.users[{i}].password_hash"))
+            for i, u in enumerate(ui["users"])
+        ),
+        password_file=ui["password_file"],
+        session_minutes=ui["session_minutes"],
+        secure_cookies=ui["secure_cookies"],
+        max_failures=ui["max_failures"],
     )
 
 
@@ -657,7 +743,7 @@ def parse(text: str, source: str) -> Config:
     tree = reader.read_map(root, _map(SCHEMA, "a mapping of sections"), "")
     if reader.errors:
         raise ConfigError("\n".join(reader.errors))
-    return _build(tree, source)
+    return _build(tree, source, reader.lines)
 
 
 def load(path: str | Path | None = None) -> Config:

@@ -53,6 +53,16 @@ ALLOWED_KEYS = frozenset(
         "workers",
         "signal",
         "queued",
+        # the review UI (proxy/web): staff login names, item ids and actions only; failed logins hashed
+        "user",
+        "user_hash",
+        "item",
+        "action",
+        "state",
+        "reference",
+        "accounts",
+        "review_ui",
+        "users_file",
     }
 )
 

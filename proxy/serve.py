@@ -26,6 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from proxy import config as config_module
 from proxy import logs
@@ -41,6 +42,9 @@ from proxy.scanpool import ScanPool
 from proxy.scanpool import scan_executor as scan_executor_for
 from proxy.smtp import Listener, RelayHandler, RelayRules
 from proxy.spool import Spool
+
+if TYPE_CHECKING:
+    from proxy.web import ReviewUi
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +190,7 @@ class Service:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._reloading: asyncio.Task[None] | None = None
+        self.review: ReviewUi | None = None  # the web review UI, when review_ui.enabled
         self.log = logs.get_logger("patronguard.serve")
 
     def load(self) -> Config:
@@ -243,6 +248,18 @@ class Service:
             raise ConfigError(
                 f"cannot listen on {config.server.listen_host}:{config.server.listen_port} ({exc.strerror or exc.__class__.__name__})"
             ) from None
+        review = None
+        if config.review_ui.enabled:
+            from proxy.web import start_review_ui
+
+            try:
+                review = self.review = await start_review_ui(config, submit=pipeline.submit)
+            except BaseException:
+                await listener.stop()
+                await pipeline.stop()
+                scan_executor.shutdown(wait=True)
+                await asyncio.to_thread(quarantine.close)
+                raise
         if install_signals:
             self._loop.add_signal_handler(signal.SIGTERM, self.request_stop)
             self._loop.add_signal_handler(signal.SIGINT, self.request_stop)
@@ -253,6 +270,7 @@ class Service:
             upstream=config.upstream.url,
             workers=config.spool.workers,
             queued=queued,
+            review_ui=review.url if review is not None else None,
         )
         if ready is not None:
             ready(self.port)
@@ -260,6 +278,8 @@ class Service:
             await self._stop.wait()
         finally:
             self.log.info("serve.stopping")
+            if review is not None:
+                await review.stop()
             await listener.stop()
             await pipeline.stop()
             scan_executor.shutdown(wait=True)
@@ -290,6 +310,11 @@ class Service:
             if self._scan_executor is not None:
                 await asyncio.to_thread(warm, scanner, self._scan_executor)
             notices = _notices(config, self.pipeline.spool) if self.pipeline is not None else None
+            reviewers = None
+            if self.review is not None:
+                from proxy.web.accounts import load_reviewers
+
+                reviewers = await asyncio.to_thread(load_reviewers, config.review_ui, config.spool.state_dir)
         except ConfigError as exc:
             self.log.error("serve.reload_failed", error=str(exc))  # file:line: key — never values
             return
@@ -309,6 +334,9 @@ class Service:
             self.pipeline.retry = retry_policy(config)
             self.pipeline.identity = identity(config)
             self.pipeline.notices = notices
+        if self.review is not None and reviewers is not None:
+            self.review.app.reviewers = reviewers  # added or removed supervisors; sessions of removed ones end
+            self.review.app.config = config
         self.log.info("serve.reloaded", config=config.source)
 
 

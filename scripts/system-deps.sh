@@ -8,8 +8,9 @@
 #   ghostscript PostScript/PDF text for fax jobs, and PDF pages rendered for OCR
 #   fonts-dejavu-core  the font the OCR tests draw screenshots and fax pages with
 #   postgresql  the scale-out quarantine backend (tests start a throwaway cluster)
+#   chromium    the headless browser the review UI tests drive (Playwright, Debian's build)
 set -euo pipefail
-PACKAGES=(postfix swaks tesseract-ocr tesseract-ocr-eng ghostscript fonts-dejavu-core postgresql)
+PACKAGES=(postfix swaks tesseract-ocr tesseract-ocr-eng ghostscript fonts-dejavu-core postgresql chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

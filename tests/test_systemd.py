@@ -44,3 +44,13 @@ def test_purge_runs_daily_as_the_relay_user_on_the_same_state():
     assert "quarantine purge" in purge["Service"]["ExecStart"]
     assert "--state-dir /var/lib/patronguard" in purge["Service"]["ExecStart"]
     assert "--state-dir /var/lib/patronguard" in relay["Service"]["ExecStart"]
+
+
+def test_review_pages_run_as_the_relay_user_on_the_same_state():
+    """patronguard-review.service runs `review-ui` with the relay's user, state directory and config."""
+    review, relay = _unit("patronguard-review.service"), _unit("patronguard.service")
+    for key in ("User", "DynamicUser", "StateDirectory"):
+        assert review["Service"][key] == relay["Service"][key], key
+    assert "review-ui" in review["Service"]["ExecStart"]
+    assert "--state-dir /var/lib/patronguard" in review["Service"]["ExecStart"]
+    assert review["Service"]["NoNewPrivileges"] == "yes" and review["Service"]["ProtectSystem"] == "strict"

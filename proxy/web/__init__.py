@@ -1,0 +1,68 @@
+"""The supervisors' web review UI (see proxy.web.app); `start_review_ui` runs it beside the relay or alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from proxy import logs
+from proxy.config import Config
+from proxy.errors import ConfigError
+from proxy.quarantine import QuarantineStore, open_store
+from proxy.web.accounts import load_reviewers, users_file
+from proxy.web.app import ReviewApp
+
+__all__ = ["ReviewUi", "start_review_ui"]
+
+
+@dataclass
+class ReviewUi:
+    """A running review UI: where it listens and how to stop it."""
+
+    app: ReviewApp
+    runner: web.AppRunner
+    store: QuarantineStore
+    port: int
+    url: str
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+        await asyncio.to_thread(self.store.close)
+
+
+async def start_review_ui(config: Config, *, submit: Callable[[str], None] | None = None,
+                          host: str | None = None, port: int | None = None) -> ReviewUi:
+    """Open the quarantine, load the reviewers and listen; ConfigError (one line) when it cannot."""
+    from proxy.serve import review_service  # the one construction CLI and web share
+
+    ui = config.review_ui
+    reviewers = await asyncio.to_thread(load_reviewers, ui, config.spool.state_dir)
+    log = logs.get_logger("patronguard.web")
+    if not reviewers:
+        log.warning("web.no_accounts", users_file=str(users_file(ui, config.spool.state_dir)))
+    store = await asyncio.to_thread(open_store, config.quarantine)
+    try:
+        service = review_service(config, store, submit=submit)
+        review = ReviewApp(config, store, service, reviewers, log=log)
+        runner = web.AppRunner(review.app(), access_log=None)  # aiohttp's access log would write item URLs and IPs
+        await runner.setup()
+        listen_host, listen_port = host or ui.listen_host, ui.listen_port if port is None else port
+        site = web.TCPSite(runner, listen_host, listen_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise ConfigError(f"review_ui.listen: cannot listen on {listen_host}:{listen_port} "
+                              f"({exc.strerror or exc.__class__.__name__})") from None
+    except BaseException:
+        await asyncio.to_thread(store.close)
+        raise
+    server = site._server
+    bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else listen_port  # type: ignore[attr-defined]
+    shown_host = f"[{listen_host}]" if ":" in listen_host else listen_host
+    url = ui.url or f"http://{shown_host}:{bound}/"
+    log.info("web.ready", listen=f"{listen_host}:{bound}", accounts=len(reviewers))
+    return ReviewUi(review, runner, store, bound, url)

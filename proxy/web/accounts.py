@@ -1,0 +1,108 @@
+"""Supervisors' web logins: who may review, with which password hash, for which member libraries.
+
+This module owns the review users file (`review_ui.password_file`, or
+`<state_dir>/review-users` when that key is empty): one account per line,
+
+    name:HASH
+    name:HASH:cityofsalem.net,dallasor.gov     (reviews only these member libraries)
+
+with HASH from `patronguard review-user add` (the formats of `proxy.auth`).
+Accounts may also sit in `review_ui.users`. A bad line or hash is a
+`ConfigError` naming file, line and key — never the hash.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from proxy.auth import PasswordHash, hash_password, parse_hash
+from proxy.config import ReviewUiConfig
+from proxy.errors import ConfigError
+
+USERS_FILE = "review-users"
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewer:
+    name: str
+    password: PasswordHash
+    libraries: frozenset[str]  # empty: every member library
+
+    def may_see(self, library: str) -> bool:
+        return not self.libraries or library.lower() in self.libraries
+
+
+def users_file(ui: ReviewUiConfig, state_dir: str | Path) -> Path:
+    """Where the review users file is: `review_ui.password_file`, else in the state directory."""
+    return Path(ui.password_file) if ui.password_file else Path(state_dir) / USERS_FILE
+
+
+def load_reviewers(ui: ReviewUiConfig, state_dir: str | Path) -> dict[str, Reviewer]:
+    """Accounts from `review_ui.users` and the users file; one ConfigError listing every bad entry."""
+    problems: list[str] = []
+    reviewers: dict[str, Reviewer] = {}
+    for user in ui.users:
+        try:
+            reviewers[user.name] = Reviewer(user.name, parse_hash(user.password_hash), frozenset(user.libraries))
+        except ValueError as exc:
+            problems.append(f"{user.origin}: {exc}")
+    path = users_file(ui, state_dir)
+    if ui.password_file or path.exists():
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc.__class__.__name__
+            raise ConfigError(f"review_ui.password_file: cannot read {path} ({reason})") from None
+        for number, line in enumerate(lines, 1):
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            name, _, rest = text.partition(":")
+            encoded, _, libraries = rest.partition(":")
+            name = name.strip()
+            if not name or not encoded:
+                problems.append(f"{path}:{number}: expected name:hash or name:hash:library,library")
+                continue
+            if name in reviewers:
+                problems.append(f"{path}:{number}: account {name!r} appears twice")
+                continue
+            try:
+                parsed = parse_hash(encoded)
+            except ValueError as exc:
+                problems.append(f"{path}:{number}: {exc}")
+                continue
+            reviewers[name] = Reviewer(name, parsed, frozenset(d.strip().lower() for d in libraries.split(",") if d.strip()))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return reviewers
+
+
+def set_reviewer(path: Path, name: str, password: str, libraries: tuple[str, ...] = ()) -> bool:
+    """Add or replace `name` in the users file (written atomically, mode 0600); True if it was new."""
+    if not name or any(c in name for c in ":\n\r") or name.strip() != name:
+        raise ValueError("a login name without ':' or spaces at either end")
+    line = f"{name}:{hash_password(password)}" + (f":{','.join(libraries)}" if libraries else "")
+    kept: list[str] = []
+    new = True
+    if path.exists():
+        for existing in path.read_text(encoding="utf-8").splitlines():
+            if existing.partition(":")[0].strip() == name:
+                new = False
+                continue
+            kept.append(existing)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".review-users.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("\n".join([*kept, line]) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return new

@@ -1,0 +1,423 @@
+"""The supervisors' review UI: aiohttp routes over the quarantine's one service layer.
+
+This module owns HTTP: sessions, logins, CSRF tokens, security headers and
+turning `ReviewService` results and `QuarantineError`s into pages. Decisions
+are `ReviewService`'s (the same calls the CLI makes); views only gather what a
+page shows. Every store call runs on one database thread, off the event loop.
+
+Security, in short: server-side sessions (a random token in an HttpOnly,
+SameSite=Strict cookie, Secure behind https), a CSRF token on every form, a
+limit on failed logins per client address, a strict Content-Security-Policy
+(no scripts at all), `Cache-Control: no-store` everywhere, and reviewers scoped
+to their member libraries (an item of another library is "not found"). Logs
+carry the reviewer's name and item ids only; a failed login's name is hashed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import hmac
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import jinja2
+from aiohttp import web
+
+from proxy.auth import hash_password, name_digest, parse_hash, verify_password
+from proxy.config import Config
+from proxy.notify import reasons_for
+from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService
+from proxy.quarantine.audit import Actor
+from proxy.quarantine.store import OPEN_STATES, ItemNotFound, QuarantineError
+from proxy.web.accounts import Reviewer
+
+T = TypeVar("T")
+HERE = Path(__file__).parent
+COOKIE = "patronguard_session"
+ABSOLUTE_SESSION = timedelta(hours=12)
+FAILURE_WINDOW = 300.0
+MAX_REVEAL_CHARS = 200_000
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+STATE_WORDS = {
+    "held": "Held", "failed": "Release failed", "releasing": "Being released", "released": "Released",
+    "released_redacted": "Released (redacted)", "rejected": "Rejected", "expired": "Expired",
+}
+CLASS_WORDS = {
+    "external": "outside the library", "internal": "library staff", "partner": "approved partner",
+    "partner_excess": "partner (more than it may receive)", "fax": "fax", "fax_unapproved": "fax (number not approved)",
+    "fax_excess": "fax (more than it may receive)", "fax_approved": "approved fax",
+}
+KIND_WORDS = {
+    "patron_barcode": "library card number", "item_barcode": "item barcode", "partial_barcode": "part of a card number",
+    "patron_record_number": "patron record number", "phone": "phone number", "email": "email address",
+    "street_address": "street address", "city_state_zip": "city and ZIP", "drivers_license": "driver's licence or ID",
+    "birth_date": "birth date", "money_owed": "fines or amount owed", "circulation": "what someone borrowed",
+    "hold": "holds", "patron_context": "patron account wording", "person_reference": "a person without a name",
+    "patron_note": "note from a patron record", "ils_record": "patron record from the library system",
+    "bulk_export": "patron list or export", "person_name": "person's name", "uninspectable": "part that could not be read",
+}
+ACTIONS = {"release": "Release", "release-redacted": "Release a redacted copy", "reject": "Reject"}
+
+
+@dataclass
+class Session:
+    token: str
+    csrf: str
+    created: float
+    seen: float
+    user: str | None = None
+    flash: list[tuple[str, str]] = field(default_factory=list)  # (kind, text) shown once
+
+
+SESSION: web.RequestKey[Session | None] = web.RequestKey("session", Session)  # type: ignore[arg-type]
+FORM: web.RequestKey[Any] = web.RequestKey("form", object)
+
+
+class ReviewApp:
+    """One review UI: its sessions, its reviewers and the service it calls."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: QuarantineStore,
+        service: ReviewService,
+        reviewers: dict[str, Reviewer],
+        *,
+        log: Any,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.service = service
+        self.reviewers = reviewers
+        self.log = log
+        self.clock = clock
+        self.sessions: dict[str, Session] = {}
+        self.failures: dict[str, list[float]] = {}
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-db")
+        self._dummy = parse_hash(hash_password(secrets.token_hex(8)))
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(HERE / "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.templates.filters["when"] = _when
+        self.templates.globals.update(state_words=STATE_WORDS, class_words=CLASS_WORDS, kind_words=KIND_WORDS,
+                                      actions=ACTIONS)
+
+    # ------------------------------------------------------------ plumbing
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._headers, self._errors, self._session], client_max_size=64 * 1024)
+        app.add_routes([
+            web.get("/", self.list_items),
+            web.get("/login", self.login_form),
+            web.post("/login", self.login),
+            web.post("/logout", self.logout),
+            web.get("/items/{id}", self.item),
+            web.post("/items/{id}/reveal", self.reveal),
+            web.post("/items/{id}/{action:release|release-redacted|reject}", self.decide),
+            web.get("/items/{id}/audit", self.audit),
+            web.get("/static/style.css", self.style),
+        ])
+        app.on_cleanup.append(self._close)
+        return app
+
+    async def _close(self, _app: web.Application) -> None:
+        self._db.shutdown(wait=True)
+
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._db, partial(fn, *args, **kwargs))
+
+    def render(self, request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+        session: Session | None = request.get(SESSION)
+        flash = session.flash[:] if session else []
+        if session:
+            session.flash.clear()
+        page = self.templates.get_template(template).render(
+            session=session, user=session.user if session else None, flash=flash,
+            library_name=self.config.library_name, **context,
+        )
+        return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
+
+    @web.middleware
+    async def _headers(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            exc.headers.update(HEADERS)
+            raise
+        response.headers.update(HEADERS)
+        return response
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except ItemNotFound:
+            return self.render(request, "error.html", 404, title="Not found",
+                               message="There is no held message with that reference, or it is not one you review.")
+        except QuarantineError as exc:  # its text is safe to show: an item id at most
+            return self.render(request, "error.html", 409, title="That did not work", message=str(exc))
+        except Exception as exc:
+            reference = secrets.token_hex(4)
+            self.log.error("web.error", error=exc.__class__.__name__, reference=reference)
+            return self.render(request, "error.html", 500, title="Something went wrong",
+                               message=f"The review page hit an internal problem (reference {reference}). "
+                                       "Nothing was changed by it; please try again or tell IT.")
+
+    @web.middleware
+    async def _session(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        session = self._lookup(request.cookies.get(COOKIE, ""))
+        request[SESSION] = session
+        public = request.path in ("/login", "/static/style.css")
+        if not public and (session is None or session.user is None or session.user not in self.reviewers):
+            raise web.HTTPSeeOther("/login")
+        if request.method == "POST":
+            form = await request.post()
+            request[FORM] = form
+            sent = str(form.get("csrf", ""))
+            if session is None or not hmac.compare_digest(sent, session.csrf):
+                return self.render(request, "error.html", 403, title="Please try again",
+                                   message="This form is out of date (or came from another site). "
+                                           "Go back, reload the page and submit it again.")
+        return await handler(request)
+
+    def _lookup(self, token: str) -> Session | None:
+        session = self.sessions.get(token) if token else None
+        now = self.clock()
+        if session is None:
+            return None
+        idle = self.config.review_ui.session_minutes * 60
+        if now - session.seen > idle or now - session.created > ABSOLUTE_SESSION.total_seconds():
+            del self.sessions[token]
+            return None
+        session.seen = now
+        return session
+
+    def _new_session(self, user: str | None = None) -> Session:
+        now = self.clock()
+        for token in [t for t, s in self.sessions.items() if now - s.seen > self.config.review_ui.session_minutes * 60]:
+            del self.sessions[token]
+        session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now, now, user)
+        self.sessions[session.token] = session
+        return session
+
+    def _set_cookie(self, response: web.StreamResponse, session: Session) -> None:
+        response.set_cookie(COOKIE, session.token, httponly=True, samesite="Strict", path="/",
+                            secure=self.config.review_ui.secure_cookies)
+
+    def _client(self, request: web.Request) -> str:
+        return request.remote or "unknown"
+
+    def _actor(self, request: web.Request) -> Actor:
+        return Actor(self._reviewer(request).name, self._origin(request))
+
+    def _origin(self, request: web.Request) -> str:
+        return f"web {self._client(request)}"
+
+    def _signed_in(self, request: web.Request) -> Session:
+        """The session of a page behind the login (the middleware let the request through)."""
+        session = request[SESSION]
+        assert session is not None and session.user is not None
+        return session
+
+    def _reviewer(self, request: web.Request) -> Reviewer:
+        return self.reviewers[str(self._signed_in(request).user)]
+
+    async def _item(self, request: web.Request) -> HeldItem:
+        """The item in the URL, if this reviewer may see it (another library's item is 'not found')."""
+        item = await self.db(self.store.get, request.match_info["id"])
+        if not self._reviewer(request).may_see(item.library):
+            raise ItemNotFound(request.match_info["id"])
+        return item
+
+    # ------------------------------------------------------------ login
+
+    async def login_form(self, request: web.Request) -> web.StreamResponse:
+        session = request[SESSION]
+        if session is not None and session.user in self.reviewers:
+            raise web.HTTPSeeOther("/")
+        if session is None:
+            session = request[SESSION] = self._new_session()
+        response = self.render(request, "login.html", error=None, name="")
+        self._set_cookie(response, session)
+        return response
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        form, client, now = request[FORM], self._client(request), self.clock()
+        name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+        recent = [t for t in self.failures.get(client, ()) if now - t < FAILURE_WINDOW]
+        self.failures[client] = recent
+        if len(recent) >= self.config.review_ui.max_failures:
+            self.log.warning("web.login_limited")
+            return self.render(request, "login.html", 429, name=name,
+                               error="Too many failed attempts from this computer. Wait a few minutes and try again.")
+        reviewer = self.reviewers.get(name)
+        ok = await asyncio.to_thread(verify_password, password, reviewer.password if reviewer else self._dummy)
+        if not ok or reviewer is None:
+            recent.append(now)
+            self.log.warning("web.login_failed", user_hash=name_digest(name))
+            return self.render(request, "login.html", 401, name=name,
+                               error="That name and password do not match. Check them and try again.")
+        self.failures.pop(client, None)
+        old = request[SESSION]
+        if old is not None:
+            self.sessions.pop(old.token, None)  # a fresh session id at login (no fixation)
+        session = request[SESSION] = self._new_session(reviewer.name)
+        self.log.info("web.login_ok", user=reviewer.name)
+        response = web.HTTPSeeOther("/")
+        self._set_cookie(response, session)
+        raise response
+
+    async def logout(self, request: web.Request) -> web.StreamResponse:
+        self.sessions.pop(self._signed_in(request).token, None)
+        response = web.HTTPSeeOther("/login")
+        response.del_cookie(COOKIE, path="/")
+        raise response
+
+    # ------------------------------------------------------------ pages
+
+    async def list_items(self, request: web.Request) -> web.StreamResponse:
+        reviewer = self._reviewer(request)
+        wanted = request.query.get("state", "open")
+        states: tuple[ItemState, ...] | None
+        if wanted == "open":
+            states = OPEN_STATES
+        elif wanted == "all":
+            states = None
+        else:
+            try:
+                states = (ItemState(wanted),)
+            except ValueError:
+                raise web.HTTPBadRequest(text="unknown state") from None
+        library = request.query.get("library", "").strip().lower() or None
+        found: list[HeldItem] = []
+        for state in states or (None,):
+            found += await self.db(self.store.items, state, library, 1000)
+        items = sorted((i for i in found if reviewer.may_see(i.library)), key=lambda i: i.received_at)
+        counts = {k: n for k, n in (await self.db(self.store.counts)).items() if k in STATE_WORDS}
+        libraries = sorted({i.library for i in found} | set(reviewer.libraries))
+        retention = timedelta(days=self.config.quarantine.retention_days)
+        now = datetime.now(UTC)
+        rows = [(i, _days_left(i.received_at + retention - now) if i.state in OPEN_STATES else None) for i in items]
+        return self.render(request, "list.html", rows=rows, counts=counts, state=wanted, library=library or "",
+                           libraries=libraries, scoped=sorted(reviewer.libraries))
+
+    async def item(self, request: web.Request) -> web.StreamResponse:
+        await self._item(request)
+        shown = await self.db(self.service.show, request.match_info["id"], self._actor(request))
+        return self._item_page(request, shown.item, None)
+
+    async def reveal(self, request: web.Request) -> web.StreamResponse:
+        await self._item(request)
+        shown = await self.db(self.service.show, request.match_info["id"], self._actor(request), reveal=True)
+        self.log.info("web.reveal", user=self._reviewer(request).name, item=shown.item.id)
+        return self._item_page(request, shown.item, shown.envelope)
+
+    def _item_page(self, request: web.Request, item: HeldItem, envelope: Any, status: int = 200, **extra: Any) -> web.Response:
+        revealed = None
+        if envelope is not None:
+            revealed = {"recipients": list(envelope.rcpt_tos), "text": _readable(envelope.raw)}
+        excerpts = [{"kind": e.kind, "excerpt": e.excerpt} for e in item.excerpts]
+        expires = item.received_at + timedelta(days=self.config.quarantine.retention_days)
+        return self.render(request, "item.html", status, item=item, reasons=reasons_for(item.rules, excerpts),
+                           revealed=revealed, expires=expires, open=item.state in OPEN_STATES,
+                           expiry_words="then it is rejected automatically and the sender is told"
+                           if self.config.quarantine.expiry_action == "reject"
+                           else "before then it goes to the library's administrator",
+                           note=extra.get("note", ""), error=extra.get("error"))
+
+    async def decide(self, request: web.Request) -> web.StreamResponse:
+        item = await self._item(request)
+        action, form = request.match_info["action"], request[FORM]
+        note = str(form.get("note", "")).strip()
+        if not note or form.get("confirm") != "yes":
+            problem = "Write a short note (the sender reads it) and tick the box to confirm."
+            return self._item_page(request, item, None, 400, note=note, error=problem)
+        reviewer, origin = self._reviewer(request), self._origin(request)
+        calls = {"release": self.service.release, "release-redacted": self.service.release_redacted,
+                 "reject": self.service.reject}
+        session = self._signed_in(request)
+        try:
+            result = await self.db(calls[action], item.id, reviewer.name, note, origin=origin)
+        except QuarantineError as exc:
+            session.flash.append(("error", str(exc)))
+            self.log.warning("web.action_failed", user=reviewer.name, item=item.id, action=action, error=exc.__class__.__name__)
+        else:
+            self.log.info("web.action", user=reviewer.name, item=item.id, action=action, state=result.state.value)
+            session.flash.append(_outcome(result))
+        raise web.HTTPSeeOther(f"/items/{item.id}")
+
+    async def audit(self, request: web.Request) -> web.StreamResponse:
+        item = await self._item(request)
+        records = [r for r in await self.db(self.store.audit_log) if r.item_id == item.id]
+        rows = [(datetime.fromtimestamp(r.at_us / 1e6, UTC), r) for r in records]
+        return self.render(request, "audit.html", item=item, rows=rows)
+
+    async def style(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(HERE / "static" / "style.css", headers={"Content-Type": "text/css"})
+
+
+def _outcome(item: HeldItem) -> tuple[str, str]:
+    if item.state is ItemState.RELEASED:
+        return "ok", "Released: the message was sent to the held recipients, and the sender was told."
+    if item.state is ItemState.RELEASED_REDACTED:
+        return "ok", "Released a redacted copy (patron data masked) to the held recipients; the sender was told."
+    if item.state is ItemState.REJECTED:
+        return "ok", "Rejected: the message will not be sent, its content is destroyed, and the sender was told why."
+    if item.state is ItemState.FAILED:
+        return "error", f"The release did not go through: {item.failure or 'the mail server refused it'}. It is still held."
+    return "ok", f"The message is now {STATE_WORDS.get(item.state.value, item.state.value).lower()}."
+
+
+def _days_left(left: timedelta) -> int:
+    """Whole days left, rounded up (a message held this morning with 14-day retention: 14)."""
+    return max(0, -(-int(left.total_seconds()) // 86400))
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone().strftime("%a %d %b %Y, %H:%M")
+
+
+def _readable(raw: bytes) -> dict[str, Any]:
+    """The revealed message as a reviewer reads it: a few headers and its text parts (escaped by the template)."""
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        headers = [(h, str(message.get(h, ""))) for h in ("From", "To", "Cc", "Subject", "Date") if message.get(h)]
+        parts: list[tuple[str, str]] = []
+        for part in message.walk():
+            if part.is_multipart():
+                continue
+            kind, name = part.get_content_type(), part.get_filename()
+            if kind.startswith("text/") and not name:
+                try:
+                    parts.append((kind, str(part.get_content())[:MAX_REVEAL_CHARS]))
+                except (LookupError, ValueError):
+                    parts.append((kind, "(this part's text could not be decoded)"))
+            else:
+                parts.append((kind, f"attachment {name or '(no name)'} — open it from the raw message below"))
+    except Exception:
+        headers, parts = [], []
+    return {"headers": headers, "parts": parts, "raw": raw.decode("utf-8", "replace")[:MAX_REVEAL_CHARS]}

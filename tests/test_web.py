@@ -1,0 +1,310 @@
+"""The review UI over real HTTP: logins, CSRF, headers, library scoping, audited reveal, release and reject."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+from quarantine_support import CARD, PATRON_EMAIL, PATRON_NAME, STAFF, hold_patron_message
+from web_support import PASSWORD, Client, RunningUi, web_config
+
+from proxy.cli import main
+from proxy.config import load
+from proxy.errors import ConfigError
+from proxy.quarantine import ItemState, open_store
+from proxy.web.accounts import load_reviewers
+
+pytest_plugins = ["quarantine_fixtures"]
+
+
+@pytest.fixture
+def setup(tmp_path, sink):  # type: ignore[no-untyped-def]
+    path = web_config(tmp_path, f"smtp://127.0.0.1:{sink.port}")
+    store = open_store(load(path).quarantine)
+    running = RunningUi(path)
+    yield path, store, running
+    running.close()
+    store.close()
+
+
+def _notices(path) -> list[bytes]:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    queue = Path(load(path).spool.state_dir) / "spool" / "queue"
+    return [p.read_bytes() for p in sorted(queue.glob("*.msg"))]
+
+
+def test_pages_need_a_login_and_a_wrong_password_is_refused(setup) -> None:  # type: ignore[no-untyped-def]
+    """Without a session every page sends you to the login; a wrong password is a 401 with plain words."""
+    _, store, running = setup
+    item = hold_patron_message(store)
+    client = Client(running.port)
+    page = client.get(f"/items/{item}", follow=False)
+    assert page.status == 303 and page.headers["Location"] == "/login"
+    page = client.login(password="wrong password")
+    assert page.status == 401 and "do not match" in page.body
+    page = client.login()
+    assert page.status == 200 and item in page.body and "Held mail" in page.body
+
+
+def test_failed_logins_are_limited_per_client(setup) -> None:  # type: ignore[no-untyped-def]
+    """After max_failures wrong passwords even the right one waits (429)."""
+    client = Client(setup[2].port)
+    for _ in range(3):
+        assert client.login(password="nope nope nope").status == 401
+    page = client.login()
+    assert page.status == 429 and "Too many" in page.body
+
+
+def test_a_post_without_the_csrf_token_changes_nothing(setup) -> None:  # type: ignore[no-untyped-def]
+    """A forged form (no or wrong token) is refused with 403 and the item stays held."""
+    _, store, running = setup
+    item = hold_patron_message(store)
+    client = Client(running.port)
+    client.login()
+    for token in ("", "forged"):
+        page = client.post(f"/items/{item}/reject", {"csrf": token, "note": "x", "confirm": "yes"})
+        assert page.status == 403
+    assert store.get(item).state is ItemState.HELD
+    other = Client(running.port)
+    assert other.post("/login", {"csrf": "x", "name": "maria", "password": PASSWORD}).status == 403
+
+
+def test_every_response_has_the_security_headers(setup) -> None:  # type: ignore[no-untyped-def]
+    """Login, list, item and error pages all carry CSP, frame, sniffing, referrer and no-store headers."""
+    _, store, running = setup
+    item = hold_patron_message(store)
+    client = Client(running.port)
+    pages = [client.get("/login")]
+    client.login()
+    pages += [client.get("/"), client.get(f"/items/{item}"), client.get("/items/q-unknown"), client.get("/static/style.css")]
+    assert [p.status for p in pages] == [200, 200, 200, 404, 200]
+    for page in pages:
+        assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+        assert page.headers["X-Frame-Options"] == "DENY"
+        assert page.headers["X-Content-Type-Options"] == "nosniff"
+        assert page.headers["Referrer-Policy"] == "no-referrer"
+        assert page.headers["Cache-Control"] == "no-store"
+    cookie = client.get("/login", follow=False)
+    assert cookie.status == 303  # logged in: the login page sends you on
+
+
+def test_session_cookie_is_httponly_and_strict(tmp_path, sink) -> None:  # type: ignore[no-untyped-def]
+    """The session cookie cannot be read by scripts, is not sent cross-site, and is Secure when configured."""
+    path = web_config(tmp_path, f"smtp://127.0.0.1:{sink.port}", "  secure_cookies: true\n")
+    running = RunningUi(path)
+    try:
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=30)
+        conn.request("GET", "/login")
+        cookie = conn.getresponse().headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" in cookie
+    finally:
+        running.close()
+
+
+def test_the_list_and_item_pages_show_masked_data_only(setup) -> None:  # type: ignore[no-untyped-def]
+    """Without a reveal, no page shows the card, the patron's address or name; the masked excerpt is there."""
+    _, store, running = setup
+    item = hold_patron_message(store)
+    client = Client(running.port)
+    client.login()
+    for page in (client.get("/"), client.get(f"/items/{item}"), client.get(f"/items/{item}/audit")):
+        assert page.status == 200
+        for secret in (CARD, PATRON_EMAIL, PATRON_NAME):
+            assert secret not in page.body
+    assert "card 2361******2817 has" in client.get(f"/items/{item}").body
+
+
+def test_reveal_shows_the_message_and_is_audited_with_the_web_origin(setup) -> None:  # type: ignore[no-untyped-def]
+    """Showing the full message records a reveal by the signed-in supervisor from the web, before it is shown."""
+    _, store, running = setup
+    item = hold_patron_message(store)
+    client = Client(running.port)
+    client.login()
+    page = client.get(f"/items/{item}")
+    page = client.post(f"/items/{item}/reveal", {"csrf": page.csrf})
+    assert page.status == 200 and CARD in page.body and PATRON_EMAIL in page.body
+    reveal = [r for r in store.audit_log() if r.action == "reveal"]
+    assert len(reveal) == 1 and reveal[0].actor == "maria" and reveal[0].origin == "web 127.0.0.1"
+    assert reveal[0].item_id == item
+
+
+def test_a_supervisor_sees_only_their_libraries(setup) -> None:  # type: ignore[no-untyped-def]
+    """A supervisor scoped to dallasor.gov does not see a cityofsalem.net item: not in the list, 404 on its page."""
+    _, store, running = setup
+    item = hold_patron_message(store)
+    assert store.get(item).library == "cityofsalem.net"
+    client = Client(running.port)
+    client.login("dallas")
+    assert item not in client.get("/").body
+    assert client.get(f"/items/{item}").status == 404
+    page = client.get("/")
+    assert client.post(f"/items/{item}/release", {"csrf": page.csrf, "note": "ok", "confirm": "yes"}).status == 404
+    assert store.get(item).state is ItemState.HELD
+
+
+def test_release_delivers_the_original_to_the_held_recipients_only(setup, sink) -> None:  # type: ignore[no-untyped-def]
+    """Release over real SMTP: the sink gets the original for the held recipient; audited as maria from the web."""
+    _, store, running = setup
+    item = hold_patron_message(store)
+    client = Client(running.port)
+    client.login()
+    page = client.get(f"/items/{item}")
+    page = client.post(f"/items/{item}/release", {"csrf": page.csrf, "note": "checked with the branch", "confirm": "yes"})
+    assert page.status == 200 and "Released" in page.body
+    assert [(m[0], m[1]) for m in sink.messages] == [(STAFF, [PATRON_EMAIL])]
+    assert CARD.encode() in sink.messages[0][2]
+    done = store.get(item)
+    assert done.state is ItemState.RELEASED and done.reviewer == "maria" and done.note == "checked with the branch"
+    release = [r for r in store.audit_log() if r.action == "release"]
+    assert release[0].actor == "maria" and release[0].origin == "web 127.0.0.1"
+    assert [item.encode() in n and b"has been sent" in n for n in _notices(setup[0])] == [True]
+
+
+def test_a_refused_release_stays_visible_with_its_reason(setup, sink) -> None:  # type: ignore[no-untyped-def]
+    """Upstream refuses: the page says the release did not go through, the item is failed and can be retried."""
+    _, store, running = setup
+    item = hold_patron_message(store)
+    sink.handler.refuse_data = "550 5.7.1 relaying denied"
+    client = Client(running.port)
+    client.login()
+    page = client.get(f"/items/{item}")
+    page = client.post(f"/items/{item}/release", {"csrf": page.csrf, "note": "try", "confirm": "yes"})
+    assert "did not go through" in page.body or "refused" in page.body
+    assert store.get(item).state is ItemState.FAILED
+    assert "Release failed" in client.get("/").body
+
+
+def test_release_redacted_sends_a_masked_copy(setup, sink) -> None:  # type: ignore[no-untyped-def]
+    """Release-redacted from the web sends a copy without the card number (the last four digits as a hint)."""
+    _, store, running = setup
+    item = hold_patron_message(store)
+    client = Client(running.port)
+    client.login()
+    page = client.get(f"/items/{item}")
+    page = client.post(f"/items/{item}/release-redacted", {"csrf": page.csrf, "note": "masked copy", "confirm": "yes"})
+    assert page.status == 200
+    assert store.get(item).state is ItemState.RELEASED_REDACTED
+    (copy,) = [m[2] for m in sink.messages]
+    assert CARD.encode() not in copy and b"2817" in copy and b"X-PatronGuard-Redacted: yes" in copy
+
+
+def test_reject_needs_a_note_and_then_tells_the_sender(setup) -> None:  # type: ignore[no-untyped-def]
+    """No note or no confirmation: 400 and nothing changes; with both the item is rejected and a notice spooled."""
+    path, store, running = setup
+    item = hold_patron_message(store)
+    client = Client(running.port)
+    client.login()
+    page = client.get(f"/items/{item}")
+    assert client.post(f"/items/{item}/reject", {"csrf": page.csrf, "note": " ", "confirm": "yes"}).status == 400
+    assert client.post(f"/items/{item}/reject", {"csrf": page.csrf, "note": "wrong list"}).status == 400
+    assert store.get(item).state is ItemState.HELD
+    page = client.post(f"/items/{item}/reject", {"csrf": page.csrf, "note": "wrong list", "confirm": "yes"})
+    assert page.status == 200 and "Rejected" in page.body
+    assert store.get(item).state is ItemState.REJECTED
+    notices = _notices(path)
+    assert len(notices) == 1 and b"wrong list" in notices[0] and CARD.encode() not in notices[0]
+    again = client.get(f"/items/{item}")
+    assert "Decide" not in again.body  # a decided item has no action forms
+    history = client.get(f"/items/{item}/audit").body
+    assert re.search(r"reject.*web 127\.0\.0\.1", history, re.S)
+
+
+def test_logout_ends_the_session(setup) -> None:  # type: ignore[no-untyped-def]
+    """After signing out the old cookie no longer opens pages."""
+    client = Client(setup[2].port)
+    page = client.login()
+    stolen = dict(client.cookies)
+    client.post("/logout", {"csrf": page.csrf})
+    client.cookies = stolen
+    assert client.get("/", follow=False).status == 303
+
+
+def test_the_logs_name_the_supervisor_but_never_a_failed_login_name_or_patron_data(setup, capfd) -> None:  # type: ignore[no-untyped-def]
+    """web.* log events carry reviewer names and item ids; a mistyped name is hashed; no identifiers."""
+    _, store, running = setup
+    item = hold_patron_message(store)
+    client = Client(running.port)
+    client.login("maria-typo", "x" * 12)
+    page = client.login()
+    client.post(f"/items/{item}/reveal", {"csrf": page.csrf})
+    err = capfd.readouterr().err
+    assert "maria-typo" not in err
+    for secret in (CARD, PATRON_EMAIL, PATRON_NAME):
+        assert secret not in err
+
+
+def test_the_database_holds_no_clear_identifiers_after_web_actions(setup, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """After list, show and reject through the web the quarantine file has no clear card number."""
+    _, store, running = setup
+    item = hold_patron_message(store)
+    client = Client(running.port)
+    page = client.login()
+    client.get(f"/items/{item}")
+    client.post(f"/items/{item}/reject", {"csrf": page.csrf, "note": "no", "confirm": "yes"})
+    sqlite3.connect(tmp_path / "q.db").execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+    for file in tmp_path.glob("q.db*"):
+        assert CARD.encode() not in file.read_bytes()
+
+
+# ----------------------------------------------------------------- accounts and the CLI
+
+
+def test_review_user_add_writes_a_hash_that_logs_in(tmp_path, sink, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`review-user add` (password on stdin) stores a hash, never the password; the UI accepts it."""
+    import io
+
+    path = web_config(tmp_path, f"smtp://127.0.0.1:{sink.port}")
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long new password\n"))
+    assert main(["review-user", "add", "omar", "--libraries", "ccrls.org", "--config", str(path)]) == 0
+    text = (tmp_path / "state" / "review-users").read_text()
+    assert "omar:scrypt$" in text and "a long new password" not in text and text.rstrip().endswith(":ccrls.org")
+    assert (tmp_path / "state" / "review-users").stat().st_mode & 0o077 == 0
+    reviewers = load_reviewers(load(path).review_ui, load(path).spool.state_dir)
+    assert reviewers["omar"].libraries == frozenset({"ccrls.org"})
+    running = RunningUi(path)
+    try:
+        assert Client(running.port).login("omar", "a long new password").status == 200
+    finally:
+        running.close()
+    assert main(["review-user", "remove", "omar", "--config", str(path)]) == 0
+    assert "omar" not in (tmp_path / "state" / "review-users").read_text()
+
+
+def test_review_user_errors_are_one_line(tmp_path, sink, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A short password, a bad library and an unknown account are usage errors that say what is expected."""
+    import io
+
+    path = str(web_config(tmp_path, f"smtp://127.0.0.1:{sink.port}"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["review-user", "add", "omar", "--config", path]) == 2
+    monkeypatch.setattr("sys.stdin", io.StringIO("long enough password\n"))
+    assert main(["review-user", "add", "omar", "--libraries", "not a domain", "--config", path]) == 2
+    assert main(["review-user", "remove", "nobody", "--config", path]) == 2
+    assert main(["review-ui", "--listen", "nowhere", "--config", path]) == 2
+    err = capsys.readouterr().err
+    assert "at least 10 characters" in err and "member library domains" in err and "no account 'nobody'" in err
+    assert "--listen 'nowhere': expected" in err and "Traceback" not in err
+
+
+def test_a_bad_users_file_names_file_and_line_but_not_the_hash(tmp_path, sink) -> None:  # type: ignore[no-untyped-def]
+    """A malformed hash in the users file is a ConfigError with the file and line; the hash is not echoed."""
+    path = web_config(tmp_path, f"smtp://127.0.0.1:{sink.port}")
+    users = tmp_path / "state" / "review-users"
+    users.write_text(users.read_text() + "eve:scrypt$notahash-SECRETISH\n")
+    with pytest.raises(ConfigError) as error:
+        load_reviewers(load(path).review_ui, load(path).spool.state_dir)
+    assert f"{users}:3:" in str(error.value) and "SECRETISH" not in str(error.value)
+
+
+def test_a_bad_review_ui_key_names_file_line_and_key(tmp_path) -> None:
+    """review_ui.listen and review_ui.url are checked when the config loads."""
+    path = tmp_path / "config.yaml"
+    path.write_text("review_ui:\n  listen: somewhere\n  url: ftp://x\n")
+    with pytest.raises(ConfigError) as error:
+        load(path)
+    text = str(error.value)
+    assert f"{path}:2: review_ui.listen" in text and f"{path}:3: review_ui.url" in text
