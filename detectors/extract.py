@@ -130,7 +130,7 @@ class ExtractorRegistry:
         found = self._by_type.get(content_type.lower())
         if found is not None:
             return found
-        ext = _extension(filename)
+        ext = filename_extension(filename)
         return self._by_ext.get(ext) if ext else None
 
 
@@ -227,7 +227,7 @@ _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 _BROKEN_B64 = re.compile(r"^content-transfer-encoding:[ \t]*base64", re.IGNORECASE | re.MULTILINE)
 _PGP_INLINE = "-----BEGIN PGP MESSAGE-----"
 # Charsets that text declared as the key is often really in (CJK mail is frequently mislabelled).
-_MISLABELS = {
+MISLABELED_CHARSETS = {
     "iso2022_jp": ("euc_jp", "cp932"),  # EUC-JP first: EUC bytes also decode as cp932 half-width kana
     "euc_jp": ("cp932", "iso2022_jp"),
     "shift_jis": ("cp932", "euc_jp"),
@@ -238,7 +238,7 @@ _MISLABELS = {
     "euc_kr": ("cp949",),
     "iso8859-8-i": ("iso8859_8",),
 }
-_BOMS = (
+BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -261,7 +261,7 @@ def extract(
     if not data.strip():
         return Extraction(parts=(), uninspectable=(), recipients=(), message_id=None, sender=None)
     try:
-        msg = _parse(data)
+        msg = parse_message(data)
     except Exception:
         return _unparseable()
     walk = _Walk(limits, registry if registry is not None else DEFAULT_REGISTRY)
@@ -296,7 +296,7 @@ def _unparseable() -> Extraction:
     )
 
 
-def _parse(data: bytes) -> Message:
+def parse_message(data: bytes) -> Message:
     """Parse with compat32: it never raises on bad headers, where policy.default does."""
     if data.startswith(b"From "):
         # mbox envelope line: not a header, and the parser would keep it as one otherwise.
@@ -370,7 +370,7 @@ class _Walk:
     def message(self, msg: Message, prefix: str, depth: int, origin: str) -> None:
         """A whole message (top level or forwarded): its Subject, then its body tree."""
         # Every Subject line: a second one is unusual, but some reader may show it.
-        subject = "\n".join(filter(None, (_decode_header_value(v) for v in _raw_headers(msg, "subject"))))
+        subject = "\n".join(filter(None, (decode_header_value(v) for v in raw_headers(msg, "subject"))))
         if subject:
             self.add(
                 TextPart(path=prefix + "subject", text=subject, origin="subject" if not prefix else origin)
@@ -431,7 +431,7 @@ class _Walk:
         # Text around the parts is not shown by mail readers but is sent: read it too.
         for where, text in (("preamble", part.preamble), ("epilogue", part.epilogue)):
             if text and text.strip() and not _BOILERPLATE.fullmatch(text.strip()[:200]):
-                self.add(TextPart(path=base + where, text=_clean_text(_unsurrogate(text)), origin=origin))
+                self.add(TextPart(path=base + where, text=clean_text(_unsurrogate(text)), origin=origin))
         for i, child in enumerate(children, 1):
             if self.stopped:
                 return
@@ -450,14 +450,14 @@ class _Walk:
         inner: Message | None = None
         if isinstance(payload, list) and payload and isinstance(payload[0], Message):
             inner = payload[0]
-            cte = _cte(part)
+            cte = transfer_encoding(part)
             if cte in ("base64", "quoted-printable") and not inner.keys():
                 # Encoded message/rfc822 (not allowed, but sent): the parser read the encoded text as a body.
                 body = _raw_payload(inner)
                 if isinstance(body, str):
-                    inner = _parse(_transfer_decode(_to_bytes(body), cte))
+                    inner = parse_message(_transfer_decode(_to_bytes(body), cte))
         elif isinstance(payload, str):
-            inner = _parse(_transfer_decode(_to_bytes(payload), _cte(part)))
+            inner = parse_message(_transfer_decode(_to_bytes(payload), transfer_encoding(part)))
         if inner is None:
             return
         self.nested(inner, path, depth)
@@ -482,13 +482,13 @@ class _Walk:
 
     def read_leaf(self, part: Message, ctype: str, path: str, depth: int, origin: str) -> None:
         filename = _filename(part)
-        ext = _extension(filename)
+        ext = filename_extension(filename)
         attached = filename is not None or _disposition(part) == "attachment"
-        payload = _payload_bytes(part)
+        payload = payload_bytes(part)
         if not payload:
             return
         if ext in _MESSAGE_EXTENSIONS and (ctype in _GENERIC or ctype == "text/plain"):
-            self.nested(_parse(payload), path, depth)
+            self.nested(parse_message(payload), path, depth)
             return
         extractor = self.registry.find(ctype, filename)
         if extractor is not None:
@@ -498,19 +498,19 @@ class _Walk:
             # A multipart whose boundary is missing or never found: its raw body is all there is.
             self.read_broken_multipart(part, payload, path, origin)
             return
-        kind = _text_kind(ctype, ext)
+        kind = text_kind(ctype, ext)
         if kind is None:
             suffix = f" .{ext}" if ext and ctype in _GENERIC else ""
             self.unreadable(path, f"no-extractor {ctype}{suffix}")
             return
         shown_type = _TEXT_EXTENSIONS[ext] if ctype in _GENERIC and ext in _TEXT_EXTENSIONS else ctype
-        text = _decode_text(payload, _charset(part))
+        text = decode_part_text(payload, _charset(part))
         tabular = shown_type in _TABULAR_TYPES or ext in ("csv", "tsv", "tab")
         if kind == "html":
             converted = html_to_text(text)
             text, tabular, shown_type = converted.text, converted.tabular, "text/html"
         if kind in ("html", "plain") and not tabular:
-            text = _unquote(text)
+            text = unquote(text)
         if _PGP_INLINE in text:
             self.unreadable(path, "encrypted inline-pgp")
         self.add(
@@ -525,7 +525,7 @@ class _Walk:
         )
 
     def read_broken_multipart(self, part: Message, payload: bytes, path: str, origin: str) -> None:
-        text = _decode_text(payload, _charset(part))
+        text = decode_part_text(payload, _charset(part))
         if _BROKEN_B64.search(text):
             # Encoded sub-parts we cannot separate: the visible text is not the whole content.
             self.unreadable(path, "broken-multipart")
@@ -594,7 +594,7 @@ def _salvage_multipart(ctype: str, body: str) -> tuple[Message, list[Message]] |
     return salvaged, [child for child in payload if isinstance(child, Message)]
 
 
-def _text_kind(ctype: str, ext: str | None) -> str | None:
+def text_kind(ctype: str, ext: str | None) -> str | None:
     """How to read a part as text: "html", "plain", "data" (CSV/JSON/XML kept raw), or None."""
     if ctype in ("text/html", "application/xhtml+xml"):
         return "html"
@@ -619,11 +619,11 @@ def _raw_payload(part: Message) -> object:
     return payload if payload is not None else part.get_payload()
 
 
-def _payload_bytes(part: Message) -> bytes:
+def payload_bytes(part: Message) -> bytes:
     payload = _raw_payload(part)
     if not isinstance(payload, str):
         return b""
-    return _transfer_decode(_to_bytes(payload), _cte(part))
+    return _transfer_decode(_to_bytes(payload), transfer_encoding(part))
 
 
 def _to_bytes(payload: str) -> bytes:
@@ -633,7 +633,7 @@ def _to_bytes(payload: str) -> bytes:
         return payload.encode("utf-8", "surrogateescape")
 
 
-def _cte(part: Message) -> str:
+def transfer_encoding(part: Message) -> str:
     raw = part.get("content-transfer-encoding")
     if raw is None:
         return ""
@@ -685,7 +685,7 @@ def _decode_uu(data: bytes) -> bytes:
     return b"".join(out)
 
 
-def _text_codec(name: str | None) -> str | None:
+def text_codec(name: str | None) -> str | None:
     """A Python text codec for a declared charset, or None when unknown or not a text encoding."""
     if not name:
         return None
@@ -702,22 +702,22 @@ def _text_codec(name: str | None) -> str | None:
     return info.name
 
 
-def _decode_text(data: bytes, declared: str | None) -> str:
+def decode_part_text(data: bytes, declared: str | None) -> str:
     """Decode: BOM, declared charset, its usual mislabels, UTF-8, then cp1252; garbage is uninspectable."""
-    text = _decode_best(data, _text_codec(declared))
+    text = _decode_best(data, text_codec(declared))
     if text and len(_UNREADABLE.sub("", text)) < len(text) * (1 - _UNREADABLE_RATIO):
         raise Uninspectable("undecodable-charset")
-    return _clean_text(text)
+    return clean_text(text)
 
 
 def _decode_best(data: bytes, codec: str | None) -> str:
-    for bom, bom_codec in _BOMS:
+    for bom, bom_codec in BOMS:
         if data.startswith(bom):
             return data.decode(bom_codec, "replace")
     candidates: list[str] = []
     if codec is not None:
         candidates.append(codec)
-        candidates.extend(_MISLABELS.get(codec, ()))
+        candidates.extend(MISLABELED_CHARSETS.get(codec, ()))
     elif b"\x1b$B" in data or b"\x1b$@" in data:
         candidates.append("iso2022_jp")  # 7-bit Japanese sent without a charset
     candidates.append("utf-8")
@@ -733,11 +733,11 @@ def _decode_best(data: bytes, codec: str | None) -> str:
     return data.decode("cp1252", "replace")
 
 
-def _clean_text(text: str) -> str:
+def clean_text(text: str) -> str:
     return _NEWLINES.sub("\n", text)
 
 
-def _unquote(text: str) -> str:
+def unquote(text: str) -> str:
     """Blank out reply quote markers at line starts, keeping every offset where it was."""
     if ">" not in text:
         return text
@@ -780,7 +780,7 @@ def _filename(part: Message) -> str | None:
     return name.strip() or None
 
 
-def _extension(filename: str | None) -> str | None:
+def filename_extension(filename: str | None) -> str | None:
     if not filename or "." not in filename:
         return None
     ext = filename.rsplit(".", 1)[1].strip().lower()
@@ -816,17 +816,17 @@ def _raw_header(msg: Message, name: str) -> str | None:
     return None
 
 
-def _raw_headers(msg: Message, name: str) -> list[str]:
+def raw_headers(msg: Message, name: str) -> list[str]:
     return [
         _FOLD.sub("", _unsurrogate(str(value))) for key, value in msg.raw_items() if str(key).lower() == name
     ]
 
 
-def _decode_header_value(value: str) -> str:
+def decode_header_value(value: str) -> str:
     """An unfolded raw header value as text: RFC 2047 words decoded, line breaks normalised."""
     if "=?" in value and len(value) < _MAX_HEADER:
         value = _decode_words(value)
-    return _clean_text(value).strip()
+    return clean_text(value).strip()
 
 
 def _decode_words(value: str) -> str:
@@ -840,7 +840,7 @@ def _decode_words(value: str) -> str:
         if isinstance(chunk, str):
             out.append(chunk)
             continue
-        codec = _text_codec(charset) or "utf-8"
+        codec = text_codec(charset) or "utf-8"
         try:
             out.append(chunk.decode(codec))
         except (UnicodeDecodeError, LookupError):
@@ -867,13 +867,13 @@ def _envelope_headers(msg: Message) -> tuple[tuple[str, ...], str | None, str | 
     recipients: list[str] = []
     seen: set[str] = set()
     # Address parsing is not linear on hostile input: very long values are cut first.
-    values = [v[:_MAX_HEADER] for name in ("to", "cc", "bcc") for v in _raw_headers(msg, name)]
+    values = [v[:_MAX_HEADER] for name in ("to", "cc", "bcc") for v in raw_headers(msg, name)]
     for _, addr in getaddresses(values):
         addr = addr.strip()
         if addr and addr.lower() not in seen:
             seen.add(addr.lower())
             recipients.append(addr)
-    senders = [addr.strip() for _, addr in getaddresses([v[:_MAX_HEADER] for v in _raw_headers(msg, "from")])]
+    senders = [addr.strip() for _, addr in getaddresses([v[:_MAX_HEADER] for v in raw_headers(msg, "from")])]
     senders = [addr for addr in senders if addr]
     message_id = (_raw_header(msg, "message-id") or "").strip()[:998] or None
     return tuple(recipients), message_id, (senders[0] if senders else None)

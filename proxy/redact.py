@@ -49,23 +49,23 @@ from email.message import Message
 from io import BytesIO
 
 from detectors.extract import (
-    _BOMS,
-    _MISLABELS,
-    _clean_text,
-    _cte,
-    _decode_header_value,
-    _decode_text,
-    _extension,
-    _parse,
-    _payload_bytes,
-    _raw_headers,
-    _text_codec,
-    _text_kind,
-    _unquote,
+    BOMS,
+    MISLABELED_CHARSETS,
+    clean_text,
+    decode_header_value,
+    decode_part_text,
+    filename_extension,
+    parse_message,
+    payload_bytes,
+    raw_headers,
+    text_codec,
+    text_kind,
+    transfer_encoding,
+    unquote,
 )
 from detectors.findings import MASK, Finding, Kind, TextPart
 from proxy.policy import Action
-from proxy.scan import Scanner, ScanResult, _sender_names
+from proxy.scan import Scanner, ScanResult, sender_names
 
 REDACTED_HEADER = "X-PatronGuard-Redacted"
 ROUNDS = 4  # redact → scan again; at most this many passes before giving up (fail closed)
@@ -246,7 +246,7 @@ def names_near(scanner: Scanner, raw: bytes, result: ScanResult) -> tuple[Findin
     ]
     if not windows:
         return ()
-    own = " ".join(_sender_names(raw)).lower()
+    own = " ".join(sender_names(raw)).lower()
     found = engine.names.detect_windows(windows)
     return tuple(f for f in found if not (own and parts[f.part].text[f.start : f.end].lower() in own))
 
@@ -255,7 +255,7 @@ def _redact(
     raw: bytes, result: ScanResult, remove: frozenset[str] = frozenset(), names: Sequence[Finding] = ()
 ) -> tuple[bytes, int, int]:
     try:
-        msg = _parse(bytes(raw))
+        msg = parse_message(bytes(raw))
     except Exception:
         raise CannotRedact("unparseable-message") from None
     if not msg.keys():
@@ -488,7 +488,7 @@ class _Rewrite:
         if not findings:
             return
         part = self.parts.get(path)
-        values = [_decode_header_value(v) for v in _raw_headers(msg, "subject")]
+        values = [decode_header_value(v) for v in raw_headers(msg, "subject")]
         text = "\n".join(filter(None, values))
         if part is None or part.text != text:
             raise CannotRedact("subject-mismatch")
@@ -512,7 +512,7 @@ class _Rewrite:
         if ctype in ("message/rfc822", "message/global") and isinstance(payload, list):
             if not self.under(path):
                 return
-            if len(payload) == 1 and isinstance(payload[0], Message) and _cte(part) not in ("base64", "quoted-printable"):
+            if len(payload) == 1 and isinstance(payload[0], Message) and transfer_encoding(part) not in ("base64", "quoted-printable"):
                 self.message(payload[0], prefix=path + "/")
                 return
             self.replace(part, path, ctype)
@@ -534,7 +534,7 @@ class _Rewrite:
         if path in self.unreadable_paths or path in self.remove:
             self.replace(part, path, ctype)
             return
-        kind = _text_kind(ctype, _extension(part.get_filename()))
+        kind = text_kind(ctype, filename_extension(part.get_filename()))
         text_part = self.parts.get(path)
         if kind is None or text_part is None or any(p.startswith(path + "/") for p in self.by_part):
             self.replace(part, path, ctype)
@@ -551,7 +551,7 @@ class _Rewrite:
 
     def plain(self, text: str, part: TextPart, findings: Sequence[Finding], tabular: bool) -> str:
         expected = part.text
-        if _unquote(text)[: len(expected)] != expected and text[: len(expected)] != expected:
+        if unquote(text)[: len(expected)] != expected and text[: len(expected)] != expected:
             raise CannotRedact("offsets-do-not-match")
         if tabular:
             # A table the scanner called an export: its patron columns go whole. Any other table with
@@ -579,13 +579,13 @@ class _Rewrite:
 
     def rewrite(self, part: Message, change: _Change) -> None:
         """Decode the part's text, change it, encode it back in its charset and transfer encoding."""
-        data = _payload_bytes(part)
+        data = payload_bytes(part)
         declared = _charset(part)
         codec = _actual_codec(data, declared)
         if declared is None and data.isascii():
             codec = "ascii"  # no charset said: stay US-ASCII (the masks fall back to "*")
-        text = _clean_text(data.decode(codec))
-        if text != _decode_text(data, declared):
+        text = clean_text(data.decode(codec))
+        if text != decode_part_text(data, declared):
             raise CannotRedact("charset-mismatch")
         crlf = b"\r\n" in data
         body: bytes | None = None
@@ -606,7 +606,7 @@ class _Rewrite:
             charset = "utf-8"
         if charset != declared:
             _set_param(part, "charset", charset or "utf-8")
-        cte = _cte(part)
+        cte = transfer_encoding(part)
         if cte == "base64":
             encoded = base64.encodebytes(body).decode("ascii")
         elif cte in ("quoted-printable", "qp"):
@@ -674,13 +674,13 @@ def _charset(part: Message) -> str | None:
 
 def _actual_codec(data: bytes, declared: str | None) -> str:
     """The codec `detectors.extract` would have read these bytes with (its order of attempts)."""
-    if any(data.startswith(bom) for bom, _ in _BOMS):
+    if any(data.startswith(bom) for bom, _ in BOMS):
         raise CannotRedact("bom")  # re-encoding would have to restore the mark: not worth the risk
-    codec = _text_codec(declared)
+    codec = text_codec(declared)
     candidates: list[str] = []
     if codec is not None:
         candidates.append(codec)
-        candidates.extend(_MISLABELS.get(codec, ()))
+        candidates.extend(MISLABELED_CHARSETS.get(codec, ()))
     elif b"\x1b$B" in data or b"\x1b$@" in data:
         candidates.append("iso2022_jp")
     candidates.append("utf-8")

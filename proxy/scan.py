@@ -142,7 +142,7 @@ class Scanner:
     def scan(self, raw: bytes, recipients: Sequence[str] | None = None) -> ScanResult:
         """Scan `raw` and decide for each recipient (default: the message's To/Cc/Bcc)."""
         started = time.perf_counter()
-        message = self.engine.scan(raw, sender_names=_sender_names(raw))
+        message = self.engine.scan(raw, sender_names=sender_names(raw))
         addresses = list(recipients) if recipients else list(message.extraction.recipients)
         decisions = tuple(
             decide(classify(a, self.config), message.assessment, self.config.policy) for a in dict.fromkeys(addresses)
@@ -167,7 +167,7 @@ def _worker_scanner(token: str, config: Config) -> Scanner:
 _FROM = re.compile(rb"^From:[ \t]*((?:[^\r\n]*)(?:\r?\n[ \t][^\r\n]*)*)", re.IGNORECASE | re.MULTILINE)
 
 
-def _sender_names(raw: bytes) -> tuple[str, ...]:
+def sender_names(raw: bytes) -> tuple[str, ...]:
     """The From display name: the sender's own name in a signature is not a patron.
 
     A cheap look at the header block only (the extractor parses the message properly).

@@ -222,7 +222,7 @@ def _leaves(msg: Message) -> list[Message]:
     return out
 
 
-def _parse(raw: bytes) -> Message:
+def parse_message(raw: bytes) -> Message:
     return email.message_from_bytes(raw, policy=email.policy.compat32)
 
 
@@ -236,7 +236,7 @@ def _redacted(scanner: Scanner, raw: bytes) -> bytes:
 
 def _text_of(raw: bytes) -> str:
     """Every decoded text leaf and the Subject, for value checks."""
-    msg = _parse(raw)
+    msg = parse_message(raw)
     out = [str(msg.get("Subject", ""))]
     for part in msg.walk():
         if part.is_multipart() or part.get_content_maintype() != "text":
@@ -257,7 +257,7 @@ def test_redacted_copy_is_clean_on_rescan(scanner: Scanner, name: str) -> None:
     copy = _redacted(scanner, raw)
     again = scanner.scan(copy, [OUTSIDE, INSIDE])
     assert verified(again, [OUTSIDE]) and not again.message.assessment.disclosures
-    assert _parse(copy)[REDACTED_HEADER] == "yes"
+    assert parse_message(copy)[REDACTED_HEADER] == "yes"
     assert CARD not in copy.decode("latin-1") and CARD not in _text_of(copy)
     assert PHONE not in _text_of(copy)
 
@@ -266,7 +266,7 @@ def test_redacted_copy_is_clean_on_rescan(scanner: Scanner, name: str) -> None:
 def test_structure_charsets_and_encodings_are_kept(scanner: Scanner, name: str) -> None:
     """The copy parses, has the same leaves in the same order, and each kept leaf its charset and encoding."""
     raw = MESSAGES[name]()
-    before, after = _leaves(_parse(raw)), _leaves(_parse(_redacted(scanner, raw)))
+    before, after = _leaves(parse_message(raw)), _leaves(parse_message(_redacted(scanner, raw)))
     assert len(before) == len(after)
     for old, new in zip(before, after, strict=True):
         if new.get_content_type() != old.get_content_type():
@@ -291,20 +291,20 @@ def test_masks_keep_a_hint(scanner: Scanner) -> None:
 
 def test_seven_bit_part_becomes_quoted_printable_only_when_the_mask_needs_it(scanner: Scanner) -> None:
     """A us-ascii 7bit part stays 7bit (the mask uses '*'); a UTF-8 one goes QP to carry the bullet."""
-    ascii_copy = _parse(_redacted(scanner, plain_7bit()))
+    ascii_copy = parse_message(_redacted(scanner, plain_7bit()))
     assert ascii_copy["Content-Transfer-Encoding"] == "7bit"
     assert "[card ****2817]" in _text_of(ascii_copy.as_bytes())
-    utf8_copy = _parse(_redacted(scanner, plain_utf8_7bit()))
+    utf8_copy = parse_message(_redacted(scanner, plain_utf8_7bit()))
     assert utf8_copy["Content-Transfer-Encoding"] == "quoted-printable"
 
 
 def test_charsets_without_a_bullet_keep_their_charset(scanner: Scanner) -> None:
     """ISO-8859-1 and Shift_JIS parts stay in their charset (the mask falls back to '*'), text intact."""
-    latin = _parse(_redacted(scanner, plain_qp_latin1()))
+    latin = parse_message(_redacted(scanner, plain_qp_latin1()))
     payload = latin.get_payload(decode=True)
     assert isinstance(payload, bytes)
     assert payload.decode("latin-1").startswith("Caf\xe9 note: the patron card [card ****2817]")
-    sjis = _parse(_redacted(scanner, shift_jis_base64()))
+    sjis = parse_message(_redacted(scanner, shift_jis_base64()))
     payload = sjis.get_payload(decode=True)
     assert isinstance(payload, bytes)
     assert payload.decode("shift_jis").startswith("図書館の利用者カード [card ****2817] の貸出")
@@ -312,7 +312,7 @@ def test_charsets_without_a_bullet_keep_their_charset(scanner: Scanner) -> None:
 
 def test_html_is_masked_in_the_source_with_tags_and_attributes(scanner: Scanner) -> None:
     """In HTML the card split over a <span> is masked, tags stay, and copies in attributes are masked too."""
-    msg = _parse(_redacted(scanner, html_only()))
+    msg = parse_message(_redacted(scanner, html_only()))
     payload = msg.get_payload(decode=True)
     assert isinstance(payload, bytes)
     source = payload.decode("utf-8")
@@ -324,7 +324,7 @@ def test_html_is_masked_in_the_source_with_tags_and_attributes(scanner: Scanner)
 
 def test_forwarded_message_is_redacted_recursively(scanner: Scanner) -> None:
     """The forwarded message keeps its headers and part, with its Subject and body masked."""
-    msg = _parse(_redacted(scanner, forwarded()))
+    msg = parse_message(_redacted(scanner, forwarded()))
     inner = msg.get_payload()[1].get_payload()[0]
     assert inner["From"] == "Branch <branch@ccrls.org>"
     subject = str(email.header.make_header(email.header.decode_header(inner["Subject"])))
@@ -336,8 +336,8 @@ def test_forwarded_message_is_redacted_recursively(scanner: Scanner) -> None:
 def test_csv_is_masked_cell_by_cell(scanner: Scanner, name: str, delimiter: str, charset: str) -> None:
     """Identifier cells and the cells of patron columns are masked; delimiters, rows, header and other cells stay."""
     raw = MESSAGES[name]()
-    before = _leaves(_parse(raw))[1].get_payload(decode=True)
-    after = _leaves(_parse(_redacted(scanner, raw)))[1].get_payload(decode=True)
+    before = _leaves(parse_message(raw))[1].get_payload(decode=True)
+    after = _leaves(parse_message(_redacted(scanner, raw)))[1].get_payload(decode=True)
     assert isinstance(before, bytes) and isinstance(after, bytes)
     old_rows = [r.split(delimiter) for r in before.decode(charset).splitlines()]
     new_rows = [r.split(delimiter) for r in after.decode(charset).splitlines()]
@@ -353,7 +353,7 @@ def test_csv_is_masked_cell_by_cell(scanner: Scanner, name: str, delimiter: str,
                                             ("png", "an image"), ("csv-ils-export", "an attachment")])
 def test_unrewritable_attachment_is_replaced_by_an_explanation(scanner: Scanner, name: str, what: str) -> None:
     """A PDF/DOCX/PNG with patron data is removed; a plain note says what and why, without values or filename."""
-    msg = _parse(_redacted(scanner, MESSAGES[name]()))
+    msg = parse_message(_redacted(scanner, MESSAGES[name]()))
     note = _leaves(msg)[-1]
     assert note.get_content_type() == "text/plain" and note.get_filename() is None
     text = note.get_payload()
@@ -367,7 +367,7 @@ def test_unrewritable_attachment_is_replaced_by_an_explanation(scanner: Scanner,
 def test_benign_attachment_is_kept_byte_identical(scanner: Scanner) -> None:
     """An attachment without findings is not touched: its decoded bytes and headers are the same."""
     raw = benign_attachment()
-    before, after = _leaves(_parse(raw))[1], _leaves(_parse(_redacted(scanner, raw)))[1]
+    before, after = _leaves(parse_message(raw))[1], _leaves(parse_message(_redacted(scanner, raw)))[1]
     assert after.get_payload(decode=True) == BENIGN_PDF
     assert after.items() == before.items()
 
@@ -441,7 +441,7 @@ def test_leakset_messages_redact_cleanly_or_refuse(shipped_scanner: Scanner, nam
         return  # refused: the caller holds (fail closed)
     again = shipped_scanner.scan(checked.raw, targets)
     assert verified(again, targets)
-    assert _parse(checked.raw)[REDACTED_HEADER] == "yes"
+    assert parse_message(checked.raw)[REDACTED_HEADER] == "yes"
 
 
 
