@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from relay_support import base_config
+from relay_support import sink_relay_config
 from test_relay import Relay, Sink, to
 
 from proxy import config as config_module
@@ -45,17 +45,7 @@ CONTACT = "the Circulation desk (ext. 4357)"
 SUPERVISOR = "circ-supervisor@ccrls.org"
 IDENTIFIERS = (CARD, PATRON, "Alvarez", PHONE, "5035550187", OUTSIDE, "maria.alvarez1987", SUBJECT)
 
-CONFIG = base_config(name="Chemeketa Cooperative Regional Library Service") + """\
-server:
-  listen: "127.0.0.1:0"
-  hostname: relay.test
-upstream:
-  url: "smtp://127.0.0.1:{sink_port}"
-  timeout: 5
-  retry_first: 0.1
-spool:
-  state_dir: "{state}"
-  workers: 2
+CONFIG = """\
 notices:
   contact: "{contact}"
   supervisors: [{supervisor}]
@@ -71,7 +61,8 @@ def patron_message(to_header: str = f"{INTERNAL}, {OUTSIDE}") -> bytes:
 
 
 def config_text(state: Path, sink_port: int = 1) -> str:
-    return CONFIG.format(sink_port=sink_port, state=state, contact=CONTACT, supervisor=SUPERVISOR)
+    return sink_relay_config(sink_port, name="Chemeketa Cooperative Regional Library Service", state_dir=str(state)) + \
+        CONFIG.format(contact=CONTACT, supervisor=SUPERVISOR)
 
 
 @pytest.fixture(scope="module")

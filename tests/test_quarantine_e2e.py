@@ -14,7 +14,7 @@ import smtplib
 from pathlib import Path
 
 import pytest
-from relay_support import base_config
+from relay_support import sink_relay_config
 from test_relay import Relay, Sink, to
 
 from proxy.cli import main
@@ -27,19 +27,6 @@ PATRON = "Maria Alvarez"
 OUTSIDE = "maria.alvarez1987@gmail.com"
 INTERNAL = "circ@cityofsalem.net"
 SENDER = "staff@ccrls.org"
-
-# No spool.state_dir and the default quarantine paths: --state-dir must move them all.
-CONFIG = base_config() + """\
-server:
-  listen: "127.0.0.1:0"
-  hostname: relay.test
-upstream:
-  url: "smtp://127.0.0.1:{sink_port}"
-  timeout: 5
-  retry_first: 0.1
-spool:
-  workers: 2
-"""
 
 
 def message(subject: str) -> bytes:
@@ -54,7 +41,8 @@ def env(tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(Pipeline, "SWEEP_SECONDS", 0.2)  # the CLI's notices reach the running relay quickly
     sink = Sink().start()
     config = tmp_path / "config.yaml"
-    config.write_text(CONFIG.format(sink_port=sink.port), encoding="utf-8")
+    # No spool.state_dir and the default quarantine paths: --state-dir must move them all.
+    config.write_text(sink_relay_config(sink.port), encoding="utf-8")
     state = tmp_path / "state"
     relay = Relay(state, config)
     relay.service.overrides = Overrides(state_dir=str(state))

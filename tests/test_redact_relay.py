@@ -16,7 +16,7 @@ import smtplib
 from pathlib import Path
 
 import pytest
-from relay_support import base_config
+from relay_support import sink_relay_config
 from test_relay import Relay, Sink, to
 
 from proxy.cli import main
@@ -33,17 +33,6 @@ OUTSIDE = "detective@police.example"
 INTERNAL = "circ@cityofsalem.net"
 SENDER = "staff@ccrls.org"
 
-CONFIG = base_config() + """\
-server:
-  listen: "127.0.0.1:0"
-  hostname: relay.test
-upstream:
-  url: "smtp://127.0.0.1:{sink_port}"
-  timeout: 5
-  retry_first: 0.1
-spool:
-  workers: 2
-"""
 REDACTING = "policy:\n  actions:\n    external: redact\n"
 
 
@@ -65,7 +54,7 @@ def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str):  # type:
     monkeypatch.setattr(Pipeline, "SWEEP_SECONDS", 0.2)  # the CLI's notices reach the running relay quickly
     sink = Sink().start()
     config = tmp_path / "config.yaml"
-    config.write_text(CONFIG.format(sink_port=sink.port) + policy, encoding="utf-8")
+    config.write_text(sink_relay_config(sink.port) + policy, encoding="utf-8")
     state = tmp_path / "state"
     relay = Relay(state, config)
     relay.service.overrides = Overrides(state_dir=str(state))
