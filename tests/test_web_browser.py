@@ -9,20 +9,13 @@ show the outcome. Screenshots of every page are written to the test's temp dir
 from __future__ import annotations
 
 import os
-import signal
 import smtplib
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from quarantine_support import SmtpSink, free_port
-from web_support import PASSWORD, web_config
+from web_support import PASSWORD, ServeProcess, wait_for, web_config
 
 CHROMIUM = "/usr/bin/chromium"
-REPO = Path(__file__).resolve().parents[1]
 CARD = "23610003622817"
 LEAK = (
     "From: circ@ccrls.org\r\nTo: {to}\r\nSubject: account\r\n\r\n"
@@ -49,43 +42,18 @@ def relay(tmp_path):  # type: ignore[no-untyped-def]
     ui_port, smtp_port = free_port(), free_port()
     config = web_config(tmp_path, f"smtp://127.0.0.1:{sink.port}")
     config.write_text(config.read_text().replace("listen: 127.0.0.1:0", f"listen: 127.0.0.1:{ui_port}"))
-    log = open(tmp_path / "relay.log", "ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "proxy.cli", "serve", "--config", str(config), "--listen", f"127.0.0.1:{smtp_port}",
-         "--state-dir", str(tmp_path / "state")],
-        cwd=REPO, stdout=log, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    log.close()
-    deadline = time.monotonic() + 90
-    for port in (smtp_port, ui_port):
-        while True:
-            assert proc.poll() is None, (tmp_path / "relay.log").read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "relay or review UI did not start listening"
-                time.sleep(0.1)
-    yield {"smtp": smtp_port, "ui": ui_port, "sink": sink, "tmp": tmp_path}
-    proc.send_signal(signal.SIGTERM)
+    serve = ServeProcess(config, tmp_path / "state", smtp_port, tmp_path / "relay.log")
     try:
-        proc.wait(30)
+        serve.wait_listening(ui_port)
+        yield {"smtp": smtp_port, "ui": ui_port, "sink": sink, "tmp": tmp_path}
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        serve.stop()
         sink.close()
 
 
 def _send(port: int, to: str) -> None:
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
         client.sendmail("circ@ccrls.org", [to], LEAK.format(to=to).encode())
-
-
-def _wait(predicate, what: str, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def test_a_supervisor_reviews_held_mail_in_a_browser(relay) -> None:  # type: ignore[no-untyped-def]
@@ -115,7 +83,7 @@ def test_a_supervisor_reviews_held_mail_in_a_browser(relay) -> None:  # type: ig
                 page.goto(base + "/")
                 return page.locator("table.items tbody tr").count()
 
-            _wait(lambda: listed() == 2, "two held messages in the list")
+            wait_for(lambda: listed() == 2, "two held messages in the list")
             page.screenshot(path=shots / "2-list.png", full_page=True)
             assert CARD not in page.content()
 
@@ -139,7 +107,7 @@ def test_a_supervisor_reviews_held_mail_in_a_browser(relay) -> None:  # type: ig
             def to(address: str) -> list[bytes]:
                 return [m[2] for m in relay["sink"].messages if m[1] == [address]]
 
-            _wait(lambda: len(to("landlord@example.net")) == 1, "the released message upstream")
+            wait_for(lambda: len(to("landlord@example.net")) == 1, "the released message upstream")
             assert CARD.encode() in to("landlord@example.net")[0] and to("friend@example.org") == []
 
             page.goto(base + "/")
@@ -163,7 +131,7 @@ def test_a_supervisor_reviews_held_mail_in_a_browser(relay) -> None:  # type: ig
     def notices() -> list[tuple[str, list[str], bytes]]:
         return [m for m in relay["sink"].messages if m[1] == ["circ@ccrls.org"]]
 
-    _wait(lambda: len(notices()) == 4, "two hold notices and two decision notices to the sender")
+    wait_for(lambda: len(notices()) == 4, "two hold notices and two decision notices to the sender")
     assert any(b"Please do not send card numbers to friends." in m[2] for m in notices())
     assert relay["sink"].messages.count(next(m for m in relay["sink"].messages if m[1] == ["landlord@example.net"])) == 1
     for _, _, raw in notices():

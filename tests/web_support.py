@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import os
 import re
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +21,7 @@ from proxy.web import ReviewUi, start_review_ui
 from proxy.web.accounts import set_reviewer
 
 PASSWORD = "correct horse battery"
+REPO = Path(__file__).resolve().parents[1]
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -127,3 +134,47 @@ class Client:
     def login(self, name: str = "maria", password: str = PASSWORD) -> Page:
         form = self.get("/login")
         return self.post("/login", {"csrf": form.csrf, "name": name, "password": password})
+
+
+class ServeProcess:
+    """`patronguard serve` as a real process (relay + review UI), started and waited for; `stop()` sends SIGTERM."""
+
+    def __init__(self, config: Path, state_dir: Path, smtp_port: int, log: Path) -> None:
+        self.smtp_port = smtp_port
+        self.log = log
+        with open(log, "ab") as out:  # handed to the child, closed here after the fork
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "proxy.cli", "serve", "--config", str(config),
+                 "--listen", f"127.0.0.1:{smtp_port}", "--state-dir", str(state_dir)],
+                cwd=REPO, stdout=out, stderr=out, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+
+    def wait_listening(self, *ports: int, timeout: float = 90) -> ServeProcess:
+        deadline = time.monotonic() + timeout
+        for port in (self.smtp_port, *ports):
+            while True:
+                assert self.proc.poll() is None, self.log.read_text()
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, f"serve did not listen on {port}: {self.log.read_text()[-2000:]}"
+                    time.sleep(0.1)
+        return self
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            finally:
+                if self.proc.poll() is None:
+                    self.proc.kill()
+
+
+def wait_for(predicate, what: str, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    """Poll `predicate` until it is true; fail with `what` after `timeout` seconds (a bound, not a speed test)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
