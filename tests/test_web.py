@@ -137,9 +137,13 @@ def test_a_supervisor_sees_only_their_libraries(setup) -> None:  # type: ignore[
     _, store, running = setup
     item = hold_patron_message(store)
     assert store.get(item).library == "cityofsalem.net"
+    dallas = store.hold(b"From: circ@dallasor.gov\r\n\r\ncard " + CARD.encode() + b"\r\n", "circ@dallasor.gov",
+                        [PATRON_EMAIL], ["external"], ["patron-card"], [], library="dallasor.gov")
     client = Client(running.port)
     client.login("dallas")
-    assert item not in client.get("/").body
+    listing = client.get("/").body
+    assert item not in listing and dallas in listing
+    assert "Held: 1<" in listing  # counts of what this supervisor may see, not of the consortium
     assert client.get(f"/items/{item}").status == 404
     page = client.get("/")
     assert client.post(f"/items/{item}/release", {"csrf": page.csrf, "note": "ok", "confirm": "yes"}).status == 404

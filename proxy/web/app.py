@@ -21,6 +21,7 @@ import email.policy
 import hmac
 import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ COOKIE = "patronguard_session"
 ABSOLUTE_SESSION = timedelta(hours=12)
 FAILURE_WINDOW = 300.0
 MAX_REVEAL_CHARS = 200_000
+LIST_LIMIT = 1000  # items per state (and library) on the list page
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
@@ -311,11 +313,17 @@ class ReviewApp:
             except ValueError:
                 raise web.HTTPBadRequest(text="unknown state") from None
         library = request.query.get("library", "").strip().lower() or None
+        # A supervisor of some libraries asks for those only, so other libraries' mail cannot crowd them out.
+        scope: list[str | None] = [library] if library or not reviewer.libraries else [*sorted(reviewer.libraries)]
         found: list[HeldItem] = []
         for state in states or (None,):
-            found += await self.db(self.store.items, state, library, 1000)
+            for lib in scope:
+                found += await self.db(self.store.items, state, lib, LIST_LIMIT)
         items = sorted((i for i in found if reviewer.may_see(i.library)), key=lambda i: i.received_at)
-        counts = {k: n for k, n in (await self.db(self.store.counts)).items() if k in STATE_WORDS}
+        if reviewer.libraries:  # counts of what this supervisor may see, not of the whole consortium
+            counts = dict(Counter(i.state.value for i in items))
+        else:
+            counts = {k: n for k, n in (await self.db(self.store.counts)).items() if k in STATE_WORDS}
         libraries = sorted({i.library for i in found} | set(reviewer.libraries))
         retention = timedelta(days=self.config.quarantine.retention_days)
         now = datetime.now(UTC)
