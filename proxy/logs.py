@@ -53,6 +53,11 @@ ALLOWED_KEYS = frozenset(
         "workers",
         "signal",
         "queued",
+        # STARTTLS/AUTH (proxy/auth.py, delivery.py): staff login names (not patron data), never passwords
+        "user",
+        "user_hash",
+        "mechanism",
+        "stage",
     }
 )
 
