@@ -259,12 +259,14 @@ def listen_check(value: str) -> str | None:
 
 
 def upstream_check(value: str) -> str | None:
-    """smtp://HOST:PORT or maildir:PATH; None when valid."""
+    """smtp://HOST:PORT, HOST:PORT or maildir:PATH; None when valid."""
     if value.startswith("maildir:") and len(value) > len("maildir:"):
         return None
     if value.startswith("smtp://") and listen_check(value[len("smtp://"):].rstrip("/")) is None:
         return None
-    return "smtp://HOST:PORT or maildir:PATH"
+    if "://" not in value and not value.startswith("maildir:") and listen_check(value) is None:
+        return None
+    return "smtp://HOST:PORT, HOST:PORT or maildir:PATH"
 
 
 def _network_check(value: str) -> str | None:
@@ -452,7 +454,7 @@ SCHEMA: dict[str, Spec] = {
     ),
     "upstream": _map(
         {
-            "url": _s("smtp://HOST:PORT or maildir:PATH", "smtp://127.0.0.1:10025", check=upstream_check),
+            "url": _s("smtp://HOST:PORT, HOST:PORT or maildir:PATH", "smtp://127.0.0.1:10025", check=upstream_check),
             "timeout": Spec("float", "a number of seconds, e.g. 60", 60.0, minimum=0.1),
             "retry_first": Spec("float", "a number of seconds, e.g. 30", 30.0, minimum=0.0),
             "retry_factor": Spec("float", "a factor of at least 1, e.g. 2", 2.0, minimum=1.0),

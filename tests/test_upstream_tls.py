@@ -216,11 +216,16 @@ def test_upstream_settings_that_do_not_fit_together(tmp_path, keys, problem):
 
 
 def test_bare_urls_still_work(tmp_path):
-    """upstream_from_url takes smtp://HOST:PORT, HOST:PORT and maildir:PATH, as before."""
+    """upstream_from_url takes smtp://HOST:PORT, HOST:PORT and maildir:PATH, as before; upstream.url takes HOST:PORT."""
     assert isinstance(upstream_from_url("maildir:" + str(tmp_path / "out")), MaildirUpstream)
     for url in ("smtp://127.0.0.1:2525", "127.0.0.1:2525", "[::1]:2525"):
         up = upstream_from_url(url)
         assert isinstance(up, SmtpUpstream) and up.port == 2525 and up.tls == "none" and up.keep_alive == 0
+    config = upstream_config(tmp_path, 2525)
+    short = config_module.parse(config.source and Path(config.source).read_text().replace("smtp://127.0.0.1", "127.0.0.1"),
+                                "config.yaml")
+    up = upstream_for(short, "relay.test")
+    assert isinstance(up, SmtpUpstream) and (up.host, up.port, up.keep_alive) == ("127.0.0.1", 2525, 10.0)
 
 
 def test_review_service_releases_through_the_same_tls_and_login(tmp_path, pki, sinks, password_file):
