@@ -10,7 +10,8 @@ Three configurations get the same load in one run, each into a fresh Postfix
 1. straight into `smtp-sink` (the ceiling);
 2. a bare aiosmtpd forwarder (`--role forwarder`, a child process of this
    script): it forwards each message with smtplib to the sink, one connection
-   per message like PatronGuard's upstream, before answering 250;
+   per message, before answering 250 (PatronGuard keeps its upstream
+   connections open for `upstream.keep_alive` seconds and reuses them);
 3. `patronguard serve` (full inspection: the repository's config.yaml, spaCy
    names on; a temporary state directory; sender circ@ccrls.org, a library
    domain; recipient outside@example.com, so the outside-recipient policy runs).

@@ -21,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -129,22 +130,23 @@ def load_accounts(users: Mapping[str, tuple[str, str]], password_file: str, pass
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{password_file_origin}: cannot read password file {path} ({exc.__class__.__name__})") from None
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc.__class__.__name__
+            raise ConfigError(f"{password_file_origin}: cannot read password file {path} ({why})") from None
         for number, line in enumerate(lines, 1):
             text = line.strip()
             if not text or text.startswith("#"):
                 continue
             name, sep, encoded = text.partition(":")
             if not sep or not name.strip():
-                problems.append(f"{path}:{number}: expected name:hash")
+                problems.append(f"{path}:{number}: server.auth.password_file: expected name:hash")
                 continue
             if name.strip() in accounts:
-                problems.append(f"{path}:{number}: account appears twice")
+                problems.append(f"{path}:{number}: server.auth.password_file: account {name.strip()} appears twice")
                 continue
             try:
                 accounts[name.strip()] = parse_hash(encoded)
             except ValueError as exc:
-                problems.append(f"{path}:{number}: {exc}")
+                problems.append(f"{path}:{number}: server.auth.password_file: account {name.strip()}: {exc}")
     if problems:
         raise ConfigError("\n".join(problems))
     return accounts
@@ -152,7 +154,13 @@ def load_accounts(users: Mapping[str, tuple[str, str]], password_file: str, pass
 
 @dataclass
 class Authenticator:
-    """aiosmtpd's `authenticator` callback: staff accounts, failures limited per client address."""
+    """aiosmtpd's `authenticator` callback: staff accounts, failures limited per client address.
+
+    Thread-safe (the relay calls it from worker threads). A login that succeeded
+    is remembered as a keyed digest of the password, so a mail client or MTA
+    that logs in for every session pays the slow hash once per password, not
+    once per session; wrong passwords always pay it.
+    """
 
     accounts: dict[str, PasswordHash]
     log: Any
@@ -160,18 +168,39 @@ class Authenticator:
     window: float = 300.0  # seconds: failures older than this are forgotten
     failures: dict[str, list[float]] = field(default_factory=dict)
     _dummy: PasswordHash = field(default_factory=lambda: parse_hash(hash_password(secrets.token_hex(8))))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    _verified: dict[str, tuple[PasswordHash, bytes]] = field(default_factory=dict)
 
     def _client(self, session: Any) -> str:
         peer = getattr(session, "peer", None)
         return str(peer[0] if isinstance(peer, tuple) and peer else peer)
 
     def limited(self, client: str, now: float) -> bool:
-        recent = [t for t in self.failures.get(client, ()) if now - t < self.window]
-        if recent:
-            self.failures[client] = recent
-        else:
-            self.failures.pop(client, None)
-        return len(recent) >= self.max_failures
+        with self._lock:
+            if len(self.failures) > 10_000:  # many addresses: forget the old ones
+                for other in [c for c, ts in self.failures.items() if not ts or now - ts[-1] >= self.window]:
+                    del self.failures[other]
+            recent = [t for t in self.failures.get(client, ()) if now - t < self.window]
+            if recent:
+                self.failures[client] = recent
+            else:
+                self.failures.pop(client, None)
+            return len(recent) >= self.max_failures
+
+    def check(self, login: str, password: bytes) -> bool:
+        """True when `password` is the account's; constant work for unknown names."""
+        stored = self.accounts.get(login)
+        token = hmac.new(self._key, login.encode("utf-8") + b"\0" + password, hashlib.sha256).digest()
+        with self._lock:
+            cached = self._verified.get(login)
+        if stored is not None and cached is not None and cached[0] is stored and hmac.compare_digest(cached[1], token):
+            return True
+        ok = verify_password(password, stored or self._dummy) and stored is not None
+        if ok:
+            with self._lock:
+                self._verified[login] = (stored, token)  # type: ignore[assignment]
+        return ok
 
     def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
         client, now = self._client(session), time.monotonic()
@@ -181,12 +210,12 @@ class Authenticator:
         if not isinstance(auth_data, LoginPassword):
             return AuthResult(success=False, handled=False)
         login = auth_data.login.decode("utf-8", "replace")
-        stored = self.accounts.get(login)
-        ok = verify_password(auth_data.password, stored or self._dummy) and stored is not None
-        if ok:
-            self.failures.pop(client, None)
+        if self.check(login, auth_data.password):
+            with self._lock:
+                self.failures.pop(client, None)
             self.log.info("smtp.auth_ok", user=login, mechanism=mechanism)
             return AuthResult(success=True, auth_data=login)
-        self.failures.setdefault(client, []).append(now)
+        with self._lock:
+            self.failures.setdefault(client, []).append(now)
         self.log.warning("smtp.auth_failed", user_hash=name_digest(auth_data.login), mechanism=mechanism)
         return AuthResult(success=False, handled=False)

@@ -11,6 +11,7 @@ exit status 2 for usage, configuration and I/O errors.
     patronguard quarantine release ID [--redacted] --by NAME --note TEXT | reject ID --by NAME --note TEXT
     patronguard quarantine purge | stats;  patronguard audit verify;  patronguard keys rotate
     patronguard review-ui [--listen HOST:PORT];  patronguard review-user add NAME [--libraries D,D] [--generate] | remove NAME
+    patronguard hash-password [--scheme scrypt|pbkdf2-sha256]   (for server.auth: prints NAME's hash line)
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="structured log level on stderr (default: logging.level)")
     _add_quarantine_commands(sub)
     _add_review_commands(sub)
+    _add_hash_password_command(sub)
     return parser
 
 
@@ -92,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _review_ui(args)
         if args.command == "review-user":
             return _review_user(args, sys.stdout)
+        if args.command == "hash-password":
+            return _hash_password(args, sys.stdin, sys.stdout)
         raise UsageError(f"unknown command {args.command!r}")
     except PatronGuardError as exc:
         print(f"patronguard: {exc}", file=sys.stderr)
@@ -172,6 +176,40 @@ def _serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--upstream {args.upstream!r}: expected {upstream_check(args.upstream)}")
     overrides = Overrides(listen=args.listen, upstream=args.upstream, state_dir=args.state_dir)
     return serve(resolve_config(args.config), overrides, args.log_level)
+
+
+def _add_hash_password_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    hp = sub.add_parser(
+        "hash-password",
+        help="hash an SMTP AUTH password for server.auth",
+        description="Read a password (twice from the terminal, or one line from standard input) and print its "
+        "hash for server.auth.users[].password_hash or a line 'NAME:HASH' of server.auth.password_file.",
+    )
+    hp.add_argument("--scheme", choices=("scrypt", "pbkdf2-sha256"), default="scrypt", help="hash scheme (default: scrypt)")
+
+
+def _hash_password(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    """Prompt twice on a terminal (nothing echoed); read the first line of a pipe. Prints the hash only."""
+    import getpass
+
+    from proxy.auth import hash_password
+
+    if stdin.isatty():
+        try:
+            password = getpass.getpass("Password: ")
+            again = getpass.getpass("Again: ")
+        except EOFError:
+            raise UsageError("hash-password: no password given") from None
+        if password != again:
+            raise UsageError("hash-password: the two passwords differ; nothing printed")
+    else:
+        password = stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UsageError("hash-password: empty password; nothing printed")
+    if len(password) > 1024:
+        raise UsageError("hash-password: password longer than 1024 characters")
+    out.write(hash_password(password, args.scheme) + "\n")
+    return EXIT_OK
 
 
 def _by_rule(disclosures):  # type: ignore[no-untyped-def]

@@ -86,6 +86,27 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerTlsConfig:
+    """Inbound STARTTLS: the certificate chain and key files (checked when the relay starts)."""
+
+    certificate: str = ""  # "" → no STARTTLS
+    key: str = ""
+    require: bool = False  # refuse everything but EHLO/HELO/STARTTLS/NOOP/QUIT/RSET before STARTTLS
+    certificate_at: str = "server.tls.certificate"  # "file:line: key", for errors about the files
+    key_at: str = "server.tls.key"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerAuthConfig:
+    """SMTP AUTH (PLAIN/LOGIN over TLS only): accounts and their password hashes."""
+
+    users: tuple[tuple[str, str, str], ...] = ()  # (name, password_hash, "file:line") — hashes never echoed
+    password_file: str = ""  # name:hash per line
+    password_file_at: str = "server.auth.password_file"  # "file:line: key", for errors about the file
+    max_failures: int = 5  # failed logins per client address per 5 minutes
+
+
+@dataclass(frozen=True, slots=True)
 class ServerConfig:
     """The SMTP listener: where it listens and whom it relays for."""
 
@@ -98,6 +119,9 @@ class ServerConfig:
     max_recipients: int = 100
     timeout: float = 300.0  # idle seconds before a session is dropped
     postmaster: str = ""  # "" → postmaster@<first library domain>; From of bounces
+    max_line_length: int = 1000  # bytes including CRLF (RFC 5321 4.5.3.1.6)
+    tls: ServerTlsConfig = field(default_factory=ServerTlsConfig)
+    auth: ServerAuthConfig = field(default_factory=ServerAuthConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +134,13 @@ class UpstreamConfig:
     retry_factor: float = 2.0
     retry_max_delay: float = 3600.0
     max_age: float = 432_000.0  # 5 days, then a bounce
+    tls: str = "none"  # none | starttls | required-starttls | smtps
+    verify: str = "system"  # "system" (the OS trust store) or a CA bundle file; hostnames always checked
+    username: str = ""
+    password_file: str = ""  # the upstream AUTH password (first line); never inline, never echoed
+    keep_alive: float = 10.0  # seconds an idle upstream connection is kept for the next message; 0: one per message
+    verify_at: str = "upstream.verify"  # "file:line: key", for errors about the files
+    password_file_at: str = "upstream.password_file"
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,12 +285,14 @@ def listen_check(value: str) -> str | None:
 
 
 def upstream_check(value: str) -> str | None:
-    """smtp://HOST:PORT or maildir:PATH; None when valid."""
+    """smtp://HOST:PORT, HOST:PORT or maildir:PATH; None when valid."""
     if value.startswith("maildir:") and len(value) > len("maildir:"):
         return None
     if value.startswith("smtp://") and listen_check(value[len("smtp://"):].rstrip("/")) is None:
         return None
-    return "smtp://HOST:PORT or maildir:PATH"
+    if "://" not in value and not value.startswith("maildir:") and listen_check(value) is None:
+        return None
+    return "smtp://HOST:PORT, HOST:PORT or maildir:PATH"
 
 
 def _network_check(value: str) -> str | None:
@@ -425,16 +458,45 @@ SCHEMA: dict[str, Spec] = {
             "max_recipients": _i("a number of recipients, e.g. 100", 100, minimum=1),
             "timeout": Spec("float", "a number of seconds, e.g. 300", 300.0, minimum=1.0),
             "postmaster": _s("a mail address such as 'postmaster@ccrls.org'", "", check=_address_check),
+            "max_line_length": _i("a line length in bytes including CRLF, e.g. 1000 (RFC 5321's minimum)", 1000, minimum=1000),
+            "tls": _map(
+                {
+                    "certificate": _s("a PEM certificate (chain) file such as /etc/patronguard/tls/fullchain.pem", ""),
+                    "key": _s("a PEM private key file such as /etc/patronguard/tls/privkey.pem", ""),
+                    "require": _b(False),
+                }
+            ),
+            "auth": _map(
+                {
+                    "users": _list(
+                        _map(
+                            {
+                                "name": _s("a login name", required=True),
+                                "password_hash": _s("a hash from 'patronguard hash-password'", required=True),
+                            },
+                            "an account with name and password_hash",
+                        ),
+                        "a list of accounts",
+                    ),
+                    "password_file": _s("a file of name:hash lines such as /etc/patronguard/smtp-users", ""),
+                    "max_failures": _i("a number of failed logins per client address per 5 minutes, e.g. 5", 5, minimum=1),
+                }
+            ),
         }
     ),
     "upstream": _map(
         {
-            "url": _s("smtp://HOST:PORT or maildir:PATH", "smtp://127.0.0.1:10025", check=upstream_check),
+            "url": _s("smtp://HOST:PORT, HOST:PORT or maildir:PATH", "smtp://127.0.0.1:10025", check=upstream_check),
             "timeout": Spec("float", "a number of seconds, e.g. 60", 60.0, minimum=0.1),
             "retry_first": Spec("float", "a number of seconds, e.g. 30", 30.0, minimum=0.0),
             "retry_factor": Spec("float", "a factor of at least 1, e.g. 2", 2.0, minimum=1.0),
             "retry_max_delay": Spec("float", "a number of seconds, e.g. 3600", 3600.0, minimum=0.0),
             "max_age": Spec("float", "a number of seconds, e.g. 432000 (5 days)", 432_000.0, minimum=0.0),
+            "tls": Spec("choice", "an upstream TLS mode", "none", choices=("none", "starttls", "required-starttls", "smtps")),
+            "verify": _s("'system' or a CA bundle file such as /etc/ssl/certs/ca-certificates.crt", "system"),
+            "username": _s("the login name at the smarthost", ""),
+            "password_file": _s("a file holding the smarthost password such as /etc/patronguard/upstream-password", ""),
+            "keep_alive": Spec("float", "a number of seconds, e.g. 10 (0: a new connection per message)", 10.0, minimum=0.0),
         }
     ),
     "spool": _map(
@@ -627,13 +689,11 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
     host, port = split_listen(srv["listen"])
     lines = lines or {}
 
-    def at(*keys: str) -> str:
-        """'file:line: key' of the first of `keys` present in the file (for errors found after loading)."""
-        for key in keys:
-            if key in lines:
-                return f"{source}:{lines[key]}: {key}"
-        return f"{source}: {keys[0]}"
+    def at(key: str) -> str:
+        """'file:line: key' (for errors found after loading, such as an unreadable file the key names)."""
+        return f"{source}:{lines[key]}: {key}" if key in lines else f"{source}: {key}"
 
+    tls, auth = srv["tls"], srv["auth"]
     return Config(
         source=source,
         library_name=lib["name"],
@@ -684,6 +744,16 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
             max_recipients=srv["max_recipients"],
             timeout=srv["timeout"],
             postmaster=srv["postmaster"],
+            max_line_length=srv["max_line_length"],
+            tls=ServerTlsConfig(tls["certificate"], tls["key"], tls["require"],
+                                at("server.tls.certificate"), at("server.tls.key")),
+            auth=ServerAuthConfig(
+                users=tuple((u["name"], u["password_hash"], at(f"server.auth.users[{i}].password_hash"))
+                            for i, u in enumerate(auth["users"])),
+                password_file=auth["password_file"],
+                password_file_at=at("server.auth.password_file"),
+                max_failures=auth["max_failures"],
+            ),
         ),
         upstream=UpstreamConfig(
             url=up["url"],
@@ -692,6 +762,13 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
             retry_factor=up["retry_factor"],
             retry_max_delay=up["retry_max_delay"],
             max_age=up["max_age"],
+            tls=up["tls"],
+            verify=up["verify"],
+            username=up["username"],
+            password_file=up["password_file"],
+            keep_alive=up["keep_alive"],
+            verify_at=at("upstream.verify"),
+            password_file_at=at("upstream.password_file"),
         ),
         spool=SpoolConfig(state_dir=sp["state_dir"], workers=sp["workers"]),
         quarantine=QuarantineConfig(**tree["quarantine"]),
@@ -724,6 +801,40 @@ def _review_ui(ui: dict[str, Any], at: Callable[..., str]) -> ReviewUiConfig:
     )
 
 
+def _check_tls_auth(tree: dict[str, Any], reader: _Reader) -> None:
+    """Settings that only make sense together: TLS files in pairs, AUTH only with TLS, upstream AUTH with a password."""
+
+    def problem(key: str, message: str) -> None:
+        number = reader.lines.get(key, 0)
+        reader.problems.append((number, f"{reader.source}{f':{number}' if number else ''}: {key}: {message}"))
+
+    srv, up = tree.get("server") or {}, tree.get("upstream") or {}
+    tls, auth = srv.get("tls") or {}, srv.get("auth") or {}
+    if bool(tls.get("certificate")) != bool(tls.get("key")):
+        missing = "server.tls.key" if tls.get("certificate") else "server.tls.certificate"
+        present = "server.tls.certificate" if tls.get("certificate") else "server.tls.key"
+        problem(present, f"needs {missing} as well (a certificate and its private key)")
+    if tls.get("require") and not tls.get("certificate"):
+        problem("server.tls.require", "needs server.tls.certificate and server.tls.key (STARTTLS cannot be required without them)")
+    if (auth.get("users") or auth.get("password_file")) and not tls.get("certificate"):
+        key = "server.auth.users" if auth.get("users") else "server.auth.password_file"
+        problem(key, "needs server.tls.certificate and server.tls.key: AUTH is only offered after STARTTLS")
+    names = [u.get("name") for u in auth.get("users") or ()]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            problem(f"server.auth.users[{i}].name", "appears twice")
+    if up.get("username") and up.get("tls") in (None, "none"):
+        problem("upstream.username", "needs upstream.tls: starttls, required-starttls or smtps "
+                "(the password is never sent in clear text)")
+    if up.get("username") and not up.get("password_file"):
+        problem("upstream.username", "needs upstream.password_file (the password is never written in config.yaml)")
+    if up.get("password_file") and not up.get("username"):
+        problem("upstream.password_file", "needs upstream.username")
+    if (up.get("username") or up.get("tls") not in (None, "none")) and str(up.get("url", "")).startswith("maildir:"):
+        problem("upstream.tls" if up.get("tls") not in (None, "none") else "upstream.username",
+                "only applies to an smtp:// upstream.url")
+
+
 def split_listen(value: str) -> tuple[str, int]:
     """'127.0.0.1:2525' → ('127.0.0.1', 2525); '[::1]:25' → ('::1', 25). Call after `listen_check`."""
     host, _, port = value.rpartition(":")
@@ -741,6 +852,7 @@ def parse(text: str, source: str) -> Config:
         raise ConfigError(f"{source}{line}: not valid YAML: {problem}") from None
     reader = _Reader(source)
     tree = reader.read_map(root, _map(SCHEMA, "a mapping of sections"), "")
+    _check_tls_auth(tree, reader)
     if reader.errors:
         raise ConfigError("\n".join(reader.errors))
     return _build(tree, source, reader.lines)

@@ -53,7 +53,7 @@ ALLOWED_KEYS = frozenset(
         "workers",
         "signal",
         "queued",
-        # the review UI (proxy/web): staff login names, item ids and actions only; failed logins hashed
+        # the review UI (proxy/web) and SMTP AUTH: staff login names, item ids and actions only; failed logins hashed
         "user",
         "user_hash",
         "item",
@@ -63,6 +63,9 @@ ALLOWED_KEYS = frozenset(
         "accounts",
         "review_ui",
         "users_file",
+        # STARTTLS/AUTH (proxy/auth.py, delivery.py): staff login names (not patron data), never passwords
+        "mechanism",
+        "stage",
     }
 )
 

@@ -7,9 +7,10 @@ This module owns the lifetime of `patronguard serve`:
   startup error, and an open port means ready), resume the spool, then listen;
 - SIGTERM / SIGINT: stop accepting, let in-flight DATA finish spooling, let
   each worker finish its entry, leave the spool consistent, exit 0;
-- SIGHUP: reload config and lists (relay rules, policy, detectors); a bad
-  file is logged and the running config kept. The listen address, upstream and
-  state directory need a restart.
+- SIGHUP: reload config and lists (relay rules, policy, detectors, the TLS
+  certificate, AUTH accounts, the upstream and its password); a bad file is
+  logged and the running config kept. The listen address and state directory
+  need a restart.
 
 It wires parts together and decides nothing itself.
 """
@@ -22,7 +23,7 @@ import faulthandler
 import os
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING
 from proxy import config as config_module
 from proxy import logs
 from proxy.config import Config, QuarantineConfig, split_listen
-from proxy.delivery import RetryPolicy, upstream_from_url
+from proxy.delivery import Outcome, RetryPolicy, Upstream, upstream_for
 from proxy.errors import ConfigError, PatronGuardError
 from proxy.holds import QuarantineHoldStore
 from proxy.notify import Notices, SpoolNotifier, notices_from_config
@@ -117,9 +118,26 @@ def review_service(
     """
     from proxy.holds import UpstreamDeliverer
 
-    who = identity(config)
-    upstream = upstream_from_url(upstream_url or config.upstream.url, timeout=config.upstream.timeout, helo=who.hostname)
+    upstream = _LazyUpstream(config, identity(config).hostname, upstream_url)
     return ReviewService(store, UpstreamDeliverer(upstream), spool_notifier(config, submit), _LazyRedactor(config))
+
+
+class _LazyUpstream:
+    """The relay's upstream (same TLS, AUTH and verification) for releases, built on the first release.
+
+    So `quarantine show` works for a supervisor who cannot read the upstream
+    password file; one connection per release (no kept connections in a CLI).
+    """
+
+    def __init__(self, config: Config, helo: str, url: str | None) -> None:
+        self.config = dataclasses.replace(config, upstream=dataclasses.replace(config.upstream, keep_alive=0.0))
+        self.helo, self.url = helo, url
+        self._upstream: Upstream | None = None
+
+    async def send(self, mail_from: str, rcpt_tos: Sequence[str], data: bytes, smtputf8: bool) -> dict[str, Outcome]:
+        if self._upstream is None:
+            self._upstream = upstream_for(self.config, self.helo, url=self.url)  # ConfigError: one line, no password
+        return await self._upstream.send(mail_from, rcpt_tos, data, smtputf8)
 
 
 class _LazyRedactor:
@@ -167,6 +185,13 @@ class _Unavailable(SpoolNotifier):
         raise self.error
 
 
+def close_upstream(upstream: Upstream) -> None:
+    """Close an upstream's kept connections (SmtpUpstream); others have nothing to close."""
+    close = getattr(upstream, "close", None)
+    if close is not None:
+        close()
+
+
 def warm(scanner: Scanner, executor: Executor) -> None:
     """Load the engine (spaCy) where the scanning happens, before the relay listens or swaps config."""
     if isinstance(executor, ScanPool):
@@ -187,6 +212,7 @@ class Service:
         self.pipeline: Pipeline | None = None
         self._scan_executor: Executor | None = None
         self._handler: RelayHandler | None = None
+        self._listener: Listener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._reloading: asyncio.Task[None] | None = None
@@ -209,6 +235,10 @@ class Service:
         self._loop.set_default_executor(io_threads)
         self._stop = asyncio.Event()
 
+        # Certificate, accounts and upstream credentials are checked before anything opens: one-line ConfigErrors.
+        who = identity(config)
+        upstream = upstream_for(config, who.hostname)
+        listener = Listener(None, config, who.hostname, logs.get_logger("patronguard.smtp"))
         spool = await asyncio.to_thread(Spool, state / "spool")
         notices = _notices(config, spool)  # a bad template is a ConfigError before anything else opens
         quarantine = await asyncio.to_thread(open_store, config.quarantine)
@@ -222,11 +252,10 @@ class Service:
             scan_executor.shutdown(wait=False, cancel_futures=True)
             await asyncio.to_thread(quarantine.close)
             raise
-        who = identity(config)
         pipeline = self.pipeline = Pipeline(
             spool,
             scanner,
-            upstream_from_url(config.upstream.url, timeout=config.upstream.timeout, helo=who.hostname),
+            upstream,
             holds,
             retry_policy(config),
             who,
@@ -237,12 +266,14 @@ class Service:
         )
         handler = self._handler = RelayHandler(spool, RelayRules.from_config(config), pipeline.submit,
                                                logs.get_logger("patronguard.smtp"))
-        listener = Listener(handler, config, who.hostname)
+        listener.handler = handler
+        self._listener = listener
         queued = await pipeline.start()
         try:
             self.port = await listener.start(config.server.listen_host, config.server.listen_port)
         except OSError as exc:
             await pipeline.stop()
+            close_upstream(upstream)
             scan_executor.shutdown(wait=True)
             await asyncio.to_thread(quarantine.close)
             raise ConfigError(
@@ -257,6 +288,7 @@ class Service:
             except BaseException:
                 await listener.stop()
                 await pipeline.stop()
+                close_upstream(upstream)
                 scan_executor.shutdown(wait=True)
                 await asyncio.to_thread(quarantine.close)
                 raise
@@ -282,6 +314,7 @@ class Service:
                 await review.stop()
             await listener.stop()
             await pipeline.stop()
+            await asyncio.to_thread(close_upstream, pipeline.upstream)
             scan_executor.shutdown(wait=True)
             await asyncio.to_thread(quarantine.close)  # after the workers: none is still holding
             if install_signals:
@@ -315,6 +348,9 @@ class Service:
                 from proxy.web.accounts import load_reviewers
 
                 reviewers = await asyncio.to_thread(load_reviewers, config.review_ui, config.spool.state_dir)
+            upstream = await asyncio.to_thread(upstream_for, config, identity(config).hostname)
+            if self._listener is not None:  # a renewed certificate, changed accounts: new sessions use them
+                await asyncio.to_thread(self._listener.configure, config)
         except ConfigError as exc:
             self.log.error("serve.reload_failed", error=str(exc))  # file:line: key — never values
             return
@@ -322,10 +358,10 @@ class Service:
             self.log.error("serve.reload_failed", error=exc.__class__.__name__)
             return
         old = self.config
-        if old is not None and (old.server.listen_host, old.server.listen_port, old.upstream.url, old.spool.state_dir) != (
-            config.server.listen_host, config.server.listen_port, config.upstream.url, config.spool.state_dir
+        if old is not None and (old.server.listen_host, old.server.listen_port, old.spool.state_dir) != (
+            config.server.listen_host, config.server.listen_port, config.spool.state_dir
         ):
-            self.log.warning("serve.reload_partial", error="listen, upstream and state_dir change on restart only")
+            self.log.warning("serve.reload_partial", error="listen and state_dir change on restart only")
         self.config = config
         if self._handler is not None:
             self._handler.rules = RelayRules.from_config(config)
@@ -334,6 +370,8 @@ class Service:
             self.pipeline.retry = retry_policy(config)
             self.pipeline.identity = identity(config)
             self.pipeline.notices = notices
+            previous, self.pipeline.upstream = self.pipeline.upstream, upstream  # new password, TLS settings, url
+            await asyncio.to_thread(close_upstream, previous)
         if self.review is not None and reviewers is not None:
             self.review.app.reviewers = reviewers  # added or removed supervisors; sessions of removed ones end
             self.review.app.config = config

@@ -144,11 +144,13 @@ class Relay:
     def _run(self) -> None:
         from proxy import logs
 
-        original = logs.configure
+        # The real one, not another running Relay's wrapper (which would send these logs to its stream).
+        original = getattr(logs.configure, "original", logs.configure)
 
         def configure(level: str = "info", stream: Any = None) -> None:
             original(level, self.logs)
 
+        configure.original = original  # type: ignore[attr-defined]
         logs.configure = configure  # type: ignore[assignment]
         try:
             asyncio.run(self.service.run(lambda port: self.ready.set(), install_signals=False))
