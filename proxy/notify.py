@@ -57,6 +57,7 @@ from proxy.spool import Envelope, RecipientState, Spool
 TEMPLATE_NAMES = ("held.txt", "released.txt", "rejected.txt", "expired.txt", "escalated.txt", "redacted.txt",
                   "supervisor.txt", "digest.txt")
 SUPERVISOR_MODES = ("immediate", "digest", "both")
+DIGEST_MAX_LISTED = 100  # items listed one by one per section of a digest
 NOTICE_HEADER = "X-PatronGuard-Notice"  # marks a notice: kind of notice and reference, nothing else
 
 UNREADABLE_ATTACHMENT = "an attachment PatronGuard could not read"
@@ -96,7 +97,7 @@ _SAMPLE: dict[str, Any] = {
                "deadline": "15 January 2025 at 09:00 UTC, when it expires unsent",
                "item_url": "https://review.library.example/items/Q0000SAMPLE"}],
 }
-_SAMPLE["expiring"] = _SAMPLE["items"]
+_SAMPLE.update(expiring=_SAMPLE["items"], more=0, more_expiring=0)
 
 
 # ----------------------------------------------------------------- pure parts
@@ -347,8 +348,11 @@ class Notices:
             waiting=digest.waiting,
             oldest=_when(digest.oldest) if digest.oldest else "",
             new_count=len(digest.new),
-            items=[self._digest_line(e) for e in digest.new],
-            expiring=[self._digest_line(e) for e in digest.expiring],
+            # A long backlog is summarised: the list command shows the rest (all are recorded as reported).
+            items=[self._digest_line(e) for e in digest.new[:DIGEST_MAX_LISTED]],
+            expiring=[self._digest_line(e) for e in digest.expiring[:DIGEST_MAX_LISTED]],
+            more=max(0, len(digest.new) - DIGEST_MAX_LISTED),
+            more_expiring=max(0, len(digest.expiring) - DIGEST_MAX_LISTED),
         )
         return self._spool("digest.txt", context, digest.supervisors[0], digest.supervisors[1:], f"D{digest.id}",
                            about=digest.id)

@@ -439,3 +439,24 @@ def test_digest_timer_runs_weekday_mornings_as_the_relay_user_with_the_purge_har
         assert digest["Service"][key] == relay["Service"][key], key
     same = {k: v for k, v in purge_unit["Service"].items() if k not in ("ExecStart",)}
     assert {k: digest["Service"].get(k) for k in same} == same
+
+
+def test_a_long_backlog_lists_the_first_hundred_and_counts_the_rest(tmp_path):
+    """A digest of 130 new items lists 100 one by one and says how many more there are, with the command that lists them."""
+    from datetime import UTC, datetime
+
+    from test_notify import held_item
+
+    from proxy.notify import DIGEST_MAX_LISTED
+    from proxy.quarantine.digest import DigestEntry
+
+    start = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    entries = tuple(DigestEntry(held_item(id=f"q-{n:04d}", library="dallasor.gov", received_at=start),
+                                start + timedelta(days=14)) for n in range(130))
+    digest = Digest("d-long", "dallasor.gov", FALLBACK, start, entries, entries[:3], 130, start)
+    notices = Notices(Spool(tmp_path / "spool"), NoticeSettings("postmaster@ccrls.org", "relay.test"), NoticeTemplates())
+    _msg, body = rendered(notices.spool, notices.digest(digest))
+    assert DIGEST_MAX_LISTED == 100 and "q-0099" in body and "q-0100" not in body
+    assert "Held since PatronGuard started sending digests: 130" in body
+    assert "... and 30 more: patronguard quarantine list --state held --library dallasor.gov" in body
+    assert "Please decide soon (3):" in body
