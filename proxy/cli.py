@@ -9,7 +9,8 @@ exit status 2 for usage, configuration and I/O errors.
     patronguard serve [--config FILE] [--listen HOST:PORT] [--upstream smtp://HOST:PORT|maildir:PATH] [--state-dir DIR]
     patronguard quarantine list [--state S] [--library L] [--json] | show ID [--reveal]   (all: [--config FILE] [--state-dir DIR])
     patronguard quarantine release ID [--redacted] --by NAME --note TEXT | reject ID --by NAME --note TEXT
-    patronguard quarantine purge | stats;  patronguard audit verify;  patronguard keys rotate
+    patronguard quarantine purge | stats | digest [--library DOMAIN] [--since HOURS] [--dry-run]
+    patronguard audit verify;  patronguard keys rotate
     patronguard review-ui [--listen HOST:PORT];  patronguard review-user add NAME [--libraries D,D] [--generate] | remove NAME
     patronguard hash-password [--scheme scrypt|pbkdf2-sha256]   (for server.auth: prints NAME's hash line)
 """
@@ -283,6 +284,13 @@ def _add_quarantine_commands(sub: argparse._SubParsersAction) -> None:  # type: 
     pur = qsub.add_parser("purge", parents=[common], help="expire old items, destroy decided content, delete old metadata")
     pur.add_argument("--by", metavar="NAME", help="who runs it, for the audit trail (default: the login name)")
     qsub.add_parser("stats", parents=[common], help="how many items in each state")
+    dig = qsub.add_parser("digest", parents=[common], help="send each member library's supervisors a digest of held mail",
+                          description="Send each member library's supervisors one email listing the mail held since "
+                          "the last digest and the items close to expiry (references only, no content).")
+    dig.add_argument("--library", metavar="DOMAIN", help="only this member library (a sender domain)")
+    dig.add_argument("--since", metavar="HOURS", help="list the items held in the last HOURS hours, even if an earlier "
+                     "digest did (default: each item once, since the last digest)")
+    dig.add_argument("--dry-run", action="store_true", help="print the digests instead of sending and recording them")
 
     a = sub.add_parser("audit", help="the quarantine's audit trail")
     asub = a.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
@@ -313,6 +321,7 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
     # The same resolution as `serve`: the quarantine beside the spool of --state-dir.
     full = apply_overrides(load(resolve_config(args.config)), Overrides(state_dir=args.state_dir))
     cfg = full.quarantine
+    digest_args = _digest_args(args, full) if getattr(args, "action", None) == "digest" else None
     store = open_store(cfg)
     try:
         origin = cli_origin()
@@ -345,6 +354,8 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
             purged = purge(store, policy, spool_notifier(full), actor=Actor(login, origin))
             out.write(f"purge: {purged.summary()}\n")
             return EXIT_OK
+        if digest_args is not None:
+            return _digest(full, store, digest_args, out)
         service = review_service(full, store, upstream_url=_release_upstream(args, full))
         if args.action == "show":
             shown = service.show(args.id, Actor(login, origin), reveal=args.reveal)
@@ -365,6 +376,92 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     finally:
         store.close()
+
+
+def _digest_args(args: argparse.Namespace, config) -> tuple[str | None, float | None, bool]:  # type: ignore[no-untyped-def]
+    """Check `quarantine digest`'s flags and the config before anything opens: (library, hours, dry run)."""
+    hours: float | None = None
+    if args.since is not None:
+        try:
+            hours = float(args.since)
+        except ValueError:
+            hours = None
+        if hours is None or not 0 < hours <= 24 * 366:
+            raise UsageError(f"--since {args.since!r}: expected a number of hours greater than 0, e.g. 24 or 72")
+    library = args.library.strip().lower() if args.library else None
+    if library is not None and ("." not in library or " " in library or "@" in library):
+        raise UsageError(f"--library {args.library!r}: expected a member library domain such as cityofsalem.net")
+    n = config.notices
+    if not args.dry_run:
+        if not n.enabled:
+            raise UsageError(f"{config.source}: notices.enabled is false: a digest is a notice; nothing sent")
+        if n.supervisor_mode == "immediate":
+            raise UsageError(f"{config.source}: notices.supervisor_mode is 'immediate': set it to 'digest' or 'both' "
+                             "to send digests (--dry-run shows one anyway)")
+    return library, hours, bool(args.dry_run)
+
+
+def _digest(config, store, digest_args: tuple[str | None, float | None, bool], out: TextIO) -> int:  # type: ignore[no-untyped-def]
+    """`quarantine digest`: one digest per member library, spooled for the relay to send (or printed with --dry-run)."""
+    import tempfile
+
+    library, hours, dry_run = digest_args
+    if not dry_run:
+        return _run_digests(config, store, library, hours, None, out)
+    # A dry run renders into a scratch spool nobody reads: nothing is written under the state directory.
+    with tempfile.TemporaryDirectory(prefix="patronguard-digest-") as scratch:
+        return _run_digests(config, store, library, hours, Path(scratch), out)
+
+
+def _run_digests(config, store, library: str | None, hours: float | None, scratch: Path | None,  # type: ignore[no-untyped-def]
+                 out: TextIO) -> int:
+    import email
+    import email.policy
+    from datetime import timedelta
+
+    from proxy.notify import Notices, NoticeSettings, NoticeTemplates, notices_from_config
+    from proxy.quarantine import RetentionPolicy
+    from proxy.quarantine.digest import run_digests
+    from proxy.serve import NoticesUnavailable, identity
+    from proxy.spool import Spool
+
+    who = identity(config)
+    try:
+        spool = Spool((scratch or Path(config.spool.state_dir)) / "spool")
+    except OSError as exc:
+        raise NoticesUnavailable(f"cannot write the spool under {config.spool.state_dir} "
+                                 f"({exc.strerror or type(exc).__name__}); run as the relay's user") from None
+    notices = notices_from_config(config, spool, hostname=who.hostname, postmaster=who.postmaster)
+    if notices is None:  # notices switched off (only a dry run gets here): show what a digest would say
+        notices = Notices(spool, NoticeSettings(who.postmaster, who.hostname), NoticeTemplates())
+    q = config.quarantine
+    outcomes = run_digests(
+        store,
+        RetentionPolicy(q.retention_days, q.expiry_action, q.escalation_days, q.audit_days),
+        notices.settings.supervisors_for,
+        notices.digest,
+        library=library,
+        window=timedelta(hours=hours) if hours is not None else None,
+        dry_run=scratch is not None,
+    )
+    for o in outcomes:
+        if o.digest is None:
+            out.write(f"digest: {o.library}: nothing sent: {o.skipped}\n")
+            continue
+        d = o.digest
+        what = f"{len(d.new)} new, {len(d.expiring)} to decide soon, {d.waiting} waiting"
+        if scratch is None:
+            out.write(f"digest: {d.library}: {d.id} spooled for {len(d.supervisors)} supervisor(s): {what}\n")
+            continue
+        msg = email.message_from_bytes(spool.load(notices.digest(d)).raw, policy=email.policy.default)
+        out.write(f"digest: {d.library}: would send to {len(d.supervisors)} supervisor(s): {what}\n")
+        for header in ("To", "Cc", "Subject"):
+            if msg[header]:
+                out.write(f"{header}: {msg[header]}\n")
+        out.write("\n" + msg.get_content() + "\n")  # type: ignore[attr-defined]
+    if not outcomes:
+        out.write("digest: no held mail\n")
+    return EXIT_OK
 
 
 def _release_upstream(args: argparse.Namespace, config) -> str | None:  # type: ignore[no-untyped-def]

@@ -195,7 +195,10 @@ class NoticesConfig:
     enabled: bool = True
     templates_dir: str = ""  # "" → the built-in templates; a directory overrides them one by one
     contact: str = "your supervisor or the library's IT help desk"
-    supervisors: tuple[str, ...] = ()  # get a copy of each hold notice
+    supervisors: tuple[str, ...] = ()  # supervisors of member libraries not in library_supervisors
+    # member library domain → its supervisors' addresses (a sender's subdomain counts as its library)
+    library_supervisors: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    supervisor_mode: str = "immediate"  # immediate | digest | both
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +240,7 @@ class Spec:
     fields: dict[str, Spec] | None = None  # for maps
     choices: tuple[str, ...] = ()
     minimum: float | None = None
-    check: Callable[[Any], str | None] | None = None  # returns an error text or None
+    check: Callable[[Any], str | None] | None = None  # returns an error text or None (for "dict": checks each key)
 
 
 def _s(expected: str, default: Any = None, **kw: Any) -> Spec:
@@ -258,6 +261,11 @@ def _list(item: Spec, expected: str, default: Any = (), **kw: Any) -> Spec:
 
 def _map(fields: dict[str, Spec], expected: str = "a mapping", **kw: Any) -> Spec:
     return Spec("map", expected, None, fields=fields, **kw)
+
+
+def _dict(key_check: Callable[[str], str | None], item: Spec, expected: str) -> Spec:
+    """A mapping with free keys (each checked by `key_check`) and values read by `item`; read as (key, value) pairs."""
+    return Spec("dict", expected, (), item=item, check=key_check)
 
 
 def _domain_check(value: str) -> str | None:
@@ -524,7 +532,15 @@ SCHEMA: dict[str, Spec] = {
             "contact": _s("whom senders should ask, e.g. 'the IT help desk (ext. 4357)'",
                           "your supervisor or the library's IT help desk"),
             "supervisors": _list(_s("a mail address such as 'circ-supervisor@ccrls.org'", check=_address_check),
-                                 "a list of addresses that get a copy of each hold notice"),
+                                 "a list of addresses told about held mail of libraries not in library_supervisors"),
+            "library_supervisors": _dict(
+                _domain_check,
+                _list(_s("a mail address such as 'circ-supervisor@cityofsalem.net'", check=_address_check),
+                      "a list of supervisors' addresses"),
+                "a mapping of member library domain to a list of supervisors' addresses",
+            ),
+            "supervisor_mode": Spec("choice", "when supervisors hear of held mail", "immediate",
+                                    choices=("immediate", "digest", "both")),
         }
     ),
     "review_ui": _map(
@@ -583,6 +599,8 @@ class _Reader:
             return spec.default
         if spec.kind == "map":
             return self.read_map(node, spec, key, parent)
+        if spec.kind == "dict":
+            return self.read_dict(node, spec, key)
         if spec.kind == "list":
             if not isinstance(node, yaml.SequenceNode):
                 self.error(node, key, f"expected {spec.expected} (a YAML list)")
@@ -626,6 +644,25 @@ class _Reader:
                 self.error(node, key, f"expected {problem}, got {raw!r}")
                 return spec.default
         return value
+
+    def read_dict(self, node: yaml.Node, spec: Spec, key: str) -> tuple[tuple[str, Any], ...]:
+        """Read a mapping whose keys are data (e.g. library domains) → (key, value) pairs in file order."""
+        if not isinstance(node, yaml.MappingNode):
+            self.error(node, key, f"expected {spec.expected} (key: value lines)")
+            return ()
+        assert spec.item is not None
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            name = str(key_node.value).lower()
+            dotted = f"{key}.{name}"
+            problem = spec.check(name) if spec.check is not None else None
+            if problem:
+                self.error(key_node, dotted, f"expected {problem} as the key, got {str(key_node.value)!r}")
+            elif name in out:
+                self.error(key_node, dotted, "appears twice")
+            else:
+                out[name] = self.read(value_node, spec.item, dotted, key_node)
+        return tuple(out.items())
 
     def read_map(self, node: yaml.Node | None, spec: Spec, key: str, parent: yaml.Node | None = None) -> dict[str, Any]:
         """Read a mapping; `parent` is the key node that introduced it (where "missing" is reported)."""
@@ -777,6 +814,9 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
             templates_dir=tree["notices"]["templates_dir"],
             contact=tree["notices"]["contact"],
             supervisors=tuple(a for a in tree["notices"]["supervisors"] if a),
+            library_supervisors={lib: tuple(a for a in addresses if a)
+                                 for lib, addresses in tree["notices"]["library_supervisors"]},
+            supervisor_mode=tree["notices"]["supervisor_mode"],
         ),
         review_ui=_review_ui(tree["review_ui"], at),
     )

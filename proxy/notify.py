@@ -13,11 +13,20 @@ This module owns
   bounces, and is never the subject of a notice itself).
 - `SpoolNotifier`: the quarantine's `Notifier` (released, rejected, expired,
   escalated) on top of `Notices`.
+- Supervisors: each hold also gets a notice of its own to the supervisors of
+  the sender's member library (`notices.library_supervisors`, else
+  `notices.supervisors`) when `notices.supervisor_mode` is `immediate` or
+  `both`; with `digest` or `both`, `patronguard quarantine digest` sends each
+  library one summary (`Notices.digest`; what it reports is
+  `proxy.quarantine.digest`). Both say how to review: the CLI command and the
+  review pages' address when they are configured.
 
 What a notice may say: the reference id, the held recipients (internal ones by
 address; outside ones by domain only, with a count — a patron's address is
 personal data), the reasons in plain words (`RULE_TEXT`, the disclosure's
-`text`), what happens next and whom to ask. It never carries a value the
+`text`), what happens next and whom to ask. Supervisors' notices add the
+sender's (staff) address and the held recipients' classes — never their
+addresses. No notice carries a value the
 scanner found, the subject line or any body text; the only input it reads is
 the spool state and the quarantine's metadata, which hold none of those.
 """
@@ -29,7 +38,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
@@ -40,10 +49,15 @@ import jinja2
 from detectors.evidence import RULE_TEXT
 from proxy.config import Config
 from proxy.errors import ConfigError
+from proxy.quarantine.digest import Digest, DigestEntry
+from proxy.quarantine.retention import RetentionPolicy
 from proxy.quarantine.store import HeldItem, ItemState
 from proxy.spool import Envelope, RecipientState, Spool
 
-TEMPLATE_NAMES = ("held.txt", "released.txt", "rejected.txt", "expired.txt", "escalated.txt", "redacted.txt")
+TEMPLATE_NAMES = ("held.txt", "released.txt", "rejected.txt", "expired.txt", "escalated.txt", "redacted.txt",
+                  "supervisor.txt", "digest.txt")
+SUPERVISOR_MODES = ("immediate", "digest", "both")
+DIGEST_MAX_LISTED = 100  # items listed one by one per section of a digest
 NOTICE_HEADER = "X-PatronGuard-Notice"  # marks a notice: kind of notice and reference, nothing else
 
 UNREADABLE_ATTACHMENT = "an attachment PatronGuard could not read"
@@ -70,7 +84,20 @@ _SAMPLE: dict[str, Any] = {
     "note": "sample note",
     "sender": "staff@library.example",
     "recipient_classes": "2 outside the library",
+    "member_library": "branch.library.example",
+    "review_url": "https://review.library.example/",
+    "item_url": "https://review.library.example/items/Q0000SAMPLE",
+    "expires": "15 January 2025 at 09:00 UTC, when it expires unsent",
+    "since": "since the last digest (1 January 2025 at 07:30 UTC)",
+    "waiting": 2,
+    "oldest": "1 January 2025 at 09:00 UTC",
+    "new_count": 1,
+    "items": [{"reference": "Q0000SAMPLE", "sent": "1 January 2025 at 09:00 UTC", "sender": "staff@library.example",
+               "recipient_classes": "1 outside the library", "reasons": "a library card number",
+               "deadline": "15 January 2025 at 09:00 UTC, when it expires unsent",
+               "item_url": "https://review.library.example/items/Q0000SAMPLE"}],
 }
+_SAMPLE.update(expiring=_SAMPLE["items"], more=0, more_expiring=0)
 
 
 # ----------------------------------------------------------------- pure parts
@@ -100,6 +127,21 @@ def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower() or "an unknown domain"
 
 
+def sender_library(mail_from: str) -> str:
+    """The member library of a sender, as the quarantine records it (`items.library`)."""
+    return mail_from.rpartition("@")[2].lower() or "unknown"
+
+
+def member_library(domain: str, libraries: Iterable[str]) -> str:
+    """The listed member library a domain belongs to (itself or its closest listed parent), else the domain."""
+    domain = domain.lower()
+    best = ""
+    for library in libraries:
+        if (domain == library or domain.endswith("." + library)) and len(library) > len(best):
+            best = library
+    return best or domain
+
+
 def describe_recipients(held: Sequence[tuple[str, str]]) -> list[str]:
     """(address, class) pairs → lines: internal addresses as they are, everyone else by domain and count."""
     lines = [address for address, cls in held if cls == "internal"]
@@ -121,6 +163,11 @@ def _classes(classes: Sequence[str]) -> str:
         ", ".join(f"{n} {words.get(c, 'of unknown kind')}" for c, n in sorted(counts.items()))
         or "none listed"
     )
+
+
+def _deadline_words(moment: datetime, *, escalates: bool) -> str:
+    then = "when it goes to the library's admin" if escalates else "when it expires unsent"
+    return f"{_when(moment)}, {then}"
 
 
 def _when(timestamp: float | datetime | None) -> str:
@@ -184,8 +231,18 @@ class NoticeSettings:
     hostname: str
     library: str = "the library"
     contact: str = "your supervisor or the library's IT help desk"
-    supervisors: tuple[str, ...] = ()
+    supervisors: tuple[str, ...] = ()  # libraries not in library_supervisors
     admins: tuple[str, ...] = ()  # escalations go here (default: the postmaster)
+    library_supervisors: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (member library domain, addresses)
+    supervisor_mode: str = "immediate"  # immediate | digest | both
+    review_url: str = ""  # the review pages' address ("" when there are none)
+    retention: RetentionPolicy = RetentionPolicy()  # for "decide by" dates
+
+    def supervisors_for(self, domain: str) -> tuple[str, tuple[str, ...]]:
+        """(member library, its supervisors) for a sender's domain; unlisted libraries get `supervisors`."""
+        listed = dict(self.library_supervisors)
+        library = member_library(domain, listed)
+        return library, listed.get(library, self.supervisors)
 
 
 @dataclass
@@ -228,14 +285,77 @@ class Notices:
             held_count=len(held),
             delivered_count=len(others),
         )
-        return self._spool(
-            "held.txt",
-            context,
-            envelope.mail_from,
-            self.settings.supervisors,
-            f"{entry_id}-N",
-            about=entry_id,
+        return self._spool("held.txt", context, envelope.mail_from, (), f"{entry_id}-N", about=entry_id)
+
+    def supervised(
+        self,
+        entry_id: str,
+        envelope: Envelope,
+        recipients: Mapping[str, RecipientState],
+        held: Sequence[str],
+        reference: str,
+        rules: Sequence[str],
+        excerpts: Sequence[Mapping[str, str]] = (),
+    ) -> str:
+        """Spool the supervisors' notice of a committed hold; return its spool id ("" when none is due).
+
+        Due when `supervisor_mode` is immediate or both and the sender's member
+        library has supervisors (else the fallback list). Also for the null
+        sender (nobody else hears of it), never for PatronGuard's own notices
+        and bounces. One id per entry, like `held`.
+        """
+        if self.settings.supervisor_mode == "digest" or envelope.dsn_of:
+            return ""
+        library, supervisors = self.settings.supervisors_for(sender_library(envelope.mail_from))
+        if not supervisors:
+            return ""
+        context = self._context(reference, envelope.received_at, rules, excerpts)
+        context.update(
+            held=[],
+            held_count=len(held),
+            delivered_count=0,
+            sender=envelope.mail_from or "the null sender (<>)",
+            recipient_classes=_classes([recipients[a].cls if a in recipients else "unknown" for a in held]),
+            **self._review(reference, library),
         )
+        # A new hold is not escalated yet: its deadline is the end of the retention time.
+        retention = self.settings.retention
+        received = datetime.fromtimestamp(envelope.received_at or self.clock(), UTC)
+        context["expires"] = _deadline_words(received + timedelta(days=retention.retention_days),
+                                             escalates=retention.expiry_action == "escalate")
+        return self._spool("supervisor.txt", context, supervisors[0], supervisors[1:], f"{entry_id}-S", about=entry_id)
+
+    def digest(self, digest: Digest) -> str:
+        """Spool one member library's digest to its supervisors; return its spool id."""
+        if not digest.supervisors:
+            return ""
+        context = self._context(digest.id, digest.created_at, (), ())
+        review = self._review("", digest.library)
+        if digest.window is not None:
+            since = f"in the last {digest.window.total_seconds() / 3600:g} hours"
+        elif digest.last_sent is not None:
+            since = f"since the last digest ({_when(digest.last_sent)})"
+        else:
+            since = "since PatronGuard started sending digests"
+        context.update(
+            held=[],
+            held_count=len(digest.new),
+            delivered_count=0,
+            member_library=digest.library,
+            review_url=review["review_url"],
+            item_url="",
+            since=since,
+            waiting=digest.waiting,
+            oldest=_when(digest.oldest) if digest.oldest else "",
+            new_count=len(digest.new),
+            # A long backlog is summarised: the list command shows the rest (all are recorded as reported).
+            items=[self._digest_line(e) for e in digest.new[:DIGEST_MAX_LISTED]],
+            expiring=[self._digest_line(e) for e in digest.expiring[:DIGEST_MAX_LISTED]],
+            more=max(0, len(digest.new) - DIGEST_MAX_LISTED),
+            more_expiring=max(0, len(digest.expiring) - DIGEST_MAX_LISTED),
+        )
+        return self._spool("digest.txt", context, digest.supervisors[0], digest.supervisors[1:], f"D{digest.id}",
+                           about=digest.id)
 
     def redacted(
         self,
@@ -284,11 +404,12 @@ class Notices:
             sender=item.mail_from or "the null sender",
             recipient_classes=_classes(item.recipient_classes),
         )
+        _library, supervisors = self.settings.supervisors_for(item.library)
         return self._spool(
             "escalated.txt",
             context,
             admins[0],
-            (*admins[1:], *self.settings.supervisors),
+            (*admins[1:], *supervisors),
             f"N{item.id}-escalated",
             about=item.queue_id or item.id,
         )
@@ -311,6 +432,25 @@ class Notices:
             "note": "",
             "sender": "",
             "recipient_classes": "",
+        }
+
+    def _review(self, reference: str, library: str) -> dict[str, str]:
+        """How supervisors review: the member library, the review pages' address and the item's page."""
+        url = self.settings.review_url
+        item_url = f"{url.rstrip('/')}/items/{reference}" if url and reference else ""
+        return {"member_library": library, "review_url": url, "item_url": item_url}
+
+    def _digest_line(self, entry: DigestEntry) -> dict[str, str]:
+        item = entry.item
+        excerpts = [{"kind": e.kind, "part": e.part} for e in item.excerpts]
+        return {
+            "reference": item.id,
+            "sent": _when(item.received_at),
+            "sender": item.mail_from or "the null sender (<>)",
+            "recipient_classes": _classes(item.recipient_classes),
+            "reasons": "; ".join(reasons_for(item.rules, excerpts)),
+            "deadline": _deadline_words(entry.deadline, escalates=entry.escalates),
+            "item_url": self._review(item.id, item.library)["item_url"],
         }
 
     def _item_context(self, item: HeldItem) -> dict[str, Any]:
@@ -363,14 +503,31 @@ def notices_from_config(config: Config, spool: Spool, *, hostname: str, postmast
             Path(config.source).parent / directory
         )  # relative to the config file, like an include
     templates = NoticeTemplates(directory or None, source=config.source)
+    q = config.quarantine
     settings = NoticeSettings(
         postmaster=postmaster,
         hostname=hostname,
         library=config.library_name or "the library",
         contact=n.contact,
         supervisors=tuple(n.supervisors),
+        library_supervisors=tuple((lib, tuple(a)) for lib, a in n.library_supervisors.items()),
+        supervisor_mode=n.supervisor_mode,
+        review_url=review_url(config),
+        retention=RetentionPolicy(q.retention_days, q.expiry_action, q.escalation_days, q.audit_days),
     )
     return Notices(spool, settings, templates)
+
+
+def review_url(config: Config) -> str:
+    """The review pages' address for notices: `review_ui.url`, else http://listen/ when they run, else ""."""
+    ui = getattr(config, "review_ui", None)  # read defensively: notices work without the web UI
+    if ui is None:
+        return ""
+    url = str(getattr(ui, "url", "") or "")
+    if url or not getattr(ui, "enabled", False):
+        return url
+    host = str(getattr(ui, "listen_host", "127.0.0.1"))
+    return f"http://{f'[{host}]' if ':' in host else host}:{getattr(ui, 'listen_port', 8025)}/"
 
 
 # ----------------------------------------------------------------- the quarantine's Notifier

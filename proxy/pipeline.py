@@ -366,10 +366,11 @@ class Pipeline:
         # Spooled before the state records the hold: a crash in between re-holds (same item) and
         # re-spools (same notice id), so the sender is told at least once.
         if self.notices is not None:
-            notice_id = await asyncio.to_thread(self.notices.held, entry.id, entry.envelope, state.recipients,
-                                                to_hold, hold_id, state.rules, state.findings)
-            if notice_id:
-                self.submit(notice_id)
+            for notice in (self.notices.held, self.notices.supervised):  # the sender's, then the supervisors'
+                notice_id = await asyncio.to_thread(notice, entry.id, entry.envelope, state.recipients,
+                                                    to_hold, hold_id, state.rules, state.findings)
+                if notice_id:
+                    self.submit(notice_id)
         for a in to_hold:
             state.recipients[a].status = "held"
             state.recipients[a].hold_id = hold_id

@@ -6,7 +6,7 @@ each in its own transaction together with its `schema_version` row. On
 PostgreSQL an advisory lock makes several nodes starting at once apply each
 migration exactly once; on SQLite `BEGIN IMMEDIATE` does the same.
 
-Why a runner and not Alembic: four tables, two dialects, no ORM — a list of
+Why a runner and not Alembic: a handful of tables, two dialects, no ORM — a list of
 statements is easier to read and needs no dependency. New migrations are
 appended, never edited.
 
@@ -77,6 +77,16 @@ _INDEXES = (
     "CREATE INDEX items_decided ON items (decided_at)",
 )
 
+_DIGESTS = (
+    "CREATE TABLE digests (id TEXT PRIMARY KEY, library TEXT NOT NULL, created_at BIGINT NOT NULL,"
+    " sent_at BIGINT, notice_id TEXT)",
+    "CREATE INDEX digests_library ON digests (library, sent_at)",
+    "CREATE TABLE digest_items (digest_id TEXT NOT NULL REFERENCES digests(id) ON DELETE CASCADE,"
+    " item_id TEXT NOT NULL REFERENCES items(id) ON DELETE CASCADE, kind TEXT NOT NULL,"
+    " PRIMARY KEY (digest_id, item_id, kind))",
+    "CREATE INDEX digest_items_item ON digest_items (item_id, kind)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -114,6 +124,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         "items.queue_id for idempotent holds from the relay",
         sqlite=("ALTER TABLE items ADD COLUMN queue_id TEXT", "CREATE INDEX items_queue_id ON items (queue_id)"),
         postgresql=("ALTER TABLE items ADD COLUMN queue_id TEXT", "CREATE INDEX items_queue_id ON items (queue_id)"),
+    ),
+    # Supervisors' digests (proxy.quarantine.digest): which items each digest reported,
+    # as new or as close to expiry, so the next run does not repeat them. `sent_at` stays
+    # NULL until the digest is in the spool. Rows go with their item (ON DELETE CASCADE)
+    # when retention deletes its metadata; they hold ids and times only.
+    Migration(
+        3,
+        "digests and digest_items for supervisors' digests",
+        sqlite=_DIGESTS,
+        postgresql=_DIGESTS,
     ),
 )
 

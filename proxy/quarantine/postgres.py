@@ -51,6 +51,9 @@ class PostgresQuarantine(SqlQuarantine):
     def _lock_audit(self, tx: Tx) -> None:
         tx.run("LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE")
 
+    def _lock_digests(self, tx: Tx) -> None:
+        tx.run("LOCK TABLE digests IN SHARE ROW EXCLUSIVE MODE")
+
     def compact(self) -> None:
         with self._lock:
             self._conn.execute("VACUUM item_content")

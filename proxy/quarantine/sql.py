@@ -157,6 +157,9 @@ class SqlQuarantine:
     def _lock_audit(self, tx: Tx) -> None:
         """Serialise appends to the audit chain across connections (SQLite's write lock already does)."""
 
+    def _lock_digests(self, tx: Tx) -> None:
+        """Serialise recording digests across connections (SQLite's write lock already does)."""
+
     def compact(self) -> None:
         """Make destroyed rows unrecoverable from the files (checkpoint / vacuum)."""
 
@@ -454,3 +457,70 @@ class SqlQuarantine:
 
     def verify_audit(self) -> AuditReport:
         return verify(self.audit_log(), self.keys.audit_key)
+
+    # ------------------------------------------------------------ supervisors' digests
+    # A digest reports open items as "new" or "expiring". An item counts as reported once a
+    # digest that lists it is in the spool (sent_at set), or while one is being sent (created
+    # after `pending_after`); a run that died before spooling leaves its items to the next.
+
+    _REPORTED = (
+        "SELECT DISTINCT d.item_id FROM digest_items d JOIN digests g ON g.id = d.digest_id"
+        " JOIN items i ON i.id = d.item_id"
+        f" WHERE d.kind = ? AND i.state IN {_in(OPEN_STATES)} AND (g.sent_at IS NOT NULL OR g.created_at >= ?)"
+    )
+
+    def digest_reported(self, kind: str, pending_after: datetime) -> set[str]:
+        """Ids of open items a digest has already reported as `kind`."""
+        with self._read() as tx:
+            rows = tx.run(self._REPORTED, (kind, *[s.value for s in OPEN_STATES], to_us(pending_after)))
+        return {str(r[0]) for r in rows}
+
+    def record_digest(
+        self,
+        digest_id: str,
+        library: str,
+        entries: Sequence[tuple[str, str]],
+        *,
+        pending_after: datetime,
+        exclusive: bool = True,
+    ) -> set[tuple[str, str]]:
+        """Record a digest of (item id, kind) entries; return the entries recorded.
+
+        With `exclusive`, entries another digest already reported are left out, checked
+        under a lock in the same transaction: two runs at once (two nodes' timers) never
+        report the same item twice. Nothing is recorded when no entry is left.
+        """
+        with self._write() as tx:
+            self._lock_digests(tx)
+            wanted = list(dict.fromkeys(entries))
+            if exclusive:
+                taken: set[tuple[str, str]] = set()
+                for kind in {k for _, k in wanted}:
+                    rows = tx.run(self._REPORTED, (kind, *[s.value for s in OPEN_STATES], to_us(pending_after)))
+                    taken.update((str(r[0]), kind) for r in rows)
+                wanted = [e for e in wanted if e not in taken]
+            if not wanted:
+                return set()
+            tx.run("INSERT INTO digests (id, library, created_at) VALUES (?, ?, ?)",
+                   (digest_id, library, to_us(self.clock())))
+            for item_id, kind in wanted:
+                tx.run("INSERT INTO digest_items (digest_id, item_id, kind) VALUES (?, ?, ?)", (digest_id, item_id, kind))
+        return set(wanted)
+
+    def digest_sent(self, digest_id: str, notice_id: str) -> None:
+        """The digest is in the spool: its items count as reported from now on."""
+        with self._write() as tx:
+            tx.run("UPDATE digests SET sent_at = ?, notice_id = ? WHERE id = ?",
+                   (to_us(self.clock()), notice_id, digest_id))
+
+    def forget_digest(self, digest_id: str) -> None:
+        """Undo `record_digest` (the digest could not be spooled): its items are reported next time."""
+        with self._write() as tx:
+            tx.run("DELETE FROM digest_items WHERE digest_id = ?", (digest_id,))
+            tx.run("DELETE FROM digests WHERE id = ?", (digest_id,))
+
+    def last_digest(self, library: str) -> datetime | None:
+        """When the last digest for `library` was spooled (None: never)."""
+        with self._read() as tx:
+            rows = tx.run("SELECT MAX(sent_at) FROM digests WHERE library = ?", (library,))
+        return from_us(rows[0][0]) if rows and rows[0][0] is not None else None

@@ -244,4 +244,24 @@ class QuarantineStore(Protocol):
 
     def verify_audit(self) -> AuditReport: ...
 
+    # supervisors' digests (proxy.quarantine.digest): what each digest reported, by item id and kind
+
+    def digest_reported(self, kind: str, pending_after: datetime) -> set[str]: ...
+
+    def record_digest(
+        self,
+        digest_id: str,
+        library: str,
+        entries: Sequence[tuple[str, str]],
+        *,
+        pending_after: datetime,
+        exclusive: bool = True,
+    ) -> set[tuple[str, str]]: ...
+
+    def digest_sent(self, digest_id: str, notice_id: str) -> None: ...
+
+    def forget_digest(self, digest_id: str) -> None: ...
+
+    def last_digest(self, library: str) -> datetime | None: ...
+
     def close(self) -> None: ...
