@@ -41,6 +41,7 @@ from proxy.notify import Notices
 from proxy.policy import Action
 from proxy.redact import redact_checked
 from proxy.scan import Scanner
+from proxy.scanpool import ScanPool, call_in
 from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolEntry
 
 _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
@@ -108,7 +109,7 @@ class Pipeline:
         retry: RetryPolicy,
         identity: Identity,
         *,
-        scan_executor: Executor,
+        scan_executor: ScanPool | Executor,
         log: Any,
         workers: int = 2,
         clock: Callable[[], float] = time.time,
@@ -260,14 +261,13 @@ class Pipeline:
     async def _scan(self, entry: SpoolEntry, state: EntryState) -> EntryState:
         started = self.clock()
         recipients = list(dict.fromkeys(entry.envelope.rcpt_tos))
-        loop = asyncio.get_running_loop()
         scanner = self.scanner
         log_fields: dict[str, Any]
         try:
             try:
-                result = await loop.run_in_executor(self.scan_executor, scanner.scan, entry.raw, recipients)
+                result = await call_in(self.scan_executor, scanner.scan, entry.raw, recipients)
             except BrokenExecutor:  # a scanning process died (this message, or another one in flight): once more
-                result = await loop.run_in_executor(self.scan_executor, scanner.scan, entry.raw, recipients)
+                result = await call_in(self.scan_executor, scanner.scan, entry.raw, recipients)
         except Exception as exc:  # fail closed: nobody gets what could not be inspected
             by_address = {a: RecipientState(action=Action.HOLD.value, cls="unknown") for a in recipients}
             rules: tuple[str, ...] = (SCAN_FAILED,)
@@ -330,9 +330,8 @@ class Pipeline:
                if r.status == "pending" and r.action == Action.REDACT.value and r.next_attempt <= now]
         if not due:
             return None
-        loop = asyncio.get_running_loop()
         try:
-            redacted = await loop.run_in_executor(self.scan_executor, redact_checked, self.scanner, entry.raw, due)
+            redacted = await call_in(self.scan_executor, redact_checked, self.scanner, entry.raw, due)
         except Exception as exc:  # fail closed: a copy that could not be made or checked is not sent
             self.log.error("relay.redact_failed", queue_id=entry.id, error=exc.__class__.__name__)
             redacted = None

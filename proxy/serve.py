@@ -192,12 +192,12 @@ def close_upstream(upstream: Upstream) -> None:
         close()
 
 
-def warm(scanner: Scanner, executor: Executor) -> None:
+async def warm(scanner: Scanner, executor: ScanPool | Executor) -> None:
     """Load the engine (spaCy) where the scanning happens, before the relay listens or swaps config."""
     if isinstance(executor, ScanPool):
-        executor.warm(scanner)
+        await executor.warm(scanner)
     else:
-        scanner.warm()
+        await asyncio.to_thread(scanner.warm)
 
 
 class Service:
@@ -210,7 +210,7 @@ class Service:
         self.config: Config | None = None
         self.port: int | None = None
         self.pipeline: Pipeline | None = None
-        self._scan_executor: Executor | None = None
+        self._scan_executor: ScanPool | Executor | None = None
         self._handler: RelayHandler | None = None
         self._listener: Listener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -247,7 +247,7 @@ class Service:
         scanner = Scanner(config)
         scan_executor = self._scan_executor = scan_executor_for(config.detection.processes)
         try:
-            await asyncio.to_thread(warm, scanner, scan_executor)
+            await warm(scanner, scan_executor)
         except BaseException:
             scan_executor.shutdown(wait=False, cancel_futures=True)
             await asyncio.to_thread(quarantine.close)
@@ -341,7 +341,7 @@ class Service:
             config = await asyncio.to_thread(self.load)
             scanner = Scanner(config)
             if self._scan_executor is not None:
-                await asyncio.to_thread(warm, scanner, self._scan_executor)
+                await warm(scanner, self._scan_executor)
             notices = _notices(config, self.pipeline.spool) if self.pipeline is not None else None
             reviewers = None
             if self.review is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pickle
 from concurrent.futures.process import BrokenProcessPool
@@ -12,7 +13,7 @@ from relay_support import base_config
 
 from proxy import config as config_module
 from proxy.scan import Scanner
-from proxy.scanpool import ScanPool, scan_executor
+from proxy.scanpool import ScanPool, call_in, scan_executor
 
 CARD = "23610003622817"
 PATRON = b"From: circ@ccrls.org\r\nTo: someone@example.com\r\nSubject: card\r\n\r\nMaria Alvarez, patron card " + CARD.encode() + b", owes $12.50 in overdue fines.\r\n"
@@ -27,10 +28,22 @@ def scanner(tmp_path_factory) -> Scanner:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def pool():  # type: ignore[no-untyped-def]
+def loop():  # type: ignore[no-untyped-def]
+    """One event loop for the module: a pool serves the loop it was first used on (as in the relay)."""
+    lp = asyncio.new_event_loop()
+    yield lp
+    lp.close()
+
+
+@pytest.fixture(scope="module")
+def pool(loop):  # type: ignore[no-untyped-def]
     p = ScanPool(1)
     yield p
     p.shutdown()
+
+
+def _call(loop, pool, fn, *args):  # type: ignore[no-untyped-def]
+    return loop.run_until_complete(asyncio.wait_for(pool.call(fn, *args), 60))
 
 
 def _verdict(result) -> tuple:  # type: ignore[no-untyped-def,type-arg]
@@ -46,23 +59,55 @@ def test_a_scanner_travels_as_its_config_not_its_engine(scanner):
     assert again.token == scanner.token and pickle.loads(blob) is again  # one engine per token in a process
 
 
-def test_worker_verdicts_equal_in_process_verdicts(scanner, pool):
+def test_worker_verdicts_equal_in_process_verdicts(scanner, pool, loop):
     """The same message gets the same decisions and findings in a worker process as in this one."""
-    pool.warm(scanner)
+    loop.run_until_complete(pool.warm(scanner))
     for raw in (PATRON, BENIGN):
         here = scanner.scan(raw, ["someone@example.com", "circ@cityofsalem.net"])
-        there = pool.submit(scanner.scan, raw, ["someone@example.com", "circ@cityofsalem.net"]).result(timeout=60)
+        there = _call(loop, pool, scanner.scan, raw, ["someone@example.com", "circ@cityofsalem.net"])
         assert _verdict(there) == _verdict(here)
     assert there.held is False and here.held is False
-    assert pool.submit(scanner.scan, PATRON, ["someone@example.com"]).result(timeout=60).held
+    assert _call(loop, pool, scanner.scan, PATRON, ["someone@example.com"]).held
 
 
-def test_a_dead_worker_fails_its_call_and_the_pool_comes_back(scanner, pool):
+def test_a_dead_worker_fails_its_call_and_the_pool_comes_back(scanner, pool, loop):
     """A worker that dies raises BrokenProcessPool for that call; the next call gets a fresh worker."""
+    first = _call(loop, pool, os.getpid)
     with pytest.raises(BrokenProcessPool):
-        pool.submit(os._exit, 3).result(timeout=60)
-    result = pool.submit(scanner.scan, PATRON, ["someone@example.com"]).result(timeout=60)
-    assert result.held
+        _call(loop, pool, os._exit, 3)
+    result = _call(loop, pool, scanner.scan, PATRON, ["someone@example.com"])
+    assert result.held and _call(loop, pool, os.getpid) != first
+
+
+def test_a_worker_killed_while_idle_is_replaced_quietly(pool, loop):
+    """A worker that died between calls (the OOM killer) is replaced before the next call, which succeeds."""
+    import signal
+
+    victim = _call(loop, pool, os.getpid)
+    os.kill(victim, signal.SIGKILL)
+    for _ in range(100):
+        if not _running(victim):
+            break
+        import time
+
+        time.sleep(0.05)
+    assert _call(loop, pool, os.getpid) != victim
+
+
+def test_errors_come_back_whole_and_large_messages_travel(pool, loop):
+    """An exception raised in the worker is raised here with its type; a 5 MB argument and reply arrive intact."""
+    with pytest.raises(ZeroDivisionError):
+        _call(loop, pool, divmod, 1, 0)
+    big = os.urandom(5_000_000)
+    assert _call(loop, pool, bytes, big) == big
+
+
+def test_callers_share_the_workers_in_turn(pool, loop):
+    """Twenty concurrent calls on one worker all get their own answer."""
+    async def many() -> list[int]:
+        return list(await asyncio.gather(*(pool.call(abs, -i) for i in range(20))))
+
+    assert loop.run_until_complete(asyncio.wait_for(many(), 60)) == list(range(20))
 
 
 def test_zero_processes_scans_in_a_thread(scanner):
@@ -70,7 +115,7 @@ def test_zero_processes_scans_in_a_thread(scanner):
     executor = scan_executor(0)
     try:
         assert not isinstance(executor, ScanPool)
-        assert executor.submit(scanner.scan, PATRON, ["someone@example.com"]).result(timeout=60).held
+        assert asyncio.run(call_in(executor, scanner.scan, PATRON, ["someone@example.com"])).held
     finally:
         executor.shutdown()
 
@@ -159,10 +204,12 @@ def test_workers_exit_when_the_relay_is_killed(tmp_path: Path) -> None:
     script.write_text(
         "import os, sys, time\n"
         "from proxy.scanpool import ScanPool\n"
-        "if __name__ == '__main__':\n"
+        "import asyncio\n"
+        "async def main():\n"
         "    pool = ScanPool(1)\n"
-        "    print(pool.submit(os.getpid).result(), flush=True)\n"
-        "    time.sleep(120)\n",
+        "    print(await pool.call(os.getpid), flush=True)\n"
+        "    await asyncio.sleep(120)\n"
+        "asyncio.run(main())\n",
         encoding="utf-8",
     )
     relay = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
