@@ -6,7 +6,7 @@ each in its own transaction together with its `schema_version` row. On
 PostgreSQL an advisory lock makes several nodes starting at once apply each
 migration exactly once; on SQLite `BEGIN IMMEDIATE` does the same.
 
-Why a runner and not Alembic: four tables, two dialects, no ORM — a list of
+Why a runner and not Alembic: five tables, two dialects, no ORM — a list of
 statements is easier to read and needs no dependency. New migrations are
 appended, never edited.
 
@@ -71,6 +71,16 @@ CREATE TABLE audit (
     hash TEXT NOT NULL
 )"""
 
+_FAX_APPROVALS = """
+CREATE TABLE fax_approvals (
+    destination_hash TEXT NOT NULL,
+    document_hash TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    approved_by TEXT NOT NULL,
+    approved_at BIGINT NOT NULL,
+    PRIMARY KEY (destination_hash, document_hash)
+)"""
+
 _INDEXES = (
     "CREATE INDEX items_state_received ON items (state, received_at)",
     "CREATE INDEX items_library ON items (library, received_at)",
@@ -114,6 +124,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         "items.queue_id for idempotent holds from the relay",
         sqlite=("ALTER TABLE items ADD COLUMN queue_id TEXT", "CREATE INDEX items_queue_id ON items (queue_id)"),
         postgresql=("ALTER TABLE items ADD COLUMN queue_id TEXT", "CREATE INDEX items_queue_id ON items (queue_id)"),
+    ),
+    # A supervisor's release of a held HylaFAX job (proxy.fax): these documents may go to this
+    # number, so the job resubmitted unchanged passes the hook. Both columns are keyed hashes
+    # (KeyRing.address_hash), never the number or a plain document digest; rows outlive the item.
+    Migration(
+        3,
+        "fax_approvals: released fax documents per destination number",
+        sqlite=(_FAX_APPROVALS,),
+        postgresql=(_FAX_APPROVALS,),
     ),
 )
 
