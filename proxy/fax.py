@@ -60,14 +60,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from proxy.errors import ConfigError, PatronGuardError
-from proxy.quarantine.store import FAX_APPROVAL_HEADER, FAX_JOB_PREFIX, HeldItem, ItemState
 
 if TYPE_CHECKING:
     from proxy.config import Config
     from proxy.notify import Notices
     from proxy.policy import Recipient
-    from proxy.quarantine import Notifier, QuarantineStore
+    from proxy.quarantine import HeldItem, ItemState, Notifier, QuarantineStore
     from proxy.scan import Scanner
+
+# Imported where used, not here: a cached verdict needs neither the quarantine nor the scanner, and
+# faxq starts this process for every job attempt. (Same values as proxy.quarantine.store's.)
+FAX_JOB_PREFIX = "fax-job:"
+FAX_APPROVAL_HEADER = "X-PatronGuard-Fax-Approve"
 
 DOCUMENT_OPS = frozenset({"pdf", "postscript", "tiff", "pcl", "data", "fax"})
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # read no more of one document; the extractors refuse 40 MiB already
@@ -298,7 +302,8 @@ class Verdict:
 
 
 def _quote(text: str) -> str:
-    return re.sub(r'["\\\r\n]', "'", text)
+    """Safe inside HylaFAX's quoted config value: no quote, backslash, line break, or "#" (starts a comment)."""
+    return re.sub(r'["\\\r\n#]', "'", text)
 
 
 class VerdictCache:
@@ -566,6 +571,8 @@ class FaxNotices:
 
     def outcome(self, item: HeldItem, outcome: ItemState, note: str) -> str:
         """Spool the owner's notice of a supervisor's decision on a fax job; "" when there is none for it."""
+        from proxy.quarantine import ItemState
+
         name = {ItemState.RELEASED: "fax-approved.txt", ItemState.REJECTED: "fax-rejected.txt"}.get(outcome)
         if name is None:
             return ""
@@ -624,6 +631,8 @@ class FaxNotifier:
         self.submit = submit
 
     def notify_sender(self, item: HeldItem, outcome: ItemState, note: str) -> None:
+        from proxy.quarantine import ItemState
+
         if outcome not in (ItemState.RELEASED, ItemState.REJECTED):
             self.fallback.notify_sender(item, outcome, note)
             return

@@ -365,3 +365,12 @@ def test_fax_approvals_on_both_backends(approvals_store) -> None:  # type: ignor
         rows = tx.run("SELECT destination_hash, document_hash, item_id, approved_by FROM fax_approvals")
     flat = repr(rows)
     assert len(rows) == 2 and "5550199" not in flat and a not in flat and b not in flat
+
+
+def test_fax_constants_match_the_quarantine() -> None:
+    """proxy.fax keeps copies of two quarantine constants (to start fast); they must stay equal."""
+    import proxy.fax
+    import proxy.quarantine
+
+    assert proxy.fax.FAX_JOB_PREFIX == proxy.quarantine.FAX_JOB_PREFIX
+    assert proxy.fax.FAX_APPROVAL_HEADER == proxy.quarantine.FAX_APPROVAL_HEADER
