@@ -88,6 +88,15 @@ def spooled_notices(state: Path) -> list[bytes]:
     return [p.read_bytes() for p in sorted((state / "spool" / "queue").glob("*.msg"))]
 
 
+def notice_body(spooled: bytes) -> str:
+    """The text of a spooled notice (after the spool's two header lines), transfer encoding undone."""
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(spooled.split(b"\n", 2)[2], policy=email.policy.default)
+    return message.get_content()  # type: ignore[attr-defined,no-any-return]
+
+
 # ----------------------------------------------------------------- reading the queue file
 
 
@@ -151,7 +160,7 @@ def test_patron_record_to_an_unapproved_number_is_held_and_quarantined(hook: Fax
     assert env.rcpt_tos == ("fax:+15035550199",) and b"application/pdf" in env.raw
 
     (owner_notice,) = spooled_notices(state)
-    assert b"fax-held; ref=" + item.id.encode() in owner_notice and b"fax job 7" in owner_notice
+    assert b"fax-held; ref=" + item.id.encode() in owner_notice and "fax job 7" in notice_body(owner_notice)
     assert not any(i.encode() in owner_notice for i in IDENTIFIERS)
 
 
@@ -219,7 +228,7 @@ def test_release_records_an_approval_and_the_resubmitted_job_passes(config: Conf
     assert not [p for p in outbox.rglob("*") if p.is_file()], "a fax release must not send mail"
     assert [r.action for r in hook.store().audit_log()][-2:] == [AuditAction.FAX_APPROVE.value, AuditAction.RELEASE.value]
     approved_notice = [n for n in spooled_notices(state) if b"fax-approved" in n]
-    assert len(approved_notice) == 1 and b"within 7 days" in approved_notice[0]
+    assert len(approved_notice) == 1 and "within 7 days" in notice_body(approved_notice[0])
     assert not any(i.encode() in approved_notice[0] for i in IDENTIFIERS)
 
     again = hook.check(spool.job(21, [("pdf", record)], cover=f.postscript(["FAX COVER", "Date: 4 March 2025"])))
@@ -374,3 +383,19 @@ def test_fax_constants_match_the_quarantine() -> None:
 
     assert proxy.fax.FAX_JOB_PREFIX == proxy.quarantine.FAX_JOB_PREFIX
     assert proxy.fax.FAX_APPROVAL_HEADER == proxy.quarantine.FAX_APPROVAL_HEADER
+
+
+def test_reject_tells_the_owner_with_the_note(config: Config, scanner, spool: Spool, state: Path) -> None:  # type: ignore[no-untyped-def]
+    """Rejecting a held fax destroys it and spools the owner's fax notice with the supervisor's note, no data."""
+    cfg = dataclasses.replace(config, spool=dataclasses.replace(config.spool, state_dir=str(state)))
+    hook = FaxHook(cfg, spool.root, state, scanner=scanner)
+    held = hook.check(spool.job(50, [("pdf", f.pdf_text(f.PATRON_LINES))]))
+    service = review_service(cfg, hook.store(), upstream_url=f"maildir:{state / 'outbox'}")
+    item = service.reject(held.reference, "alice", "use the agency's secure portal")
+    assert item.state is ItemState.REJECTED and not item.has_content
+    (notice,) = [n for n in spooled_notices(state) if b"fax-rejected" in n]
+    text = notice_body(notice)
+    assert "use the agency's secure portal" in text and "fax job 50" in text
+    assert not any(i.encode() in notice for i in IDENTIFIERS)
+    assert not hook.check(spool.job(51, [("pdf", f.pdf_text(f.PATRON_LINES))])).passed, "a rejection approves nothing"
+    hook.close()
