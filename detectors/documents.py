@@ -6,6 +6,9 @@ This module owns reading attachment formats the MIME walker cannot read itself:
   the XML parsed by defusedxml (no DTDs, no entity expansion: XML bombs fail closed);
   XLSX through openpyxl in read-only mode (which uses defusedxml when installed).
 - RTF with its control words stripped (a linear scanner, no dependency).
+- PostScript (and EPS) through Ghostscript's `txtwrite` device, one text per page;
+  pages without text (a scan wrapped in PostScript) are converted to PDF with
+  Ghostscript and OCR'd like image-only PDF pages. `-dSAFER`, a time bound per call.
 - ZIP, TAR, GZIP, BZIP2 and XZ archives, nested, each member read through the
   same dispatcher, under `DocumentLimits`: depth, member count, total and per-member
   uncompressed bytes, and compression ratio. A zip bomb stops at the first member
@@ -34,8 +37,12 @@ import bz2
 import codecs
 import io
 import lzma
+import os
 import re
+import shutil
+import subprocess
 import tarfile
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -43,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from detectors import ocr
-from detectors.extract import ExtractedText, ExtractorRegistry, Uninspectable
+from detectors.extract import ExtractedText, ExtractorRegistry, Uninspectable, utf16_without_bom
 
 _MIB = 1024 * 1024
 
@@ -95,6 +102,11 @@ FORMATS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("odt", "ods", "odp"),
     ),
     "rtf": (("application/rtf", "text/rtf", "application/x-rtf"), ("rtf",)),
+    "postscript": (
+        ("application/postscript", "application/x-postscript", "application/eps", "application/x-eps",
+         "image/eps", "image/x-eps"),
+        ("ps", "eps", "epsi"),
+    ),
     "zip": (("application/zip", "application/x-zip-compressed", "application/x-zip", "multipart/x-zip"), ("zip",)),
     "tar": (("application/x-tar", "application/x-gtar", "application/x-ustar"), ("tar",)),
     "gzip": (
@@ -122,6 +134,9 @@ _MESSAGE_EXTENSIONS = frozenset({"eml", "msg822"})
 # Members that carry no content of their own.
 _SKIP_MEMBERS = re.compile(r"(?:^|/)(?:__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$)", re.IGNORECASE)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_EPS_BINARY_MAGIC = b"\xc5\xd0\xd3\xc6"
+# Ghostscript gets no inherited environment beyond where to find itself.
+_GS_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"}
 _BY_TYPE = {t: kind for kind, (types, _) in FORMATS.items() for t in types}
 _BY_EXT = {e: kind for kind, (_, exts) in FORMATS.items() for e in exts}
 _UNREADABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
@@ -133,11 +148,13 @@ _WHOLE_ATTACHMENT_LIMITS = ("zip-bomb", "too-many-members", "too-much-text")
 def document_kind(payload: bytes, content_type: str = "", filename: str | None = None) -> str | None:
     """The format of a file: magic bytes first, then the content type, then the extension; None if unknown.
 
-    Kinds: pdf docx xlsx pptx odf rtf zip tar gzip bz2 xz image ole text html message.
+    Kinds: pdf postscript docx xlsx pptx odf rtf zip tar gzip bz2 xz image ole text html message.
     """
     head = payload[:1024]
     if b"%PDF-" in head:
         return "pdf"
+    if head.startswith((b"%!", b"\x04%!", _EPS_BINARY_MAGIC)):
+        return "postscript"  # "%!PS-Adobe-3.0", a ^D-prefixed print job, or a DOS EPS binary header
     zipped = head.startswith((b"PK\x03\x04", b"PK\x05\x06"))
     if zipped:
         inside = _zip_kind(payload)
@@ -244,6 +261,8 @@ class _Reader:
             pieces = self.office(payload, kind, depth)
         elif kind == "rtf":
             pieces = [ExtractedText(text=rtf_to_text(payload))]
+        elif kind == "postscript":
+            pieces = self.postscript(payload)
         elif kind == "zip":
             pieces = self.zip(payload, depth, name)
         elif kind == "tar":
@@ -348,6 +367,58 @@ class _Reader:
             page_texts = ocr.ocr_pdf_pages(payload, blank[:limit], self.limits.ocr)
             for page, text in zip(blank, page_texts, strict=False):
                 yield from ocr.ocr_pieces([text], f"page {page}")
+
+    # -- PostScript
+
+    def postscript(self, payload: bytes) -> Iterator[ExtractedText]:
+        """Text per page from Ghostscript's txtwrite; pages without text are converted to PDF and OCR'd.
+
+        PostScript is a program: Ghostscript runs it with -dSAFER (no file access
+        beyond its input and output) under the OCR call timeout, and at most
+        `max_pages` pages are interpreted. A program that fails part-way yields
+        the pages it drew and is then uninspectable ("corrupt postscript").
+        """
+        gs = shutil.which("gs")
+        if gs is None:
+            raise Uninspectable("no-extractor postscript (gs missing)")
+        limit = self.limits.max_pages
+        with tempfile.TemporaryDirectory(prefix="pg-ps-") as tmp:
+            source = os.path.join(tmp, "in.ps")
+            with open(source, "wb") as fh:
+                fh.write(payload)
+            done = _ghostscript(gs, "txtwrite", os.path.join(tmp, "p%d.txt"), source, limit + 1, self.limits.ocr)
+            texts: list[str] = []
+            for number in range(1, limit + 2):
+                page_file = os.path.join(tmp, f"p{number}.txt")
+                if not os.path.exists(page_file):
+                    break
+                with open(page_file, "rb") as fh:
+                    texts.append(fh.read().decode("utf-8", "replace"))
+            if done != 0:
+                self.problems.append("corrupt postscript")
+            elif len(texts) > limit:
+                self.problems.append("too-many-pages postscript")
+            texts = texts[:limit]
+            if not texts and done == 0:
+                raise Uninspectable("corrupt postscript")  # ran, but drew no page at all
+            layer = "\n\f\n".join(t.strip("\n") for t in texts if t.strip())
+            if layer.strip():
+                yield ExtractedText(text=layer)
+            blank = [number for number, text in enumerate(texts, 1) if len(text.strip()) < 16]
+            if not blank:
+                return
+            ocr_limit = self.limits.ocr.max_pages
+            if len(blank) > ocr_limit:
+                self.problems.append("too-many-image-pages postscript")
+            pdf = os.path.join(tmp, "pages.pdf")
+            _ghostscript(gs, "pdfwrite", pdf, source, max(blank[:ocr_limit]), self.limits.ocr)
+            if not os.path.exists(pdf):
+                raise Uninspectable("unrenderable postscript")
+            with open(pdf, "rb") as fh:
+                rendered = fh.read()
+        page_texts = ocr.ocr_pdf_pages(rendered, blank[:ocr_limit], self.limits.ocr)
+        for page, text in zip(blank, page_texts, strict=False):
+            yield from ocr.ocr_pieces([text], f"page {page}")
 
     # -- Office Open XML and OpenDocument
 
@@ -786,7 +857,7 @@ def decode_text(data: bytes, kind: str = "text") -> str:
             text = data.decode(codec, "replace")
             break
     else:
-        utf16 = _utf16_without_bom(data)
+        utf16 = utf16_without_bom(data)
         if utf16 is not None:
             text = data.decode(utf16, "replace")
         else:
@@ -799,19 +870,19 @@ def decode_text(data: bytes, kind: str = "text") -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _utf16_without_bom(data: bytes) -> str | None:
-    """Excel's "Unicode text" without a BOM: ASCII text has a NUL in every other byte."""
-    sample = data[:4096]
-    if len(sample) < 4 or b"\x00" not in sample:
-        return None
-    half = len(sample) // 2
-    odd_nuls = sample[1::2].count(0)
-    even_nuls = sample[0::2].count(0)
-    if odd_nuls > 0.6 * half and even_nuls < 0.1 * half:
-        return "utf-16-le"
-    if even_nuls > 0.6 * half and odd_nuls < 0.1 * half:
-        return "utf-16-be"
-    return None
+def _ghostscript(gs: str, device: str, target: str, source: str, last_page: int, settings: ocr.OcrSettings) -> int:
+    """Run Ghostscript once on `source` with `device`; its exit status. A timeout is uninspectable."""
+    command = [
+        gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", f"-sDEVICE={device}", f"-dLastPage={last_page}",
+        f"-sOutputFile={target}", source,
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(
+            command, capture_output=True, timeout=settings.call_timeout_s, env=_GS_ENV, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise Uninspectable("timeout postscript") from exc
+    return done.returncode
 
 
 def _decompress(payload: bytes, kind: str, budget: int) -> bytes:
@@ -894,9 +965,10 @@ def raw_registry() -> ExtractorRegistry:
     return registry
 
 
-# Formats that get the longer time bound: those whose reading can include OCR, and XLSX
+# Formats that get the longer time bound: those whose reading can include OCR (PostScript: Ghostscript
+# runs a program, and image-only pages are OCR'd), and XLSX
 # (openpyxl reads ~25,000 cells/s: a 50,000-row export needs ~12 s).
-_SLOW_KINDS = frozenset({"pdf", "image", "zip", "tar", "gzip", "bz2", "xz", "xlsx"})
+_SLOW_KINDS = frozenset({"pdf", "postscript", "image", "zip", "tar", "gzip", "bz2", "xz", "xlsx"})
 
 
 def register_all(registry: ExtractorRegistry, runner: Any = None) -> None:

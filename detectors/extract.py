@@ -31,6 +31,7 @@ import codecs
 import email
 import email.policy
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.header import decode_header
@@ -222,6 +223,7 @@ _NEWLINES = re.compile(r"\r\n?")
 _QUOTE = re.compile(r"^(?:[ \t]{0,3}>){1,50}", re.MULTILINE)
 # Characters no readable text is made of: replacement marks and C0 controls other than layout.
 _UNREADABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")  # controls that no text file holds
 _UNREADABLE_RATIO = 0.10
 _B64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 _BROKEN_B64 = re.compile(r"^content-transfer-encoding:[ \t]*base64", re.IGNORECASE | re.MULTILINE)
@@ -714,6 +716,12 @@ def _decode_best(data: bytes, codec: str | None) -> str:
     for bom, bom_codec in BOMS:
         if data.startswith(bom):
             return data.decode(bom_codec, "replace")
+    if codec not in ("utf-16-le", "utf-16-be"):
+        # UTF-16 without a BOM (Excel's "Unicode text" export) reads as NUL-riddled UTF-8, or, labelled
+        # "utf-16", as big-endian CJK: the byte order comes from the bytes, not the label.
+        utf16 = utf16_without_bom(data)
+        if utf16 is not None:
+            return data.decode(utf16, "replace")
     candidates: list[str] = []
     if codec is not None:
         candidates.append(codec)
@@ -731,6 +739,33 @@ def _decode_best(data: bytes, codec: str | None) -> str:
         if attempt.count("\ufffd") <= len(attempt) // 50:
             return attempt
     return data.decode("cp1252", "replace")
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """The byte order of UTF-16 text written without a BOM ("utf-16-le" / "utf-16-be"), or None.
+
+    Every ASCII and Latin-1 character (digits, delimiters, spaces, line ends) has a
+    zero high byte in UTF-16, so in text one byte of each pair is often NUL and the
+    other almost never — whatever the script of the words around them. The bytes
+    must then also decode, in that order, to text: no control characters besides
+    line ends and tabs, nothing unassigned or private. Binary data fails one test
+    or the other.
+    """
+    sample = data[:8192]
+    sample = sample[: len(sample) - len(sample) % 2]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return None
+    half = len(sample) // 2
+    nul_odd, nul_even = sample[1::2].count(0), sample[0::2].count(0)
+    if nul_odd >= max(0.1 * half, 4 * nul_even + 1):
+        codec = "utf-16-le"
+    elif nul_even >= max(0.1 * half, 4 * nul_odd + 1):
+        codec = "utf-16-be"
+    else:
+        return None
+    text = sample.decode(codec, "replace")
+    bad = sum(1 for ch in text if _NOT_TEXT.match(ch) or unicodedata.category(ch) in ("Cn", "Co", "Cs"))
+    return codec if bad <= max(1, len(text) // 100) else None
 
 
 def clean_text(text: str) -> str:

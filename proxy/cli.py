@@ -13,6 +13,7 @@ exit status 2 for usage, configuration and I/O errors.
     patronguard audit verify;  patronguard keys rotate
     patronguard review-ui [--listen HOST:PORT];  patronguard review-user add NAME [--libraries D,D] [--generate] | remove NAME
     patronguard hash-password [--scheme scrypt|pbkdf2-sha256]   (for server.auth: prints NAME's hash line)
+    patronguard fax-hook JOBID [--spool DIR] [--config FILE] [--state-dir DIR]   (HylaFAX JobControlCmd; always exit 0)
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_quarantine_commands(sub)
     _add_review_commands(sub)
     _add_hash_password_command(sub)
+    _add_fax_hook_command(sub)
     return parser
 
 
@@ -97,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _review_user(args, sys.stdout)
         if args.command == "hash-password":
             return _hash_password(args, sys.stdin, sys.stdout)
+        if args.command == "fax-hook":
+            return _fax_hook(args)
         raise UsageError(f"unknown command {args.command!r}")
     except PatronGuardError as exc:
         print(f"patronguard: {exc}", file=sys.stderr)
@@ -602,6 +606,32 @@ def _review_user(args: argparse.Namespace, out: TextIO) -> int:
     if args.generate:
         out.write(f"password for {args.name}: {password}\n")
     return EXIT_OK
+
+
+# ----------------------------------------------------------------- the HylaFAX job hook
+
+
+def _add_fax_hook_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    hook = sub.add_parser(
+        "fax-hook",
+        help="check a HylaFAX job before it is sent (JobControlCmd)",
+        description="Check HylaFAX job JOBID with the fax policy. Prints nothing when it may be sent, or "
+        "'RejectNotice: \"...\"' when it is held for review (or cannot be checked). Exit status 0 for every "
+        "decision; problems are also said on stderr.",
+    )
+    hook.add_argument("job", metavar="JOBID", help="the HylaFAX job id (faxq passes it)")
+    hook.add_argument("--spool", metavar="DIR", help="HylaFAX's spool directory (default: the current directory, where faxq runs the hook)")
+    hook.add_argument("--config", metavar="FILE", help="configuration file (default: /etc/patronguard/config.yaml, then the built-in example)")
+    hook.add_argument("--state-dir", metavar="DIR", help="PatronGuard's state directory: quarantine, spool, verdict cache (default: spool.state_dir)")
+    hook.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"), help="structured log level on stderr (default: info)")
+
+
+def _fax_hook(args: argparse.Namespace) -> int:
+    from proxy.fax import run_hook
+
+    # resolve_config looks for ./config.yaml: from HylaFAX's spool that is not ours, so only /etc counts there.
+    config = args.config or next((p for p in DEFAULT_CONFIG_PATHS[1:] if os.path.exists(p)), None)
+    return run_hook(args.job, spool=args.spool, config_path=config, state_dir=args.state_dir, log_level=args.log_level)
 
 
 if __name__ == "__main__":  # pragma: no cover

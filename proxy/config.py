@@ -202,6 +202,14 @@ class NoticesConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FaxHookConfig:
+    """The HylaFAX job hook (see proxy.fax)."""
+
+    approval_days: int = 7  # a released fax job may be resubmitted unchanged for this long
+    cache_minutes: int = 60  # a job's verdict is reused when HylaFAX asks again about the same documents
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: str
     library_name: str
@@ -221,6 +229,7 @@ class Config:
     quarantine: QuarantineConfig = field(default_factory=QuarantineConfig)
     notices: NoticesConfig = field(default_factory=NoticesConfig)
     review_ui: ReviewUiConfig = field(default_factory=ReviewUiConfig)
+    fax_hook: FaxHookConfig = field(default_factory=FaxHookConfig)
 
 
 # ----------------------------------------------------------------- the schema
@@ -566,6 +575,12 @@ SCHEMA: dict[str, Spec] = {
             "max_failures": _i("a number of failed logins per client address per 5 minutes, e.g. 5", 5, minimum=1),
         }
     ),
+    "fax_hook": _map(
+        {
+            "approval_days": _i("a number of days, e.g. 7", 7, minimum=1),
+            "cache_minutes": _i("a number of minutes, e.g. 60", 60, minimum=1),
+        }
+    ),
 }
 
 
@@ -819,6 +834,7 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
             supervisor_mode=tree["notices"]["supervisor_mode"],
         ),
         review_ui=_review_ui(tree["review_ui"], at),
+        fax_hook=FaxHookConfig(**tree["fax_hook"]),
     )
 
 

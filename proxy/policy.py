@@ -5,7 +5,8 @@ This module owns two pure functions:
 - `classify(address, config)` — internal (consortium domains), partner (approved
   partners, with the data categories each may receive), fax (email-to-fax
   gateways; the number normalised to E.164 and checked against the approved
-  list), or external (everything else).
+  list), or external (everything else). `classify_fax_number` is the fax half
+  alone, for a fax server's own jobs (`proxy.fax`).
 - `decide(recipient, assessment, policy)` — deliver, redact or hold, with the
   rule ids that explain it.
 
@@ -72,15 +73,24 @@ def classify(address: str, config: Config) -> Recipient:
     fax = config.fax
     is_gateway = _domain_in(domain, fax.gateway_domains) or (fax.generic_rule and "fax" in domain)
     if is_gateway and _FAX_LOCAL.match(local):
-        number = _e164(local, fax.default_region)
-        for approved in fax.approved:
-            if number is not None and number == approved.number:
-                return Recipient(address, RecipientClass.FAX, approved.categories, approved.name, number, True)
-        return Recipient(address, RecipientClass.FAX, frozenset(), None, number, False)
+        return classify_fax_number(local, config, address)
     for partner in config.partners:
         if _domain_in(domain, partner.domains):
             return Recipient(address, RecipientClass.PARTNER, partner.categories, partner.name)
     return Recipient(address, RecipientClass.EXTERNAL)
+
+
+def classify_fax_number(digits: str, config: Config, address: str | None = None) -> Recipient:
+    """A fax destination (an email-to-fax local part, or a fax server's dial string): always the fax class.
+
+    The number is normalised to E.164 in `recipients.fax.default_region` and looked up in
+    the approved list, whose entry says which data categories that number may receive.
+    """
+    number = _e164(digits, config.fax.default_region)
+    for approved in config.fax.approved:
+        if number is not None and number == approved.number:
+            return Recipient(address or number, RecipientClass.FAX, approved.categories, approved.name, number, True)
+    return Recipient(address or number or digits, RecipientClass.FAX, frozenset(), None, number, False)
 
 
 def _e164(digits: str, region: str) -> str | None:

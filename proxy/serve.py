@@ -116,10 +116,13 @@ def review_service(
     running in this process. A relay in another process picks them up on its
     next spool sweep (`Pipeline.SWEEP_SECONDS`).
     """
+    from proxy.fax import fax_notifier
     from proxy.holds import UpstreamDeliverer
 
     upstream = _LazyUpstream(config, identity(config).hostname, upstream_url)
-    return ReviewService(store, UpstreamDeliverer(upstream), spool_notifier(config, submit), _LazyRedactor(config))
+    notifier = spool_notifier(config, submit)
+    return ReviewService(store, UpstreamDeliverer(upstream), notifier, _LazyRedactor(config),
+                         fax_notifier=fax_notifier(config, notifier, submit))  # held HylaFAX jobs (proxy.fax)
 
 
 class _LazyUpstream:

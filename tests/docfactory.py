@@ -377,3 +377,33 @@ def fax_png(lines: Sequence[str] = PATRON_LINES) -> bytes:
     out = io.BytesIO()
     fax_page(lines).save(out, format="PNG", dpi=(200, 200))
     return out.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# PostScript (what a print driver or sendfax hands a fax server)
+
+
+def postscript(lines: Sequence[str], pages: int = 1) -> bytes:
+    """A hand-written PostScript document: the lines drawn in 11-point Courier, on each of `pages` pages."""
+    body = []
+    for _ in range(pages):
+        for i, line in enumerate(lines):
+            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            body.append(f"72 {720 - 16 * i} moveto ({escaped}) show")
+        body.append("showpage")
+    return ("%!PS-Adobe-3.0\n/Courier findfont 11 scalefont setfont\n" + "\n".join(body) + "\n").encode()
+
+
+def postscript_image_only(image_png: bytes) -> bytes:
+    """A scanned page wrapped in PostScript (no text: the page is one image), made with Ghostscript."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = os.path.join(tmp, "in.pdf"), os.path.join(tmp, "out.ps")
+        with open(source, "wb") as fh:
+            fh.write(pdf_image_only(image_png))
+        subprocess.run(["gs", "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=ps2write",
+                        f"-sOutputFile={target}", source], check=True, capture_output=True, timeout=60)
+        with open(target, "rb") as fh:
+            return fh.read()

@@ -486,3 +486,91 @@ def test_zip_of_docx_xml_bomb_member_is_caught_by_ratio_before_openpyxl() -> Non
         zf.writestr("xl/worksheets/sheet1.xml", b" " * (30 * 1024 * 1024))
     _, reason = _read(buffer.getvalue(), "bomb.xlsx")
     assert reason == "zip-bomb ratio xlsx"
+
+
+# ---------------------------------------------------------------------------
+# PostScript (Ghostscript txtwrite; image-only pages OCR'd)
+
+
+def test_postscript_text_is_read_page_by_page() -> None:
+    """A PostScript patron record is read through Ghostscript's txtwrite; the detectors find the card."""
+    assert document_kind(f.postscript(["x"])) == "postscript"
+    assert document_kind(b"", "application/postscript") == "postscript"
+    pieces, reason = _read(f.postscript(f.PATRON_LINES, pages=2), "job.ps")
+    assert reason is None and len(pieces) == 1
+    assert pieces[0].text.count("PATRN NAME  DOE, JANE M") == 2 and "\f" in pieces[0].text
+    assert Kind.PATRON_BARCODE in _kinds(pieces)
+
+
+def test_postscript_benign_document_passes_through() -> None:
+    """Library business in PostScript yields its text and no patron finding."""
+    pieces, reason = _read(f.postscript(f.BENIGN_LINES), "stats.ps")
+    assert reason is None and "Quarterly circulation statistics" in pieces[0].text
+    assert Kind.PATRON_BARCODE not in _kinds(pieces)
+
+
+def test_postscript_scan_without_text_is_ocrd() -> None:
+    """A scanned page wrapped in PostScript has no text for txtwrite: it is converted, rendered and OCR'd."""
+    pieces, reason = _read(f.postscript_image_only(f.fax_png(f.PATRON_LINES)), "scan.ps")
+    assert reason is None and any("(ocr" in (p.name or "") for p in pieces)
+    assert Kind.PATRON_BARCODE in _kinds(pieces)
+
+
+def test_broken_postscript_keeps_the_pages_drawn_and_is_uninspectable() -> None:
+    """A program that fails after its first page yields that page, then is uninspectable; garbage is too."""
+    source = f.postscript(f.PATRON_LINES) + b"this-operator-does-not-exist\n"
+    pieces, reason = _read(source, "broken.ps")
+    assert reason == "corrupt postscript" and any(f.CARD in p.text for p in pieces)
+    assert _read(b"%!PS\n(unterminated", "bad.ps") == ([], "corrupt postscript")
+
+
+def test_postscript_attachment_is_read_through_the_registry(registry: ExtractorRegistry) -> None:
+    """Mail attachments get PostScript too: the bounded registry reads an application/postscript part."""
+    ex = extract(f.message_with(f.postscript(f.PATRON_LINES), "application/postscript", "record.ps"), registry=registry)
+    assert ex.uninspectable == ()
+    assert any(f.CARD in p.text for p in ex.parts if p.origin == "attachment")
+
+
+# ---------------------------------------------------------------------------
+# UTF-16 text without a byte-order mark
+
+
+CYRILLIC_CSV = "Фамилия;Имя;Карта\r\nАльварес;Мария;23610003622817\r\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_decode_text_reads_utf16_without_bom_in_any_script(encoding: str) -> None:
+    """BOM-less UTF-16 is recognised by its NUL pattern even when most letters are not Latin."""
+    assert decode_text(CYRILLIC_CSV.encode(encoding), "csv") == CYRILLIC_CSV.replace("\r\n", "\n")
+    latin = '"P BARCODE";"PATRN NAME"\r\n"23610003622817";"MÜLLER, ZOË"\r\n'
+    assert decode_text(latin.encode(encoding), "csv") == latin.replace("\r\n", "\n")
+
+
+def test_utf16_sniffing_leaves_binary_and_utf8_alone() -> None:
+    """Random bytes, 16-bit numbers and UTF-8 are not taken for UTF-16."""
+    import struct
+
+    from detectors.extract import utf16_without_bom
+
+    assert utf16_without_bom(os.urandom(4096)) is None
+    assert utf16_without_bom(struct.pack("<2000H", *range(2000))) is None
+    assert utf16_without_bom("Nguyễn;Văn\n".encode()) is None
+    assert utf16_without_bom(bytes(range(256)) * 8) is None
+
+
+@pytest.mark.parametrize(
+    ("encoding", "charset"), [("utf-16-le", None), ("utf-16-le", "us-ascii"), ("utf-16-be", None), ("utf-16-be", "utf-16")]
+)
+def test_utf16_csv_attachment_without_bom_comes_through_extract(encoding: str, charset: str | None) -> None:
+    """A CSV exported as UTF-16 without a BOM — unlabelled, mislabelled, or labelled "utf-16" in the other
+    byte order than this machine's — is decoded (it was NUL-riddled text, or CJK) and its card number found."""
+    payload = f.csv_bytes(f.PATRON_ROWS, ";", encoding)
+    raw = f.message_with(payload, "text/csv", "export.csv")
+    if charset is not None:
+        raw = raw.replace(b'Content-Type: text/csv\n', f'Content-Type: text/csv; charset="{charset}"\n'.encode())
+        assert f'charset="{charset}"'.encode() in raw
+    ex = extract(raw)
+    attached = [p for p in ex.parts if p.origin == "attachment"]
+    assert ex.uninspectable == () and len(attached) == 1
+    assert f"{f.CARD};DOE, JANE M" in attached[0].text
+    assert Kind.PATRON_BARCODE in _kinds([ExtractedText(attached[0].text, tabular=True)])

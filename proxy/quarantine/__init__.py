@@ -35,6 +35,8 @@ from proxy.quarantine.review import (
     cli_origin,
 )
 from proxy.quarantine.store import (
+    FAX_APPROVAL_HEADER,
+    FAX_JOB_PREFIX,
     AuditTampered,
     Claim,
     DeliveryRefused,
@@ -79,6 +81,8 @@ def open_store(settings: StoreSettings | object, clock: Callable[[], datetime] |
 
 
 __all__ = [
+    "FAX_APPROVAL_HEADER",
+    "FAX_JOB_PREFIX",
     "KEY_FILE_ENV",
     "Actor",
     "AuditAction",

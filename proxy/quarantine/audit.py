@@ -37,6 +37,7 @@ class AuditAction(StrEnum):
     PURGE = "purge"
     ROTATE = "rotate_keys"
     NOTIFY_FAILED = "notify_failed"
+    FAX_APPROVE = "fax_approve"  # a released fax job: its documents may go to its number (proxy.fax)
 
 
 @dataclass(frozen=True, slots=True)

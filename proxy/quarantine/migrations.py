@@ -71,6 +71,16 @@ CREATE TABLE audit (
     hash TEXT NOT NULL
 )"""
 
+_FAX_APPROVALS = """
+CREATE TABLE fax_approvals (
+    destination_hash TEXT NOT NULL,
+    document_hash TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    approved_by TEXT NOT NULL,
+    approved_at BIGINT NOT NULL,
+    PRIMARY KEY (destination_hash, document_hash)
+)"""
+
 _INDEXES = (
     "CREATE INDEX items_state_received ON items (state, received_at)",
     "CREATE INDEX items_library ON items (library, received_at)",
@@ -134,6 +144,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         "digests and digest_items for supervisors' digests",
         sqlite=_DIGESTS,
         postgresql=_DIGESTS,
+    ),
+    # A supervisor's release of a held HylaFAX job (proxy.fax): these documents may go to this
+    # number, so the job resubmitted unchanged passes the hook. Both columns are keyed hashes
+    # (KeyRing.address_hash), never the number or a plain document digest; rows outlive the item.
+    Migration(
+        4,
+        "fax_approvals: released fax documents per destination number",
+        sqlite=(_FAX_APPROVALS,),
+        postgresql=(_FAX_APPROVALS,),
     ),
 )
 

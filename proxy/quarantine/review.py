@@ -16,6 +16,13 @@ marked released before upstream accepted it; a refusal leaves it `failed` with
 a content-free reason, and it can be released again or rejected. Releasing an
 item that is already released does nothing.
 
+A fax job held by the HylaFAX hook (`HeldItem.is_fax_job`) is not mail: its
+release sends nothing. It records an approval of the job's documents for its
+number (`QuarantineStore.approve_fax`, audited), marks the item released and
+tells the owner to submit the job again; the hook then lets those documents
+through to that number. Release-redacted is refused for it (a fax cannot be
+masked), and its notices go through `fax_notifier` when one is given.
+
 Release-redacted is the same with a masked copy: the service's `Redactor`
 (`proxy.redact.redactor_for(scanner)`) scans the decrypted original again,
 masks it and scans the copy; only a copy that scan would deliver is sent, and
@@ -25,6 +32,8 @@ held (audited as a failed release) and nothing is sent.
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import os
 import smtplib
 import socket
@@ -34,6 +43,7 @@ from typing import Protocol
 
 from proxy.quarantine.audit import Actor, AuditAction
 from proxy.quarantine.store import (
+    FAX_APPROVAL_HEADER,
     OPEN_STATES,
     DeliveryRefused,
     Envelope,
@@ -147,11 +157,14 @@ class ReviewService:
         deliverer: Deliverer,
         notifier: Notifier | None = None,
         redactor: Redactor | None = None,
+        *,
+        fax_notifier: Notifier | None = None,
     ) -> None:
         self.store = store
         self.deliverer = deliverer
         self.notifier: Notifier = notifier or NullNotifier()
         self.redactor = redactor  # None: release-redacted is refused
+        self.fax_notifier = fax_notifier  # notices about fax jobs (None: the ordinary notifier)
 
     def show(self, item_id: str, actor: Actor, *, reveal: bool = False) -> Shown:
         """Metadata and masked excerpts; with `reveal`, the full content (audited before it is returned)."""
@@ -169,7 +182,21 @@ class ReviewService:
         if not claim.claimed:
             return self._not_claimed(claim.item)
         assert claim.envelope is not None
+        if claim.item.is_fax_job:
+            return self._approve_fax(item_id, actor, note, claim.envelope)
         return self._send(item_id, actor, note, claim.envelope, claim.envelope.raw, ItemState.RELEASED)
+
+    def _approve_fax(self, item_id: str, actor: Actor, note: str, env: Envelope) -> HeldItem:
+        """A claimed fax job: record the approval of its documents for its number, then mark it released."""
+        try:
+            destination, digests = fax_approval(env)
+            self.store.approve_fax(item_id, destination, digests, actor)
+        except Exception as exc:
+            self.store.settle(item_id, actor, from_states=(ItemState.RELEASING,), to_state=ItemState.HELD,
+                              action=AuditAction.RELEASE_FAILED, note=note,
+                              failure=f"fax approval failed ({type(exc).__name__})")
+            raise
+        return self._released(item_id, actor, note)
 
     def _send(self, item_id: str, actor: Actor, note: str, env: Envelope, raw: bytes, state: ItemState) -> HeldItem:
         """Deliver `raw` to the held recipients of a claimed item; settle it as `state`, or as failed."""
@@ -197,8 +224,12 @@ class ReviewService:
         failed release) and `RedactionUnavailable` says so; nothing is sent.
         """
         actor = _actor(by, note, origin)
+        if self.store.get(item_id).is_fax_job:  # an unknown id is reported as such first
+            raise InvalidTransition(
+                f"item {item_id} is a fax job: a fax cannot be masked; release it (the owner may then resubmit it) "
+                "or reject it"
+            )
         if self.redactor is None:
-            self.store.get(item_id)  # an unknown id is reported as such first
             raise RedactionUnavailable(
                 f"item {item_id}: redaction is not configured here; release the original or reject it"
             )
@@ -251,10 +282,22 @@ class ReviewService:
 
     def _notify(self, item: HeldItem, outcome: ItemState, note: str, actor: Actor) -> None:
         # The decision is already durable: a failed notice is recorded, not a reason to undo it.
+        notifier = self.fax_notifier if item.is_fax_job and self.fax_notifier is not None else self.notifier
         try:
-            self.notifier.notify_sender(item, outcome, note)
+            notifier.notify_sender(item, outcome, note)
         except Exception as exc:
             self.store.record(actor, AuditAction.NOTIFY_FAILED, item.id, f"sender notice failed ({type(exc).__name__})")
+
+
+def fax_approval(env: Envelope) -> tuple[str, tuple[str, ...]]:
+    """A fax item's destination ("fax:+15035550123") and the document digests its release approves."""
+    if len(env.rcpt_tos) != 1 or not env.rcpt_tos[0].startswith("fax:"):
+        raise InvalidTransition("the held fax job names no fax destination")
+    message = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(env.raw)
+    digests = tuple(d.strip().lower() for d in str(message.get(FAX_APPROVAL_HEADER, "")).split(",") if d.strip())
+    if not digests:
+        raise InvalidTransition("the held fax job lists no documents to approve")
+    return env.rcpt_tos[0], digests
 
 
 def _actor(by: str, note: str, origin: str) -> Actor:

@@ -449,6 +449,45 @@ class SqlQuarantine:
         with self._write() as tx:
             self._append(tx, actor, action, item_id, detail)
 
+    # ------------------------------------------------------------ fax approvals
+
+    def _fax_keys(self, destination: str, digests: Sequence[str]) -> tuple[str, list[str]]:
+        return (self.keys.address_hash(destination),
+                sorted({self.keys.address_hash("sha256:" + d.lower()) for d in digests}))
+
+    def approve_fax(self, item_id: str, destination: str, digests: Sequence[str], actor: Actor) -> None:
+        """Record that these documents may go to `destination` (a released fax job), audited.
+
+        Approving the same document for the same destination again renews it.
+        """
+        where, documents = self._fax_keys(destination, digests)
+        if not documents:
+            raise InvalidTransition(f"item {item_id} names no fax documents to approve")
+        at = to_us(self.clock())
+        with self._write() as tx:
+            for document in documents:
+                tx.run(
+                    "INSERT INTO fax_approvals (destination_hash, document_hash, item_id, approved_by, approved_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (destination_hash, document_hash) DO UPDATE SET"
+                    " item_id = excluded.item_id, approved_by = excluded.approved_by,"
+                    " approved_at = excluded.approved_at",
+                    (where, document, item_id, actor.name, at),
+                )
+            self._append(tx, actor, AuditAction.FAX_APPROVE, item_id, f"documents={len(documents)}")
+
+    def fax_approved(self, destination: str, digests: Sequence[str], since: datetime) -> bool:
+        """Whether every one of these documents was approved for `destination` at or after `since`."""
+        where, documents = self._fax_keys(destination, digests)
+        if not documents:
+            return False
+        with self._read() as tx:
+            rows = tx.run(
+                f"SELECT COUNT(*) FROM fax_approvals WHERE destination_hash = ? AND document_hash IN {_in(documents)}"
+                " AND approved_at >= ?",
+                (where, *documents, to_us(since)),
+            )
+        return int(rows[0][0]) == len(documents)
+
     def audit_log(self) -> list[AuditRecord]:
         with self._read() as tx:
             rows = tx.run("SELECT seq, at_us, actor, action, item_id, origin, detail, prev_hash, hash"

@@ -94,6 +94,12 @@ DECIDED_STATES: tuple[ItemState, ...] = (
 MAX_EXCERPTS = 50
 MAX_EXCERPT_CHARS = 240
 
+#: Queue ids of items held by the HylaFAX job hook (`proxy.fax`) start with this: "fax-job:JOBID:DIGEST".
+#: Releasing such an item records an approval instead of sending mail.
+FAX_JOB_PREFIX = "fax-job:"
+#: In a fax item's sealed message: the sha256 digests of the documents a release approves, comma-separated.
+FAX_APPROVAL_HEADER = "X-PatronGuard-Fax-Approve"
+
 
 def new_item_id() -> str:
     """A random, unguessable id (128 bits) that is safe in URLs and on a command line."""
@@ -134,6 +140,11 @@ class HeldItem:
     @property
     def has_content(self) -> bool:
         return self.key_id is not None
+
+    @property
+    def is_fax_job(self) -> bool:
+        """Held by the HylaFAX job hook: a fax job, not mail (its release is an approval to resubmit)."""
+        return (self.queue_id or "").startswith(FAX_JOB_PREFIX)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict: metadata only; recipients appear as classes and hashes."""
@@ -239,6 +250,10 @@ class QuarantineStore(Protocol):
     def rotate_keys(self, actor: Actor) -> int: ...
 
     def record(self, actor: Actor, action: AuditAction, item_id: str | None = None, detail: str = "") -> None: ...
+
+    def approve_fax(self, item_id: str, destination: str, digests: Sequence[str], actor: Actor) -> None: ...
+
+    def fax_approved(self, destination: str, digests: Sequence[str], since: datetime) -> bool: ...
 
     def audit_log(self) -> list[AuditRecord]: ...
 
