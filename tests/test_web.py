@@ -312,3 +312,16 @@ def test_a_bad_review_ui_key_names_file_line_and_key(tmp_path) -> None:
         load(path)
     text = str(error.value)
     assert f"{path}:2: review_ui.listen" in text and f"{path}:3: review_ui.url" in text
+
+
+def test_a_held_fax_job_is_labelled_and_offers_approval_not_redaction(setup) -> None:  # type: ignore[no-untyped-def]
+    """A HylaFAX job item says it is a fax, offers 'Approve this fax' and Reject, and no redacted release."""
+    _, store, running = setup
+    item = store.hold(b"From: owner@ccrls.org\r\n\r\ncard " + CARD.encode() + b"\r\n", "owner@ccrls.org",
+                      ["fax:+15035550100"], ["fax"], ["patron-card"], [], queue_id="fax-job:12:0123456789abcdef")
+    client = Client(running.port)
+    client.login()
+    assert "fax job:" in client.get("/").body
+    page = client.get(f"/items/{item}").body
+    assert "Held fax job" in page and "Approve this fax" in page and "resubmit" in page
+    assert "release-redacted" not in page and f"/items/{item}/reject" in page

@@ -348,7 +348,9 @@ class ReviewApp:
             revealed = {"recipients": list(envelope.rcpt_tos), "text": _readable(envelope.raw)}
         excerpts = [{"kind": e.kind, "excerpt": e.excerpt} for e in item.excerpts]
         expires = item.received_at + timedelta(days=self.config.quarantine.retention_days)
+        choices = {"release": "Approve this fax", "reject": "Reject"} if item.is_fax_job else ACTIONS
         return self.render(request, "item.html", status, item=item, reasons=reasons_for(item.rules, excerpts),
+                           choices=choices,
                            revealed=revealed, expires=expires, open=item.state in OPEN_STATES,
                            expiry_words="then it is rejected automatically and the sender is told"
                            if self.config.quarantine.expiry_action == "reject"
@@ -387,6 +389,9 @@ class ReviewApp:
 
 
 def _outcome(item: HeldItem) -> tuple[str, str]:
+    if item.state is ItemState.RELEASED and item.is_fax_job:
+        return "ok", ("Approved: the sender is asked to send the fax job again; the same documents to this "
+                      "number will now go out.")
     if item.state is ItemState.RELEASED:
         return "ok", "Released: the message was sent to the held recipients, and the sender was told."
     if item.state is ItemState.RELEASED_REDACTED:
