@@ -235,13 +235,14 @@ def patronguard_argv(config: Path, port: int, upstream_port: int, state: Path) -
 
 
 def bench_config(source: Path, tmp: Path) -> Path:
-    """The given config with quarantine file and key moved into the temporary directory."""
+    """The given config with quarantine file and key moved into the temporary directory, review pages off."""
     import yaml
 
     data = yaml.safe_load(source.read_text())
     quarantine = data.setdefault("quarantine", {})
     quarantine["path"] = str(tmp / "quarantine.db")
     quarantine["key_file"] = str(tmp / "quarantine.key")
+    data.setdefault("review_ui", {})["enabled"] = False  # relay only (and no clash with a `make run` on :8025)
     domains = data.setdefault("library", {}).setdefault("domains", [])
     if SENDER.split("@")[1] not in domains:
         domains.append(SENDER.split("@")[1])

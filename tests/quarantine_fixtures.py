@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from quarantine_support import _CLUSTER, SmtpSink, pg_cluster
+from quarantine_support import _CLUSTER, Backend, SmtpSink, pg_cluster
 
 
 @pytest.fixture
@@ -21,3 +21,16 @@ def postgres():
     yield cluster
     cluster.stop()
     _CLUSTER["cluster"] = "already stopped at the end of the session"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, tmp_path):
+    """One quarantine database on each backend (PostgreSQL: the session's throwaway cluster, or a loud skip)."""
+    if request.param == "postgresql":
+        cluster = pg_cluster()
+        b = Backend("postgresql", tmp_path, dsn=cluster.create_database(), cluster=cluster)
+    else:
+        b = Backend("sqlite", tmp_path)
+    yield b
+    for store in b.opened:
+        store.close()

@@ -32,6 +32,8 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from proxy.quarantine import HeldItem, ItemState
+from proxy.quarantine.crypto import KeyRing
+from proxy.quarantine.sql import SqlQuarantine
 
 # aiosmtpd's logger writes addresses at INFO and body lines at DEBUG.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -233,3 +235,51 @@ def pg_cluster() -> PgCluster:
         warnings.warn(message, stacklevel=2)
         pytest.skip(message)
     return found
+
+
+# ----------------------------------------------------------------- a quarantine database on either backend
+
+
+@dataclass
+class Backend:
+    """One quarantine database; `open()` makes another store on it (another relay node)."""
+
+    name: str
+    tmp: Path
+    clock: Clock = field(default_factory=Clock)
+    dsn: str = ""
+    cluster: PgCluster | None = None
+    opened: list[SqlQuarantine] = field(default_factory=list)
+
+    @property
+    def key_file(self) -> Path:
+        return self.tmp / "quarantine.key"
+
+    @property
+    def db_path(self) -> Path:
+        return self.tmp / "quarantine.db"
+
+    def open(self) -> SqlQuarantine:
+        keys = KeyRing.load_or_create(self.key_file)
+        store: SqlQuarantine
+        if self.name == "sqlite":
+            from proxy.quarantine.sqlite import SqliteQuarantine
+
+            store = SqliteQuarantine(self.db_path, keys, self.clock)
+        else:
+            from proxy.quarantine.postgres import PostgresQuarantine
+
+            store = PostgresQuarantine(self.dsn, keys, self.clock)
+        self.opened.append(store)
+        return store
+
+    def files(self) -> list[Path]:
+        """Every file the database keeps on disk."""
+        if self.cluster is None:
+            return [p for p in self.tmp.iterdir() if p.name.startswith("quarantine.db")]
+        return [p for p in self.cluster.data.rglob("*") if p.is_file()]
+
+    def disk_bytes(self) -> bytes:
+        if self.cluster is not None:
+            self.cluster.checkpoint()
+        return b"".join(p.read_bytes() for p in self.files())

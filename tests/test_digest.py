@@ -16,11 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from quarantine_support import STAFF, hold_patron_message, pg_cluster
+from quarantine_support import STAFF, hold_patron_message
 from relay_support import base_config
 from test_leakset import IDENTIFIERS as LEAK_IDENTIFIERS
 from test_leakset import LABELS, LEAKSET
-from test_quarantine_store import Backend
 
 from proxy import config as config_module
 from proxy.cli import main
@@ -37,19 +36,6 @@ SALEM_SUPERVISORS = ("salem-sup@cityofsalem.net", "salem-lead@cityofsalem.net")
 FALLBACK = ("central@ccrls.org",)
 POLICY = RetentionPolicy(retention_days=14)
 UNITS = Path(__file__).resolve().parent.parent / "systemd"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, tmp_path):  # type: ignore[no-untyped-def]
-    """One quarantine database on each backend (as in test_quarantine_store)."""
-    if request.param == "postgresql":
-        cluster = pg_cluster()
-        b = Backend("postgresql", tmp_path, dsn=cluster.create_database(), cluster=cluster)
-    else:
-        b = Backend("sqlite", tmp_path)
-    yield b
-    for opened in b.opened:
-        opened.close()
 
 
 @pytest.fixture

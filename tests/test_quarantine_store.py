@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from quarantine_support import (
@@ -14,13 +12,11 @@ from quarantine_support import (
     PATRON_EMAIL,
     PATRON_NAME,
     STAFF,
-    Clock,
-    PgCluster,
+    Backend,
     RecordingNotifier,
     free_port,
     hold_patron_message,
     patron_message,
-    pg_cluster,
 )
 
 from proxy.quarantine import (
@@ -38,7 +34,6 @@ from proxy.quarantine import (
     purge,
 )
 from proxy.quarantine.crypto import Sealed
-from proxy.quarantine.sql import SqlQuarantine
 from proxy.quarantine.store import DeliveryRefused
 
 ALICE = Actor("alice", "test")
@@ -47,61 +42,6 @@ ALICE = Actor("alice", "test")
 pytest_plugins = ["quarantine_fixtures"]
 
 
-@dataclass
-class Backend:
-    """One quarantine database; `open()` makes another store on it (another relay node)."""
-
-    name: str
-    tmp: Path
-    clock: Clock = field(default_factory=Clock)
-    dsn: str = ""
-    cluster: PgCluster | None = None
-    opened: list[SqlQuarantine] = field(default_factory=list)
-
-    @property
-    def key_file(self) -> Path:
-        return self.tmp / "quarantine.key"
-
-    @property
-    def db_path(self) -> Path:
-        return self.tmp / "quarantine.db"
-
-    def open(self) -> SqlQuarantine:
-        keys = KeyRing.load_or_create(self.key_file)
-        store: SqlQuarantine
-        if self.name == "sqlite":
-            from proxy.quarantine.sqlite import SqliteQuarantine
-
-            store = SqliteQuarantine(self.db_path, keys, self.clock)
-        else:
-            from proxy.quarantine.postgres import PostgresQuarantine
-
-            store = PostgresQuarantine(self.dsn, keys, self.clock)
-        self.opened.append(store)
-        return store
-
-    def files(self) -> list[Path]:
-        """Every file the database keeps on disk."""
-        if self.cluster is None:
-            return [p for p in self.tmp.iterdir() if p.name.startswith("quarantine.db")]
-        return [p for p in self.cluster.data.rglob("*") if p.is_file()]
-
-    def disk_bytes(self) -> bytes:
-        if self.cluster is not None:
-            self.cluster.checkpoint()
-        return b"".join(p.read_bytes() for p in self.files())
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, tmp_path):
-    if request.param == "postgresql":
-        cluster = pg_cluster()
-        b = Backend("postgresql", tmp_path, dsn=cluster.create_database(), cluster=cluster)
-    else:
-        b = Backend("sqlite", tmp_path)
-    yield b
-    for store in b.opened:
-        store.close()
 
 
 @pytest.fixture
