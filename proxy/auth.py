@@ -23,7 +23,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,42 @@ def name_digest(name: bytes | str) -> str:
     return hashlib.sha256(b"patronguard-login:" + raw).hexdigest()[:12]
 
 
+def password_file_entries(
+    path: Path, key: str, origin: str, taken: Container[str], problems: list[str]
+) -> Iterator[tuple[str, PasswordHash, str, str]]:
+    """The good lines of a `name:hash[:rest]` file as (name, hash, rest, "file:line: key").
+
+    Blank and `#` lines are skipped; a malformed line, a bad hash or a name
+    already in `taken` is added to `problems` (file, line and key — never the
+    hash). An unreadable file is a `ConfigError` naming `origin`.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc.__class__.__name__
+        raise ConfigError(f"{origin}: cannot read password file {path} ({why})") from None
+    seen: set[str] = set()
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        where = f"{path}:{number}: {key}"
+        name, sep, rest = text.partition(":")
+        name = name.strip()
+        encoded, _, extra = rest.partition(":")
+        if not sep or not name or not encoded:
+            problems.append(f"{where}: expected name:hash")
+            continue
+        if name in taken or name in seen:
+            problems.append(f"{where}: account {name} appears twice")
+            continue
+        seen.add(name)
+        try:
+            yield name, parse_hash(encoded), extra.strip(), where
+        except ValueError as exc:
+            problems.append(f"{where}: account {name}: {exc}")
+
+
 def load_accounts(users: Mapping[str, tuple[str, str]], password_file: str, password_file_origin: str) -> dict[str, PasswordHash]:
     """`users` (name → (hash, "file:line: key")) plus the password file → name → parsed hash.
 
@@ -126,27 +162,13 @@ def load_accounts(users: Mapping[str, tuple[str, str]], password_file: str, pass
         except ValueError as exc:
             problems.append(f"{origin}: {exc}")
     if password_file:
-        path = Path(password_file)
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc.__class__.__name__
-            raise ConfigError(f"{password_file_origin}: cannot read password file {path} ({why})") from None
-        for number, line in enumerate(lines, 1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            name, sep, encoded = text.partition(":")
-            if not sep or not name.strip():
-                problems.append(f"{path}:{number}: server.auth.password_file: expected name:hash")
-                continue
-            if name.strip() in accounts:
-                problems.append(f"{path}:{number}: server.auth.password_file: account {name.strip()} appears twice")
-                continue
-            try:
-                accounts[name.strip()] = parse_hash(encoded)
-            except ValueError as exc:
-                problems.append(f"{path}:{number}: server.auth.password_file: account {name.strip()}: {exc}")
+        for name, parsed, rest, where in password_file_entries(
+            Path(password_file), "server.auth.password_file", password_file_origin, accounts, problems
+        ):
+            if rest:
+                problems.append(f"{where}: expected name:hash")
+            else:
+                accounts[name] = parsed
     if problems:
         raise ConfigError("\n".join(problems))
     return accounts

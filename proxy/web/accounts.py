@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from proxy.auth import PasswordHash, hash_password, parse_hash
+from proxy.auth import PasswordHash, hash_password, parse_hash, password_file_entries
 from proxy.config import ReviewUiConfig
 from proxy.errors import ConfigError
 
@@ -51,29 +51,9 @@ def load_reviewers(ui: ReviewUiConfig, state_dir: str | Path) -> dict[str, Revie
             problems.append(f"{user.origin}: {exc}")
     path = users_file(ui, state_dir)
     if ui.password_file or path.exists():
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc.__class__.__name__
-            raise ConfigError(f"review_ui.password_file: cannot read {path} ({reason})") from None
-        for number, line in enumerate(lines, 1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            name, _, rest = text.partition(":")
-            encoded, _, libraries = rest.partition(":")
-            name = name.strip()
-            if not name or not encoded:
-                problems.append(f"{path}:{number}: expected name:hash or name:hash:library,library")
-                continue
-            if name in reviewers:
-                problems.append(f"{path}:{number}: account {name!r} appears twice")
-                continue
-            try:
-                parsed = parse_hash(encoded)
-            except ValueError as exc:
-                problems.append(f"{path}:{number}: {exc}")
-                continue
+        for name, parsed, libraries, _ in password_file_entries(
+            path, "review_ui.password_file", "review_ui.password_file", reviewers, problems
+        ):
             reviewers[name] = Reviewer(name, parsed, frozenset(d.strip().lower() for d in libraries.split(",") if d.strip()))
     if problems:
         raise ConfigError("\n".join(problems))
