@@ -399,3 +399,21 @@ def test_reject_tells_the_owner_with_the_note(config: Config, scanner, spool: Sp
     assert not any(i.encode() in notice for i in IDENTIFIERS)
     assert not hook.check(spool.job(51, [("pdf", f.pdf_text(f.PATRON_LINES))])).passed, "a rejection approves nothing"
     hook.close()
+
+
+def test_fax_approvals_are_deleted_after_the_audit_period(approvals_store) -> None:  # type: ignore[no-untyped-def]
+    """`quarantine purge` deletes approvals older than quarantine.audit_days and keeps newer ones."""
+    from proxy.quarantine import RetentionPolicy, purge
+
+    store, clock = approvals_store
+    alice = Actor("alice", "test")
+    old, new = "d" * 64, "e" * 64
+    store.approve_fax("q-old", "fax:+15035550199", [old], alice)
+    clock.advance(days=300)
+    store.approve_fax("q-new", "fax:+15035550199", [new], alice)
+    clock.advance(days=100)
+    report = purge(store, RetentionPolicy(14, "reject", 7, 365), clock=clock)
+    assert report.approvals_deleted == 1 and "fax_approvals_deleted=1" in report.summary()
+    ever = clock() - timedelta(days=10_000)
+    assert not store.fax_approved("fax:+15035550199", [old], ever)
+    assert store.fax_approved("fax:+15035550199", [new], ever)

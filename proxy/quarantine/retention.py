@@ -48,10 +48,12 @@ class PurgeReport:
     escalated: int = 0
     content_destroyed: int = 0
     metadata_deleted: int = 0
+    approvals_deleted: int = 0  # fax approvals older than the audit period
 
     def summary(self) -> str:
         return (f"expired={self.expired} escalated={self.escalated} "
-                f"content_destroyed={self.content_destroyed} metadata_deleted={self.metadata_deleted}")
+                f"content_destroyed={self.content_destroyed} metadata_deleted={self.metadata_deleted}"
+                + (f" fax_approvals_deleted={self.approvals_deleted}" if self.approvals_deleted else ""))
 
 
 def purge(
@@ -98,8 +100,11 @@ def purge(
     deleted = 0
     while (n := store.delete_metadata(now - timedelta(days=policy.audit_days), batch)) > 0:
         deleted += n
+    approvals = 0
+    while (n := store.delete_fax_approvals(now - timedelta(days=policy.audit_days), batch)) > 0:
+        approvals += n
     store.compact()
-    report = PurgeReport(expired, escalated, destroyed, deleted)
+    report = PurgeReport(expired, escalated, destroyed, deleted, approvals)
     store.record(actor, AuditAction.PURGE, None, report.summary())
     return report
 

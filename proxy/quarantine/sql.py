@@ -475,6 +475,16 @@ class SqlQuarantine:
                 )
             self._append(tx, actor, AuditAction.FAX_APPROVE, item_id, f"documents={len(documents)}")
 
+    def delete_fax_approvals(self, approved_before: datetime, limit: int) -> int:
+        """Delete fax approvals given before `approved_before` (retention, with the audit period); return how many."""
+        with self._write() as tx:
+            tx.run(
+                "DELETE FROM fax_approvals WHERE (destination_hash, document_hash) IN (SELECT destination_hash,"
+                " document_hash FROM fax_approvals WHERE approved_at < ? LIMIT ?)",
+                (to_us(approved_before), limit),
+            )
+            return tx.rowcount
+
     def fax_approved(self, destination: str, digests: Sequence[str], since: datetime) -> bool:
         """Whether every one of these documents was approved for `destination` at or after `since`."""
         where, documents = self._fax_keys(destination, digests)
