@@ -10,7 +10,8 @@ SameSite=Strict cookie, Secure behind https), a CSRF token on every form, a
 limit on failed logins per client address, a strict Content-Security-Policy
 (no scripts at all), `Cache-Control: no-store` everywhere, and reviewers scoped
 to their member libraries (an item of another library is "not found"). Logs
-carry the reviewer's name and item ids only; a failed login's name is hashed.
+carry item ids and a short hash of the reviewer's login name only (the audit
+trail, not the log, records who decided).
 """
 
 from __future__ import annotations
@@ -286,7 +287,7 @@ class ReviewApp:
         if old is not None:
             self.sessions.pop(old.token, None)  # a fresh session id at login (no fixation)
         session = request[SESSION] = self._new_session(reviewer.name)
-        self.log.info("web.login_ok", user=reviewer.name)
+        self.log.info("web.login_ok", user_hash=name_digest(reviewer.name))
         response = web.HTTPSeeOther("/")
         self._set_cookie(response, session)
         raise response
@@ -339,7 +340,7 @@ class ReviewApp:
     async def reveal(self, request: web.Request) -> web.StreamResponse:
         await self._item(request)
         shown = await self.db(self.service.show, request.match_info["id"], self._actor(request), reveal=True)
-        self.log.info("web.reveal", user=self._reviewer(request).name, item=shown.item.id)
+        self.log.info("web.reveal", user_hash=name_digest(self._reviewer(request).name), item=shown.item.id)
         return self._item_page(request, shown.item, shown.envelope)
 
     def _item_page(self, request: web.Request, item: HeldItem, envelope: Any, status: int = 200, **extra: Any) -> web.Response:
@@ -372,9 +373,11 @@ class ReviewApp:
             result = await self.db(calls[action], item.id, reviewer.name, note, origin=origin)
         except QuarantineError as exc:
             session.flash.append(("error", str(exc)))
-            self.log.warning("web.action_failed", user=reviewer.name, item=item.id, action=action, error=exc.__class__.__name__)
+            self.log.warning("web.action_failed", user_hash=name_digest(reviewer.name), item=item.id, action=action,
+                             error=exc.__class__.__name__)
         else:
-            self.log.info("web.action", user=reviewer.name, item=item.id, action=action, state=result.state.value)
+            self.log.info("web.action", user_hash=name_digest(reviewer.name), item=item.id, action=action,
+                          state=result.state.value)
             session.flash.append(_outcome(result))
         raise web.HTTPSeeOther(f"/items/{item.id}")
 
