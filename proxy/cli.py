@@ -569,16 +569,17 @@ def _review_user(args: argparse.Namespace, out: TextIO) -> int:
     import getpass
     import secrets
 
-    from proxy.web.accounts import set_reviewer, users_file
+    from proxy.web.accounts import remove_reviewer, set_reviewer, users_file
 
     config = _review_config(args)
     path = users_file(config.review_ui, config.spool.state_dir)
     if args.action == "remove":
-        if not path.exists() or not any(line.partition(":")[0].strip() == args.name
-                                        for line in path.read_text(encoding="utf-8").splitlines()):
+        try:
+            removed = remove_reviewer(path, args.name)
+        except OSError as exc:
+            raise UsageError(f"review-user remove: cannot write {path} ({exc.strerror or exc.__class__.__name__})") from None
+        if not removed:
             raise UsageError(f"review-user remove: no account {args.name!r} in {path}")
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.partition(":")[0].strip() != args.name]
-        path.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
         out.write(f"review-user: removed {args.name} from {path} (a running relay notices after SIGHUP)\n")
         return EXIT_OK
     libraries = tuple(d.strip().lower() for d in args.libraries.split(",") if d.strip())

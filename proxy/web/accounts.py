@@ -65,19 +65,32 @@ def set_reviewer(path: Path, name: str, password: str, libraries: tuple[str, ...
     if not name or any(c in name for c in ":\n\r") or name.strip() != name:
         raise ValueError("a login name without ':' or spaces at either end")
     line = f"{name}:{hash_password(password)}" + (f":{','.join(libraries)}" if libraries else "")
-    kept: list[str] = []
-    new = True
-    if path.exists():
-        for existing in path.read_text(encoding="utf-8").splitlines():
-            if existing.partition(":")[0].strip() == name:
-                new = False
-                continue
-            kept.append(existing)
+    kept, found = _without(path, name)
+    _write_users(path, [*kept, line])
+    return not found
+
+
+def remove_reviewer(path: Path, name: str) -> bool:
+    """Remove `name` from the users file (written atomically); False if it had no such account."""
+    kept, found = _without(path, name)
+    if found:
+        _write_users(path, kept)
+    return found
+
+
+def _without(path: Path, name: str) -> tuple[list[str], bool]:
+    """The users file's lines other than `name`'s, and whether `name` was there."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    kept = [line for line in lines if line.partition(":")[0].strip() != name]
+    return kept, len(kept) != len(lines)
+
+
+def _write_users(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".review-users.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("\n".join([*kept, line]) + "\n")
+            f.write("".join(f"{line}\n" for line in lines))
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o600)
@@ -85,4 +98,3 @@ def set_reviewer(path: Path, name: str, password: str, libraries: tuple[str, ...
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return new
