@@ -169,13 +169,18 @@ def needs_names(findings: Sequence[Finding], settings: EvidenceSettings) -> list
     language = [f for f in findings if f.kind in PATRON_LANGUAGE and f.score >= 0.5]
     triggers = []
     for f in findings:
-        if f.kind in (Kind.DRIVERS_LICENSE, Kind.PARTIAL_BARCODE):
+        if f.kind in (Kind.DRIVERS_LICENSE, Kind.PARTIAL_BARCODE) or _weak_card(f, settings):
             triggers.append(f)
         elif f.kind in RECORD_LANGUAGE and _strong_record(f):
             triggers.append(f)
         elif f.kind in IDENTIFIERS and any(_near(f, c, settings.context_chars) for c in language):
             triggers.append(f)
     return triggers
+
+
+def _weak_card(f: Finding, settings: EvidenceSettings) -> bool:
+    """A card number too weak to disclose alone (another library's prefix, no card word): a name makes it one."""
+    return f.kind is Kind.PATRON_BARCODE and 0.5 <= f.score < settings.min_score
 
 
 def _strong_record(f: Finding) -> bool:
@@ -250,7 +255,7 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
             add("bulk-export", f)
 
     for f in findings:
-        if f.kind in IDENTIFIERS and f.score >= 0.5:
+        if (f.kind in IDENTIFIERS and f.score >= 0.5) or _weak_card(f, settings):
             if signatures and _inside(f, signatures.get(f.part, ())):
                 continue
             person = next((n for n in names if _near(n, f, prox)), None)
@@ -260,7 +265,7 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
                 add("drivers-license", f, (person,))
                 continue
             lang = next((c for c in language if _near(c, f, ctx) or _near(c, person, ctx)), None)
-            if lang is not None or f.kind is Kind.PARTIAL_BARCODE:
+            if lang is not None or f.kind in (Kind.PARTIAL_BARCODE, Kind.PATRON_BARCODE):
                 add("name-with-identifier", f, (person,) + ((lang,) if lang else ()))
         elif f.kind in RECORD_LANGUAGE:
             if f.kind is Kind.MONEY_OWED and f.reason.startswith(GENERIC_OWING) and not any(

@@ -25,6 +25,7 @@ import yaml
 from detectors.barcodes import BarcodeLayout
 from detectors.evidence import RULE_TEXT
 from detectors.findings import Category
+from detectors.phones import parse_exception
 from proxy.errors import ConfigError
 
 ACTIONS = ("deliver", "redact", "hold")
@@ -214,7 +215,7 @@ class Config:
     source: str
     library_name: str
     library_domains: tuple[str, ...]
-    public_phones: tuple[str, ...]  # E.164
+    public_phones: tuple[str, ...]  # E.164, or a block/range as written ("503-588-61xx")
     layouts: tuple[BarcodeLayout, ...]
     partial_digits: int
     record_numbers: bool
@@ -293,6 +294,14 @@ def _phone_check(value: str) -> str | None:
     return None
 
 
+def _phone_block_check(value: str) -> str | None:
+    try:
+        parse_exception(value, "US")
+    except ValueError:
+        return "a phone number such as '+1 503-588-6130', a block such as '503-588-61xx', or a range 'A to B'"
+    return None
+
+
 def listen_check(value: str) -> str | None:
     """HOST:PORT, with [v6]:PORT for IPv6; None when valid."""
     host, sep, port = value.rpartition(":")
@@ -356,7 +365,10 @@ SCHEMA: dict[str, Spec] = {
         {
             "name": _s("the library's name", "Library"),
             "domains": _list(_DOMAIN, "a list of the library's mail domains", required=True),
-            "public_phones": _list(_s("a phone number", check=_phone_check), "a list of phone numbers"),
+            "public_phones": _list(
+                _s("a phone number, a block such as 503-588-61xx, or a range 'A to B'", check=_phone_block_check),
+                "a list of phone numbers",
+            ),
         },
         required=True,
     ),
@@ -719,6 +731,12 @@ def _e164(number: str, region: str = "US") -> str:
     return phonenumbers.format_number(phonenumbers.parse(number, region), phonenumbers.PhoneNumberFormat.E164)
 
 
+def _public_phone(entry: str) -> str:
+    """One number in E.164; a block or range stays as written (the phone detector reads it)."""
+    lo, hi = parse_exception(entry, "US")
+    return lo if lo == hi else entry
+
+
 def _categories(names: tuple[str, ...]) -> frozenset[Category]:
     return frozenset(Category(n) for n in names if n in CATEGORY_NAMES)
 
@@ -750,7 +768,7 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
         source=source,
         library_name=lib["name"],
         library_domains=tuple(d.lower() for d in lib["domains"]),
-        public_phones=tuple(_e164(p) for p in lib["public_phones"]),
+        public_phones=tuple(_public_phone(p) for p in lib["public_phones"]),
         layouts=layouts,
         partial_digits=bc["partial_digits"],
         record_numbers=bc["record_numbers"],
