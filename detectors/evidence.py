@@ -27,6 +27,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from detectors.findings import Category, Finding, Kind, TextPart
+from detectors.signatures import signature_spans
+from detectors.subjects import Recipient, greetings, self_recipients, subject_of
 
 IDENTIFIERS = frozenset(
     {
@@ -62,13 +64,6 @@ RULE_TEXT = {
     "drivers-license": "a driver's licence or ID number next to a name",
 }
 
-_SIGN_OFF = re.compile(
-    r"^[ \t]*(?:--[ \t]*|(?:best(?: regards| wishes)?|kind regards|warm regards|regards|thanks(?: again| so much)?|"
-    r"thank you|many thanks|sincerely(?: yours)?|cheers|respectfully|yours truly|take care)[ \t]*[,.!]?[ \t]*)$",
-    re.IGNORECASE | re.MULTILINE,
-)
-_QUOTE_HEADER = re.compile(r"^(?:On .{1,200} wrote:|-{2,} ?(?:Original|Forwarded) Message ?-{2,})", re.MULTILINE)
-SIGNATURE_LINES = 8
 
 # Public and professional roles: a name introduced by one is an author, a speaker, a colleague.
 _ROLES = (
@@ -100,6 +95,7 @@ class Disclosure:
     categories: frozenset[Category]
     score: float
     findings: tuple[Finding, ...]
+    about: tuple[Finding, ...] = ()  # the names and person references it may be about
 
     @property
     def text(self) -> str:
@@ -113,6 +109,9 @@ class Assessment:
     findings: tuple[Finding, ...]
     disclosures: tuple[Disclosure, ...]
     uninspectable: tuple[Finding, ...]
+    # Outside recipients (lower-cased addresses) every disclosure is about: the patron
+    # herself (detectors.subjects). Empty when no recipients were given to check.
+    about_recipients: frozenset[str] = frozenset()
 
     @property
     def categories(self) -> frozenset[Category]:
@@ -129,27 +128,6 @@ class Assessment:
         return tuple(seen)
 
 
-def signature_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans that are sign-off blocks ("Best,\\nJane Doe\\n503-555-0101")."""
-    if "\n" not in text:
-        return []
-    spans = []
-    for m in _SIGN_OFF.finditer(text):
-        start = m.start()
-        pos = m.end()
-        for _ in range(SIGNATURE_LINES):
-            nxt = text.find("\n", pos + 1)
-            if nxt < 0:
-                pos = len(text)
-                break
-            line = text[pos + 1 : nxt]
-            if _QUOTE_HEADER.match(line):
-                break
-            pos = nxt
-        spans.append((start, pos))
-    return spans
-
-
 def _near(a: Finding, b: Finding, distance: int) -> bool:
     return a.part == b.part and a.start - distance <= b.end and b.start - distance <= a.end
 
@@ -158,13 +136,16 @@ def _inside(f: Finding, spans: Sequence[tuple[int, int]]) -> bool:
     return any(s <= f.start and f.end <= e for s, e in spans)
 
 
-def needs_names(findings: Sequence[Finding], settings: EvidenceSettings) -> list[Finding]:
+def needs_names(findings: Sequence[Finding], settings: EvidenceSettings, whom: bool = False) -> list[Finding]:
     """The findings a person's name would turn into a disclosure: where name search must look.
 
     Empty when the message already discloses a patron on direct evidence (a card
-    number, a record layout): then names add nothing to the decision.
+    number, a record layout): then names add nothing to the decision — unless `whom`
+    is asked (is the patron the recipient?): then the names next to direct evidence
+    say whom it is about.
     """
-    if any(f.kind in DIRECT and f.score >= settings.min_score for f in findings):
+    direct = [f for f in findings if f.kind in DIRECT and f.score >= settings.min_score]
+    if direct and not whom:
         return []
     language = [f for f in findings if f.kind in PATRON_LANGUAGE and f.score >= 0.5]
     triggers = []
@@ -175,7 +156,7 @@ def needs_names(findings: Sequence[Finding], settings: EvidenceSettings) -> list
             triggers.append(f)
         elif f.kind in IDENTIFIERS and any(_near(f, c, settings.context_chars) for c in language):
             triggers.append(f)
-    return triggers
+    return direct + triggers if whom else triggers
 
 
 def _weak_card(f: Finding, settings: EvidenceSettings) -> bool:
@@ -193,11 +174,16 @@ def assess(
     uninspectable: Sequence[Finding] = (),
     settings: EvidenceSettings = EvidenceSettings(),
     sender_names: Sequence[str] = (),
+    recipients: Sequence[Recipient] = (),
 ) -> Assessment:
-    """Bind findings into disclosures. `sender_names` are the sender's own name words (not patrons)."""
+    """Bind findings into disclosures. `sender_names` are the sender's own name words (not patrons).
+
+    `recipients` are the outside recipients to check against the people the disclosures
+    are about (the patron writing to herself is not a disclosure to her).
+    """
     all_findings = tuple(sorted(findings, key=lambda f: (f.part, f.start, f.end, f.kind.value)))
     texts = {p.path: p.text for p in parts}
-    signatures = {p.path: signature_spans(p.text) for p in parts if p.text}
+    signatures = {p.path: signature_spans(p.text, sender_names) for p in parts if p.text}
     sender_words = {w.lower() for n in sender_names for w in re.findall(r"\w{2,}", n)}
 
     def is_patron_name(f: Finding) -> bool:
@@ -220,7 +206,11 @@ def assess(
         disclosures.extend(_assess_part(part_findings, settings, is_patron_name, signatures))
     if settings.disabled_rules:
         disclosures = [d for d in disclosures if d.rule not in settings.disabled_rules]
-    return Assessment(all_findings, tuple(disclosures), tuple(uninspectable))
+    about: frozenset[str] = frozenset()
+    if recipients and disclosures:
+        addressees = greetings(parts)
+        about = self_recipients([subject_of(d.about, d.rule, texts, addressees) for d in disclosures], recipients)
+    return Assessment(all_findings, tuple(disclosures), tuple(uninspectable), about)
 
 
 def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclosure]:  # type: ignore[no-untyped-def]
@@ -232,10 +222,15 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
 
     def cluster(anchor: Finding) -> tuple[Finding, ...]:
         """The anchor and every categorised finding near it (what this disclosure exposes)."""
+        signed = signatures.get(anchor.part, ())
         near = [
             f
             for f in findings
-            if f is not anchor and f.categories and _near(anchor, f, prox) and (f.kind is not Kind.PERSON_NAME or f in names)
+            if f is not anchor
+            and f.categories
+            and _near(anchor, f, prox)
+            and (f.kind is not Kind.PERSON_NAME or f in names)
+            and not _inside(f, signed)  # the writer's own phone and address are not the patron's
         ]
         return (anchor, *near)
 
@@ -245,7 +240,13 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
         for m in members:
             cats |= m.categories
         score = max(m.score for m in members if m.kind not in (Kind.PATRON_CONTEXT,))
-        out.append(Disclosure(rule, cats, round(min(1.0, score), 3), members))
+        # Everyone it may be about: each name and reference ("your son") close to what it
+        # exposes. The patron-as-recipient check needs all of them to be the recipient.
+        about = tuple(
+            p for p in persons
+            if (p.kind is Kind.PERSON_REFERENCE or p in names) and any(_near(p, m, prox) for m in members if m is not p)
+        )
+        out.append(Disclosure(rule, cats, round(min(1.0, score), 3), members, about))
 
     for f in findings:
         rule = DIRECT.get(f.kind)

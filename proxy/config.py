@@ -68,6 +68,7 @@ class PolicyConfig:
     ignore_types: frozenset[str]
     min_name_score: float = 0.7
     disabled_rules: frozenset[str] = frozenset()
+    patron_as_recipient: bool = True  # deliver to an outside recipient every disclosure is about
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +422,7 @@ SCHEMA: dict[str, Spec] = {
             "disabled_rules": _list(
                 Spec("choice", "a disclosure rule id", choices=RULE_IDS), "a list of rule ids to switch off"
             ),
+            "patron_as_recipient": _b(True),
             "actions": _map(
                 {
                     k: Spec("choice", "an action", d, choices=ACTIONS)
@@ -791,6 +793,7 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
             min_score=pol["min_score"],
             min_name_score=pol["min_name_score"],
             disabled_rules=frozenset(pol["disabled_rules"]),
+            patron_as_recipient=pol["patron_as_recipient"],
             actions=dict(pol["actions"]),
             uninspectable=dict(pol["uninspectable"]),
             ignore_types=frozenset(t.lower() for t in pol["ignore_types"]),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from detectors.evidence import EvidenceSettings, assess, needs_names, signature_spans
+from detectors.evidence import EvidenceSettings, assess, needs_names
 from detectors.findings import Category, Finding, Kind, TextPart
+from detectors.signatures import signature_spans
 
 C = Category
 TEXT = "x" * 2000
