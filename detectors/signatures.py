@@ -56,7 +56,7 @@ _CONTACT = re.compile(
     re.MULTILINE,
 )
 # A line that can open a signature: a name (1-5 capitalised words, initials allowed) or a title.
-_NAME_LINE = re.compile(r"^[ \t]*[A-ZÀ-Ý][\w'’.-]*(?:[ \t]+(?:[A-ZÀ-Ý][\w'’.-]*|[a-z]{1,3}|&|\|)){0,5}[ \t]*,?$")
+_NAME_LINE = re.compile(r"^[ \t]*[A-ZÀ-Ý][\w'’.-]*(?:,?[ \t]+(?:[A-ZÀ-Ý][\w'’.-]*|[a-z]{1,3}|&|\|)){0,5}[ \t]*,?$")
 
 
 def own_text_end(text: str) -> int:
