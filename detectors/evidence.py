@@ -46,6 +46,9 @@ RECORD_LANGUAGE = frozenset({Kind.CIRCULATION, Kind.HOLD, Kind.MONEY_OWED, Kind.
 # Money-owed reasons with no library word in them ("owes $500", "balance: $40"): they need
 # other patron language close by before they say anything about a patron.
 GENERIC_OWING = ("owes-amount", "balance-amount")
+# Record language that says, wherever it stands, that titles, holds or notes are in the message:
+# circulation only with titles (a bare "overdue" names none).
+_RECORD_MINIMUM = {Kind.CIRCULATION: 0.7, Kind.HOLD: 0.6, Kind.PATRON_NOTE: 0.6, Kind.ILS_RECORD: 0.5, Kind.BULK_EXPORT: 0.5}
 DIRECT = {
     Kind.ILS_RECORD: "ils-record",
     Kind.BULK_EXPORT: "bulk-export",
@@ -70,7 +73,18 @@ _ROLES = (
     r"authors?|writers?|novelist|illustrators?|poets?|speakers?|presenters?|panelists?|guests?|hosts?|moderator"
     r"|performers?|storyteller|musicians?|artists?|director|manager|librarian|coordinator|supervisor"
     r"|representative|rep|sales|mayor|senator|governor|professor|prof\.|dr\.|councilo[u]?r|commissioner|chair"
-    r"|president|ceo|trustee|editor|publisher|agent|vendor|consultant|trainer|instructor"
+    r"|president|ceo|trustees?|editor|publisher|agent|vendor|consultant|trainer|instructor"
+    r"|hr|human[ ]resources|ill|interlibrary[ ]loan|board[ ]members?|treasurer|secretary|clerk|assistant|specialist"
+    r"|technician|associate|volunteer|organi[sz]er|officer|detective|sergeant|principal|teacher|counselor"
+)
+# Phrases that offer a person as a contact to the reader ("For more information, contact
+# Jane Doe at 503-…", "Questions? Email …", "To register, call …"): a public contact.
+_PUBLIC_CONTACT = re.compile(
+    r"\b(?:for[ ](?:more[ ])?(?:information|info|details|questions)|with[ ](?:any[ ])?questions|questions\?"
+    r"|questions[ ]or[ ]comments|questions,[ ](?:please[ ])?(?:contact|call|email|reach)|to[ ](?:register|rsvp|apply|sign[ ]up)"
+    r"|rsvp|inquiries|applications?[ ](?:to|are[ ]due)|point[ ]of[ ]contact|media[ ]contact|press[ ]contact"
+    r"|para[ ]m[aá]s[ ]informaci[oó]n)(?!\w)",
+    re.IGNORECASE,
 )
 _ROLE_BEFORE = re.compile(rf"\b(?:{_ROLES})[ \t]{{0,2}}[,:]?[ \t]{{1,2}}$", re.IGNORECASE)
 _ROLE_AFTER = re.compile(rf",?[ \t]{{1,2}}(?:(?:the|our|a|an|your)[ \t]{{1,2}})?(?:[\w-]{{1,20}}[ \t]{{1,2}})?(?:{_ROLES})\b", re.IGNORECASE)
@@ -118,6 +132,19 @@ class Assessment:
         out: frozenset[Category] = frozenset()
         for d in self.disclosures:
             out |= d.categories
+        return out
+
+    @property
+    def mentioned(self) -> frozenset[Category]:
+        """What the message exposes anywhere once it discloses a patron: the disclosures'
+        categories plus titles, holds and record notes found elsewhere in it (a referral
+        to a collection agency that lists the titles further down still sends them)."""
+        if not self.disclosures:
+            return frozenset()
+        out = self.categories
+        for f in self.findings:
+            if f.kind in _RECORD_MINIMUM and f.score >= _RECORD_MINIMUM[f.kind]:
+                out |= f.categories
         return out
 
     @property
@@ -194,6 +221,10 @@ def assess(
         text = texts.get(f.part, "")
         if _ROLE_BEFORE.search(text, max(0, f.start - 40), f.start) or _ROLE_AFTER.match(text, f.end):
             return False  # "author Jane Smith", "Mark Jensen, sales representative": not a patron
+        line_start = text.rfind("\n", 0, f.start) + 1
+        line_end = text.find("\n", f.end)
+        if _PUBLIC_CONTACT.search(text, max(line_start, f.start - 160), min(f.end + 80, len(text) if line_end < 0 else line_end)):
+            return False  # "For more information, contact Jane Doe at …": offered to the reader
         words = {w.lower() for w in re.findall(r"\w{2,}", text[f.start : f.end])}
         return not (words and words <= sender_words)
 
@@ -268,7 +299,7 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
             lang = next((c for c in language if _near(c, f, ctx) or _near(c, person, ctx)), None)
             if lang is not None or f.kind in (Kind.PARTIAL_BARCODE, Kind.PATRON_BARCODE):
                 add("name-with-identifier", f, (person,) + ((lang,) if lang else ()))
-        elif f.kind in RECORD_LANGUAGE:
+        elif f.kind in RECORD_LANGUAGE and f.score >= 0.5:
             if f.kind is Kind.MONEY_OWED and f.reason.startswith(GENERIC_OWING) and not any(
                 c is not f and _near(c, f, ctx) for c in language
             ):

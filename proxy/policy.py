@@ -132,7 +132,7 @@ def decide(recipient: Recipient, assessment: Assessment, policy: PolicyConfig) -
         elif cls is RecipientClass.FAX and not recipient.approved:
             key = "fax_unapproved"
         else:
-            excess = assessment.categories - recipient.allowed
+            excess = assessment.mentioned - recipient.allowed
             prefix = "partner" if cls is RecipientClass.PARTNER else "fax"
             if excess:
                 key = f"{prefix}_excess"
