@@ -55,6 +55,7 @@ class Envelope:
     received_at: float = 0.0
     helo: str = ""
     dsn_of: str = ""  # queue id this bounce reports on ("" for ordinary mail)
+    client: str = ""  # the submitting client's IP address ("" for mail the relay made itself)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +65,7 @@ class Envelope:
             "received_at": self.received_at,
             "helo": self.helo,
             "dsn_of": self.dsn_of,
+            "client": self.client,
         }
 
     @classmethod
@@ -75,6 +77,7 @@ class Envelope:
             received_at=float(data.get("received_at", 0.0)),
             helo=str(data.get("helo", "")),
             dsn_of=str(data.get("dsn_of", "")),
+            client=str(data.get("client", "")),
         )
 
 
