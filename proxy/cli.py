@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("files", nargs="+", metavar="FILE", help="message files; '-' reads standard input")
     scan.add_argument("--config", metavar="FILE", help="configuration file (default: ./config.yaml, then /etc/patronguard/config.yaml, then the built-in example)")
     scan.add_argument("--to", action="append", default=[], metavar="ADDR", help="recipient address (repeatable); default: the message's To/Cc/Bcc")
+    scan.add_argument("--from", dest="sender", metavar="ADDR", help="envelope sender, as the relay would see it (for library.notice_senders)")
     scan.add_argument("--json", action="store_true", help="print one JSON object per file, one per line")
     scan.add_argument("--explain", action="store_true", help="show each finding in its masked context")
     scan.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"), help="structured log level on stderr (default: warning)")
@@ -134,9 +135,9 @@ def _scan(args: argparse.Namespace, out: TextIO) -> int:
 
     logs.configure(args.log_level)
     log = logs.get_logger("patronguard.scan")
-    for address in args.to:
+    for flag, address in [("--to", a) for a in args.to] + ([("--from", args.sender)] if args.sender else []):
         if "@" not in address or address.startswith("@") or address.endswith("@"):
-            raise UsageError(f"--to {address!r}: expected an email address such as someone@example.org")
+            raise UsageError(f"{flag} {address!r}: expected an email address such as someone@example.org")
     scanner = Scanner.from_config(resolve_config(args.config))
     held_any = False
     errors = 0
@@ -147,7 +148,7 @@ def _scan(args: argparse.Namespace, out: TextIO) -> int:
             print(f"patronguard: {exc}", file=sys.stderr)
             errors += 1
             continue
-        result = scanner.scan(raw, args.to or None)
+        result = scanner.scan(raw, args.to or None, args.sender)
         held_any = held_any or result.held
         a = result.message.assessment
         log.info(
@@ -228,13 +229,20 @@ def _by_rule(disclosures):  # type: ignore[no-untyped-def]
 
 def _print_summary(file: str, result, explain: bool, out: TextIO) -> None:  # type: ignore[no-untyped-def]
     from proxy.explain import masked_context
+    from proxy.policy import PATRON_IS_RECIPIENT, TRUSTED_NOTICE
 
+    self_rules = {
+        PATRON_IS_RECIPIENT: "every disclosure is about this recipient: the patron herself",
+        TRUSTED_NOTICE: "a notice from the library's notice system to the patron it is about",
+    }
     a = result.message.assessment
     verdict = "HOLD" if result.held else "deliver"
     out.write(f"{file}: {verdict}\n")
     for d in result.decisions:
         out.write(f"  {d.action.value:<8} {d.recipient.address}  ({d.recipient.cls.value}"
                   f"{', ' + d.recipient.partner if d.recipient.partner else ''})\n")
+        for rule in (r for r in d.rules if r in self_rules):
+            out.write(f"           {self_rules[rule]} ({rule})\n")
     if not result.decisions:
         out.write("  (no recipients: give --to or a To/Cc header)\n")
     for rule, (text, categories, score, count) in _by_rule(a.disclosures).items():
