@@ -58,13 +58,19 @@ def _cards_in(text: str, *patrons: Patron) -> list[str]:
     return [p.card for p in patrons if p.card in flat]
 
 
+def _until_days(ctx: Ctx, t: Template) -> int:
+    """Holds wait days on the shelf; registrations run out in a year."""
+    yearly = any(w in t.name.lower() for w in ("expir", "patron data", "record", "patronapi", "rest patron", "ficha", "lduser"))
+    return 365 if yearly else ctx.rng.choice((5, 7, 10))
+
+
 def _fill(ctx: Ctx, t: Template, p: Patron, s: Staff) -> Fill:
     n = ctx.rng.randrange(1, 5)
     items = ctx.people.items(n, ctx.today)
     if t.rows:
         rows = [Row(p, items[0])] + [Row(ctx.people.new_patron(), it) for it in ctx.people.items(ctx.rng.randrange(2, 7), ctx.today)]
-        return Fill(p, p.library, tuple(rows), ctx.dates, ctx.until(ctx.rng.choice((5, 7, 10, 365))), s)
-    return Fill(p, p.library, tuple(items), ctx.dates, ctx.until(ctx.rng.choice((5, 7, 10, 365))), s)
+        return Fill(p, p.library, tuple(rows), ctx.dates, ctx.until(_until_days(ctx, t)), s)
+    return Fill(p, p.library, tuple(items), ctx.dates, ctx.until(_until_days(ctx, t)), s)
 
 
 def html_to_text(markup: str) -> str:
@@ -142,7 +148,7 @@ def notice_forward(ctx: Ctx, t: Template) -> Built:
         mail.text = _compose(ctx, s, r.first, intro, "")
         mail.forwarded = build(inner)
     elif carrier == "quoted":
-        q = rng.choice(wrappers.QUESTIONS[ctx.split]).format(who=p.name)
+        q = wrappers.question(ctx.split, role, rng, p)
         quoted = wrappers.quoted_reply(ctx.split, f"{r.name} <{r.address}>", ctx.date_text(), q)
         mail.text = _compose(ctx, s, r.first, "", plain) + "\n" + quoted + "\n"
         mail.subject = "Re: " + ("question" if ctx.split == "dev" else "library records")
@@ -174,8 +180,9 @@ def list_message(ctx: Ctx, layout: tables.Layout, family: str) -> Built:
     """A list or export of several patrons, pasted (family tables) or attached (family attachments)."""
     rng = ctx.rng
     s = ctx.staff()
-    rows = [Row(ctx.people.new_patron(minor=layout.id == "class-overdues"), it)
-            for it in ctx.people.items(rng.randrange(3, 12), ctx.today)]
+    minors = layout.id == "class-overdues"
+    rows = [Row(ctx.people.new_patron(minor=minors), it)
+            for it in ctx.people.items(rng.randrange(3, 12), ctx.today, juvenile=minors)]
     role = "school" if layout.id == "class-overdues" else rng.choice(LIST_ROLES)
     r = wrappers.recipient(ctx.people, role, rows[0].patron)
     to, cc, rlabels = _recipients(ctx, r, s)
@@ -191,7 +198,9 @@ def list_message(ctx: Ctx, layout: tables.Layout, family: str) -> Built:
     if family == "tables":
         carrier = rng.choice(tables.PASTE_FORMS[ctx.split] + ("html",))
         if carrier == "html":
-            mail.text = _compose(ctx, s, r.first, text_intro, "(see the table in the HTML version of this message)")
+            note = {"dev": "(see the table in the HTML version of this message)",
+                    "test": "The report is in the formatted part of this email; your mail program may show it as a table."}
+            mail.text = _compose(ctx, s, r.first, text_intro, note[ctx.split])
             mail.html = tables.html_table(layout, rows)
             content = mail.html
         else:
@@ -230,7 +239,8 @@ def prose_message(ctx: Ctx, family: str, kinds: tuple[str, ...], lang: str = "en
     chosen = rng.sample(pool, min(len(pool), rng.choice((1, 1, 2, 3))))
     p = ctx.people.new_patron(locale={"es": "es_MX", "vi": "vi_VN", "ru": "ru_RU"}.get(lang))
     child = ctx.people.new_patron(minor=True)
-    t1, t2 = ctx.people.items(2, ctx.today)
+    about_child = any("{r." in x.text for x in chosen)
+    t1, t2 = ctx.people.items(2, ctx.today, juvenile=about_child)
     other = ctx.people.other_card()
     s = ctx.staff(p.library)
     role = rng.choice(PROSE_ROLES)
@@ -250,7 +260,7 @@ def prose_message(ctx: Ctx, family: str, kinds: tuple[str, ...], lang: str = "en
     if lang != "en":
         text = text.replace(wrappers.CLOSINGS[ctx.split][0], prose.LANG_CLOSINGS[(ctx.split, lang)])
     if carrier == "quoted":
-        q = rng.choice(wrappers.QUESTIONS[ctx.split]).format(who=p.name)
+        q = wrappers.question(ctx.split, role, rng, p)
         text += "\n" + wrappers.quoted_reply(ctx.split, f"{r.name} <{r.address}>", ctx.date_text(), q) + "\n"
         mail.subject = "Re: " + mail.subject
     mail.text = text

@@ -176,6 +176,14 @@ TITLES: tuple[tuple[str, str], ...] = (
     ("James", "Everett, Percival"), ("Martin Eden", "London, Jack"), ("Stella Maris", "McCarthy, Cormac"),
 )
 
+# Titles a child's card would carry (class lists, a parent asking about a son's holds).
+JUVENILE = frozenset({"Matilda", "Ramona Quimby, Age 8", "Junie B. Jones and the Stupid Smelly Bus", "Amelia Bedelia",
+                      "Clifford the Big Red Dog", "Wonder", "Holes", "Coraline", "Harry Potter and the Sorcerer's Stone",
+                      "The Lightning Thief", "Dog Man: Fetch-22", "Wings of Fire: The Lost Heir", "Hatchet", "The Wild Robot",
+                      "Ghosts", "Percy Jackson: The Sea of Monsters", "Charlotte's Web", "Because of Winn-Dixie",
+                      "Sarah, Plain and Tall", "Anne of Green Gables", "Minecraft: Guide to Redstone", "Frozen II [DVD]",
+                      "The Hunger Games", "It's Perfectly Normal"})
+
 CALL_PREFIXES = ("FIC", "J FIC", "YA FIC", "616.85", "306.89", "362.29", "346.07", "342.73", "618.2",
                  "J 741.5", "DVD", "B", "155.9", "650.14", "373.126", "SPA FIC", "973.04")
 
@@ -364,6 +372,22 @@ class Patron:
     @property
     def salutation(self) -> str:
         return ("Ms. " if self.female else "Mr. ") + self.last
+
+    @property
+    def he(self) -> str:
+        return "she" if self.female else "he"
+
+    @property
+    def his(self) -> str:
+        return "her" if self.female else "his"
+
+    @property
+    def His(self) -> str:  # noqa: N802 - reads as the word it stands for at a sentence start
+        return self.his.capitalize()
+
+    @property
+    def him(self) -> str:
+        return "her" if self.female else "him"
 
 
 @dataclass(frozen=True)
@@ -557,10 +581,11 @@ class People:
     def other_card(self) -> str:
         return barcode("2", self.rng.choice(OTHER_INSTITUTIONS), self.rng.randrange(100000, 99999999))
 
-    def items(self, n: int, today: dt.date, *, overdue: bool = True) -> list[Item]:
+    def items(self, n: int, today: dt.date, *, overdue: bool = True, juvenile: bool = False) -> list[Item]:
         rng = self.rng
         out = []
-        for title, author in rng.sample(TITLES, n):
+        pool = [t for t in TITLES if t[0] in JUVENILE] if juvenile else list(TITLES)
+        for title, author in rng.sample(pool, n):
             days = rng.randrange(3, 70) if overdue else -rng.randrange(1, 20)
             call = f"{rng.choice(CALL_PREFIXES)} {ascii_fold(author.split(',')[0]).upper()[:4]}"
             price = f"{rng.choice((9.99, 14.99, 17.0, 19.95, 24.0, 27.99, 29.95, 34.5))}"

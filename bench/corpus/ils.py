@@ -23,7 +23,9 @@ KOHA = {
     "i.barcode": "<<items.barcode>>", "i.call": "<<items.itemcallnumber>>", "i.fine": "<<items.fine>>",
     "i.due_us": "<<issues.date_due>>", "i.price": "<<items.replacementprice>>", "d.us": "<<today>>",
     "d.long": "<<today>>", "until.us": "<<reserves.expirationdate>>", "n": "", "fines": "<<total>>",
-    "s.first": "<<user>>", "i.author_natural": "<<biblio.author>>",
+    "s.first": "<<user>>", "i.author_natural": "<<biblio.author>>", "d.es": "<<today>>", "until.es": "<<reserves.expirationdate>>",
+    "p.one_line_address": "<<borrowers.address>>, <<borrowers.city>> <<borrowers.zipcode>>", "p.dob_us": "<<borrowers.dateofbirth>>",
+    "p.salutation_only": "<<borrowers.title>>", "p.ils_name": "<<borrowers.surname>>, <<borrowers.firstname>>",
 }
 EVERGREEN = {
     "p.first": "[% user.first_given_name %]", "p.last": "[% user.family_name %]", "p.middle": "[% user.second_given_name %]",

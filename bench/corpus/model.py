@@ -105,7 +105,7 @@ def render(t: Template, f: Fill) -> str:
 class _Slot:
     """Stands for a value in a blank template: formats as the ILS's placeholder token."""
 
-    def __init__(self, path: str, tokens: dict[str, str], style: str) -> None:
+    def __init__(self, path: str, tokens: dict[str, str], style: dict[str, str]) -> None:
         self._path = path
         self._tokens = tokens
         self._style = style
@@ -116,21 +116,30 @@ class _Slot:
         return _Slot(f"{self._path}.{name}", self._tokens, self._style)
 
     def __format__(self, spec: str) -> str:
-        return self._tokens.get(self._path, self._style.format(self._path.split(".", 1)[-1]))
+        if self._path in self._tokens:
+            return self._tokens[self._path]
+        root, _, attr = self._path.partition(".")
+        return self._style.get(root, self._style["p"]).format(attr or root)
 
 
-STYLES = {
-    "koha": "<<borrowers.{}>>",
-    "evergreen": "[% user.{} %]",
-    "sierra": "{}_C",
-    "polaris": "{{{}}}",
-    "symphony": "<{}>",
-    "multilingual": "<<borrowers.{}>>",
+# How each ILS writes a merge field, by what the value belongs to (p patron,
+# lib branch, i item, d today, until a due/expiry date, s staff).
+STYLES: dict[str, dict[str, str]] = {
+    "koha": {"p": "<<borrowers.{}>>", "lib": "<<branches.{}>>", "i": "<<items.{}>>", "d": "<<today>>",
+             "until": "<<reserves.expirationdate>>", "s": "<<user>>"},
+    "evergreen": {"p": "[% user.{} %]", "lib": "[% circ.circ_lib.{} %]", "i": "[% copy_details.{} %]",
+                  "d": "[% date.format %]", "until": "[% hold.shelf_expire_time %]", "s": "[% staff.first_given_name %]"},
+    "sierra": {"p": "Patron_{}_C", "lib": "Library_{}_C", "i": "Item_{}_C", "d": "Notice_Date_C", "until": "Due_Date_C",
+               "s": "Staff_C"},
+    "polaris": {"p": "{{Patron{}}}", "lib": "{{Branch{}}}", "i": "{{Item{}}}", "d": "{{NoticeDate}}", "until": "{{HoldTillDate}}",
+                "s": "{{StaffName}}"},
+    "symphony": {"p": "<user {}>", "lib": "<library {}>", "i": "<item {}>", "d": "<date>", "until": "<date due>", "s": "<staff>"},
 }
 
 
 def blank(t: Template) -> str:
-    style = STYLES[t.family]
+    family = t.family if t.family != "multilingual" else ("evergreen" if t.source.startswith("evergreen") else "koha")
+    style = STYLES[family]
     tokens = t.placeholders
 
     def slot(root: str) -> Any:

@@ -55,7 +55,7 @@ LAYOUTS: tuple[Layout, ...] = (
            (("Last Name", _p("last")), ("First Name", _p("first")), ("Barcode", _p("card")), ("Item", _i("title")),
             ("Pickup Location", lambda r: r.patron.library.short), ("Expires", _i("due_us"))),
            ("name", "card_number", "holds", "titles")),
-    Layout("fines-report", "dev", "Patrons with balances over $25",
+    Layout("fines-report", "dev", "Patrons with open balances",
            (("Patron", _p("last_first")), ("Library Card", _p("card")), ("Address", _p("address")), ("City", _p("city")),
             ("ZIP", _p("zip")), ("Balance", lambda r: r.patron.owed)),
            ("name", "card_number", "address", "money_owed")),

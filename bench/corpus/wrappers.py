@@ -228,18 +228,36 @@ def quoted_reply(split: str, who: str, date_text: str, question: str) -> str:
     return (f"________________________________\nFrom: {who}\nSent: {date_text}\nSubject: question\n\n{question}")
 
 
-# Questions outsiders write that staff then answer with patron data.
+# Questions outsiders write that staff then answer with patron data: from
+# family and friends, and from officials (police, employers, landlords, schools, lawyers).
 QUESTIONS = {
-    "dev": [
-        "Hi, my son {who} says he returned everything but we got a letter. Can you tell me what he still has and what he owes?",
-        "Could you confirm the address and phone number you have for {who}? We are trying to serve papers.",
-        "Is {who} a patron of yours? We need to know when she was last in and what she borrowed.",
-        "hey can u tell me if {who} picked up her holds yet? shes my girlfriend",
-    ],
-    "test": [
-        "Good morning. I am trying to locate {who}. Does the library have a current address or phone for him?",
-        "My mother {who} has dementia and I manage her affairs now. What does she have checked out, and are there fines?",
-        "We're doing a tenant screening on {who}. Can the library confirm where they live?",
-        "Our office needs a list of what {who} borrowed in the last month for an ongoing matter.",
-    ],
+    "dev": {
+        "personal": [
+            "Hi, my kid {who} says {he} returned everything but we got a letter. Can you tell me what {he} still has and what {he} owes?",
+            "hey can u tell me if {who} picked up {his} holds yet? we share a car",
+            "Is {who} still coming in on Tuesdays? What has {he} been reading lately?",
+        ],
+        "official": [
+            "Could you confirm the address and phone number you have for {who}? We are trying to serve papers.",
+            "Is {who} a patron of yours? We need to know when {he} was last in and what {he} borrowed.",
+            "We're verifying {who}'s information for a pending application. What does the library have on file?",
+        ],
+    },
+    "test": {
+        "personal": [
+            "My mother {who} has dementia and I manage her affairs now. What does she have checked out, and are there fines?",
+            "{who} borrowed my copy of the book club pick, do you know if {he} returned it? what else does {he} have?",
+            "Can you just tell me where {who} lives now? We lost touch and I have {his} things.",
+        ],
+        "official": [
+            "Good morning. I am trying to locate {who}. Does the library have a current address or phone?",
+            "We're doing a tenant screening on {who}. Can the library confirm where {he} lives?",
+            "Our office needs a list of what {who} borrowed in the last month for an ongoing matter.",
+        ],
+    },
 }
+
+
+def question(split: str, role: str, rng: random.Random, p: Patron) -> str:
+    group = "personal" if role in ("relative", "friend", "other-patron") else "official"
+    return rng.choice(QUESTIONS[split][group]).format(who=p.name, he=p.he, his=p.his)
