@@ -93,12 +93,12 @@ _SALUTES = ("Hi", "Hey", "hey", "Hello", "Dear", "Good", "Detective", "Officer",
             "Hola", "Buenos", "Estimado/a", "Chào", "Kính", "Здравствуйте")
 
 
-def _compose(ctx: Ctx, s: Staff, r_first: str, intro: str, body: str) -> str:
+def _compose(ctx: Ctx, s: Staff, r_first: str, intro: str, body: str, closing: str | None = None) -> str:
     rng = ctx.rng
     greeting = rng.choice(wrappers.GREETINGS[ctx.split]).format(r=r_first)
     if not r_first or intro.split(" ", 1)[0].rstrip(",") in _SALUTES or (r_first and intro.startswith(r_first)):
         greeting = ""
-    closing = rng.choice(wrappers.CLOSINGS[ctx.split])
+    closing = closing or rng.choice(wrappers.CLOSINGS[ctx.split])
     sig = wrappers.signature(ctx.split, s, rng)
     parts = [greeting, intro, body.rstrip("\n"), closing, sig] if intro else [greeting, body.rstrip("\n"), closing, sig]
     return "\n\n".join(x for x in parts if x) + "\n"
@@ -256,9 +256,7 @@ def prose_message(ctx: Ctx, family: str, kinds: tuple[str, ...], lang: str = "en
     subject = rng.choice(SUBJECTS[ctx.split][role]).format(subject="library account", who=p.name)
     mail = Mail((s.name, s.email), to, subject, "", ctx.when(), ctx.token, cc=cc, crlf=rng.random() < 0.3,
                 cte=rng.choice((None, None, "quoted-printable", "base64")) if lang != "en" else None)
-    text = _compose(ctx, s, r.first, text_intro, body)
-    if lang != "en":
-        text = text.replace(wrappers.CLOSINGS[ctx.split][0], prose.LANG_CLOSINGS[(ctx.split, lang)])
+    text = _compose(ctx, s, r.first, text_intro, body, None if lang == "en" else prose.LANG_CLOSINGS[(ctx.split, lang)])
     if carrier == "quoted":
         q = wrappers.question(ctx.split, role, rng, p)
         text += "\n" + wrappers.quoted_reply(ctx.split, f"{r.name} <{r.address}>", ctx.date_text(), q) + "\n"
@@ -309,11 +307,11 @@ def card_alone(ctx: Ctx) -> Built:
 
 AGENCY_LAYOUTS = {
     # NOTES.md §2: collection-agency reports carry patron #, barcode, name, amount owed,
-    # item cost, first fine date, status. "with" columns are what the agency may not receive.
+    # item cost, first fine date, status. The extra columns are what the agency may not receive.
     "dev": (("Patron #", "Barcode", "Name", "Address", "Phone", "Amount Owed", "First Fine Date", "Status"),
-            ("Titles",), ("Hold Requests",)),
+            {"titles": "Titles", "holds": "Hold Requests", "notes": "Notes"}),
     "test": (("PATRON_ID", "CARD", "LAST", "FIRST", "DOB", "STREET", "CITY_ZIP", "BALANCE", "ITEM_COST", "REFERRED"),
-             ("ITEMS_OUT",), ("STAFF_NOTE",)),
+             {"titles": "ITEMS_OUT", "holds": "HOLDS", "notes": "STAFF_NOTE"}),
 }
 
 
@@ -321,10 +319,11 @@ def _agency_rows(ctx: Ctx, patrons: list[Patron], extra: str | None) -> list[lis
     rows = []
     for p in patrons:
         items = ctx.people.items(2, ctx.today)
+        amount = f"{ctx.rng.uniform(25, 260):.2f}"  # referrals start at $25 owed
         if ctx.split == "dev":
-            row = [p.record_bare, p.card, p.ils_name, p.one_line_address, p.phone, p.owed, items[0].due_us, "NEW"]
+            row = [p.record_bare, p.card, p.ils_name, p.one_line_address, p.phone, amount, items[0].due_us, "NEW"]
         else:
-            row = [p.record_digits, p.card, p.last.upper(), p.first.upper(), p.dob_us, p.address, f"{p.city} {p.zip}", p.owed,
+            row = [p.record_digits, p.card, p.last.upper(), p.first.upper(), p.dob_us, p.address, f"{p.city} {p.zip}", amount,
                    items[0].price, ctx.dates.iso]
         if extra == "titles":
             row.append("; ".join(i.title for i in items))
@@ -346,14 +345,8 @@ def agency_referral(ctx: Ctx, excess: str | None) -> Built:
     rng = ctx.rng
     s = ctx.staff()
     patrons = [ctx.people.new_patron() for _ in range(rng.randrange(2, 9))]
-    head, titles_col, other_col = AGENCY_LAYOUTS[ctx.split]
-    header = list(head)
-    if excess == "titles":
-        header += list(titles_col)
-    elif excess == "holds":
-        header += ["Hold Requests" if ctx.split == "dev" else "HOLDS"]
-    elif excess == "notes":
-        header += list(other_col)
+    head, extra_cols = AGENCY_LAYOUTS[ctx.split]
+    header = list(head) + ([extra_cols[excess]] if excess else [])
     rows = _agency_rows(ctx, patrons, excess)
     agent = ctx.people.new_staff()
     to_addr = rng.choice(("placements@unique-mgmt.com", f"{agent.first[0].lower()}{agent.last.lower()}@unique-mgmt.com",

@@ -12,13 +12,13 @@ from __future__ import annotations
 SOURCES: dict[str, str] = {
     "koha-sample-notices": "Koha-Community/Koha installer/data/mysql/en/mandatory/sample_notices.yml (GPL-3.0): "
                            "ODUE, PREDUE, DUEDGST, HOLD, HOLD_SLIP, ISSUESLIP, CHECKINSLIP, ACCOUNT_DEBIT, "
-                           "MEMBERSHIP_EXPIRY, RECALL_REQUESTER_DET, NEW_SUGGESTION, OPAC_REG, WELCOME, ILL_PICKUP_READY",
+                           "MEMBERSHIP_EXPIRY, RECALL_REQUESTER_DET, NEW_SUGGESTION",
     "evergreen-seed": "evergreen-library-system/Evergreen Open-ILS/src/sql/Pg/950.data.seed-values.sql (GPL-2.0): "
                       "action_trigger.event_definition 1 (7 Day Overdue Email), 3 (90 Day Overdue Mark Lost Notice), "
                       "5 (Hold Ready for Pickup Email), 7 (Hold Expires from Shelf Soon), 13 (Self-Checkout Fines Receipt), "
                       "Email Checkout Receipt; config.print_template patron_data, hold_shelf_slip, bills_current, patron_address",
     "evergreen-upgrade": "evergreen-library-system/Evergreen Open-ILS/src/sql/Pg/upgrade/0565.schema.action-trigger."
-                         "event_definition.hold-cancel-no-target-notification.sql, 0054.data.action-trigger-predue-and-delay-age.sql",
+                         "event_definition.hold-cancel-no-target-notification.sql",
     "sierra-notices": "Sierra help: Overdue Notices https://documentation.iii.com/sierrahelp/Content/sril/sril_notices_overdue.html; "
                       "Courtesy Notice Data Library https://documentation.iii.com/sierrahelp/Content/sril/sril_pt_courtesy.html; "
                       "Marmot Library Network: Overdue/Courtesy/Billing Notices (Print Templates) "
