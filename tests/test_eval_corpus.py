@@ -221,3 +221,19 @@ def test_manifest_is_jsonl_and_output_stays_out_of_the_leak_set(corpus) -> None:
     assert "leakset" not in str(generate.DEFAULT_OUT)
     assert generate.DEFAULT_OUT.parts[-2:] == ("var", "eval-corpus")
     assert generate.is_current(out)
+
+
+def test_eval_judges_each_recipient() -> None:
+    """bench/eval.py: a disclosure passes when every recipient labelled hold is held (or redacted); other mail when all get it."""
+    from bench import eval as evaluation
+
+    expected = [{"address": "Kin@Example.com", "expect": "hold", "role": "relative"},
+                {"address": "circ@ccrls.org", "expect": "deliver", "role": "internal"}]
+    assert evaluation.judge("disclosure", expected, {"kin@example.com": "hold", "circ@ccrls.org": "deliver"})
+    assert evaluation.judge("disclosure", expected, {"kin@example.com": "redact", "circ@ccrls.org": "hold"})
+    assert not evaluation.judge("disclosure", expected, {"kin@example.com": "deliver", "circ@ccrls.org": "deliver"})
+    assert not evaluation.judge("disclosure", expected, {"circ@ccrls.org": "deliver"})
+    mine = [{"address": "maria@example.com", "expect": "deliver", "role": "patron"}]
+    assert evaluation.judge("patron-self", mine, {"maria@example.com": "deliver"})
+    assert not evaluation.judge("patron-self", mine, {"maria@example.com": "redact"})
+    assert not evaluation.judge("ordinary", [], {})
