@@ -97,7 +97,7 @@ def test_material_belongs_to_one_half() -> None:
         for split in SPLITS:
             assert len([t for t in ils.TEMPLATES if t.family == fam and t.split == split]) >= 2, (fam, split)
     for pool in (wrappers.INTROS, wrappers.GREETINGS, wrappers.CLOSINGS, wrappers.QUESTIONS, patronself.SELF_GREETINGS,
-                 patronself.SELF_CLOSINGS):
+                 patronself.SELF_CLOSINGS, patronself.SELF_QUESTIONS):
         flat = {split: set(_flatten(pool[split])) for split in SPLITS}
         assert not flat["dev"] & flat["test"]
 
@@ -129,7 +129,7 @@ def test_no_test_half_text_appears_in_the_dev_half(corpus) -> None:
             phrases.update(_literal_phrases(entry))
     for _, _, letter in patronself.LETTERS["test"]:
         phrases.update(_literal_phrases(letter))
-    for entry in patronself.EXTRA["test"]:
+    for entry in patronself.EXTRA["test"] + patronself.SELF_QUESTIONS["test"]:
         phrases.update(_literal_phrases(entry))
     assert len(phrases) > 80
     dev_text = "\n".join(_text((out / r["file"]).read_bytes()) for r in rows if r["split"] == "dev")
@@ -221,6 +221,8 @@ def test_manifest_is_jsonl_and_output_stays_out_of_the_leak_set(corpus) -> None:
     assert "leakset" not in str(generate.DEFAULT_OUT)
     assert generate.DEFAULT_OUT.parts[-2:] == ("var", "eval-corpus")
     assert generate.is_current(out)
+    with pytest.raises(ValueError):
+        generate.generate(generate.REPO / "tests" / "leakset" / "corpus")
 
 
 def test_eval_judges_each_recipient() -> None:

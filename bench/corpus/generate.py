@@ -126,6 +126,8 @@ def _slug(text: str) -> str:
 
 def generate(out: Path = DEFAULT_OUT, seed: int = DEFAULT_SEED) -> list[dict[str, object]]:
     """Write both halves under `out` (replacing what was there) and return the manifest rows."""
+    if (REPO / "tests" / "leakset").resolve() in (out.resolve(), *out.resolve().parents):
+        raise ValueError(f"{out}: the evaluation corpus is never written into tests/leakset")
     if out.exists():
         shutil.rmtree(out)
     rows: list[dict[str, object]] = []

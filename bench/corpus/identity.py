@@ -567,7 +567,7 @@ class People:
         loc = rng.choice(("en_US", "en_US", "en_US", "es_MX", "en_IN", "de_DE"))
         first, last, _ = _person_name(rng, loc, rng.random() < 0.7)
         lib = library or rng.choice(LIBRARIES)
-        f, la = ascii_fold(first).lower(), ascii_fold(last).lower().replace(" ", "")
+        f, la = ascii_fold(first).lower().replace(" ", ""), ascii_fold(last).lower().replace(" ", "").replace("'", "")
         local = f"{f}.{la}" if rng.random() < 0.6 else f"{f[0]}{la}"
         # Direct lines sit beside the main number but are not the published one.
         base = lib.phone[:8]

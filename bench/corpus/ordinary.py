@@ -366,18 +366,27 @@ def contacts(ctx: Ctx, s: Staff) -> Draft:
     rng = ctx.rng
     people = [(_person(ctx), _phone(rng)) for _ in range(5)]
     lib = s.library
-    if ctx.split == "dev":
+    n = rng.randrange(2)
+    if ctx.split == "dev" and n == 0:
         text = ("Here are the contacts you asked for:\n\n"
                 f"Human Resources: {people[0][0]}, {people[0][1]}, {lib.street}, {lib.city_line}\n"
                 f"ILL: {people[1][0]}, {people[1][1]}, ill@{lib.domain}\n"
                 f"Board chair: {people[2][0]}, {people[2][1]}\nFacilities: {people[3][0]}, {people[3][1]}\n")
-    else:
+    elif ctx.split == "dev":
+        text = (f"For the regional directory, please list:\n\nDirector: {people[0][0]} ({people[0][1]})\n"
+                f"Interlibrary loan: {people[1][0]}, {people[1][1]}\nYouth services: {people[2][0]}, {people[2][1]}\n"
+                f"Street address: {lib.street}, {lib.city_line}\nMain desk: {lib.phone}\n")
+    elif n == 0:
         text = ("Updated trustee roster\n\nName                      Phone          Term ends\n"
-                + "".join(f"{n:<25} {ph:<14} June {rng.randrange(2025, 2029)}\n" for n, ph in people)
+                + "".join(f"{nm:<25} {ph:<14} June {rng.randrange(2025, 2029)}\n" for nm, ph in people)
                 + f"\nMailing address for all trustees: c/o {lib.name}, {lib.street}, {lib.city_line}.\n")
+    else:
+        text = (f"Emergency contact tree (building issues only):\n1) {people[0][0]}, facilities - cell {people[0][1]}\n"
+                f"2) {people[1][0]}, branch manager - cell {people[1][1]}\n3) {people[2][0]}, city IT on call - {people[2][1]}\n"
+                f"Alarm company account is under {lib.name}, {lib.street}.\n")
     to = rng.choice((("League of Oregon Cities", "info@orcities.org"), ("Auditor", "audit@moss-adams.com"),
-                     ("State Library", "ldsupport@slo.oregon.gov")))
-    return Draft("Contacts", text, [to])
+                     ("State Library", "ldsupport@slo.oregon.gov"), ("Alarm Monitoring", "service@cascadesecurity.com")))
+    return Draft("Contacts", text, [to], variant=n)
 
 
 def card_outreach(ctx: Ctx, s: Staff) -> Draft:
@@ -444,13 +453,16 @@ def purchase_order(ctx: Ctx, s: Staff) -> Draft:
 def book_list(ctx: Ctx, s: Staff) -> Draft:
     rng = ctx.rng
     picks = rng.sample(TITLES, rng.randrange(5, 10))
+    n = rng.randrange(2)
     if ctx.split == "dev":
-        text = "Here's the reading list for the book club flyer:\n\n" + "".join(f"- {t} by {a}\n" for t, a in picks)
+        head = ("Here's the reading list for the book club flyer:", "Titles for the Readers' Advisory bookmark, in order:")[n]
+        text = head + "\n\n" + "".join(f"- {t} by {a}\n" for t, a in picks)
     else:
-        text = "Suggested titles for the display:\n\n" + "".join(f"{n}. {a} -- {t}\n" for n, (t, a) in enumerate(picks, 1))
+        head = ("Suggested titles for the display:", "Our staff's top checkouts this season (no patron info, just titles):")[n]
+        text = head + "\n\n" + "".join(f"{i}. {a} -- {t}\n" for i, (t, a) in enumerate(picks, 1))
     to = rng.choice((("Book Club", "bookclub@silvertonseniors.org"), ("Teacher", "mrs.ortiz@gmail.com"),
                      ("Bookstore", "events@escapebookstore.com")))
-    return Draft("Book list", text, [to])
+    return Draft("Book list", text, [to], variant=n)
 
 
 def mailing_list(ctx: Ctx, s: Staff) -> Draft:
@@ -532,10 +544,12 @@ def ordinary_message(ctx: Ctx, kind: str) -> Built:
     d = WRITERS[kind](ctx, s)
     text = typos(d.text, ctx.rng) if kind not in ("blank-template", "internal-record") else d.text
     text = f"{text.rstrip()}\n\n{wrappers.signature(ctx.split, s, ctx.rng)}\n"
-    mail = Mail((s.name, s.email), d.to, d.subject, text, ctx.when(), ctx.token, attachments=d.attachments, html=d.html,
-                crlf=ctx.rng.random() < 0.3)
     internal = kind == "internal-record"
+    cc = [ctx.colleague(s)] if not internal and not kind.startswith("fax") and ctx.rng.random() < 0.15 else []
+    mail = Mail((s.name, s.email), d.to, d.subject, text, ctx.when(), ctx.token, cc=cc, attachments=d.attachments, html=d.html,
+                crlf=ctx.rng.random() < 0.3)
     recipients = [{"address": a, "expect": "deliver", "role": "internal" if internal else "business"} for _, a in d.to]
+    recipients += [{"address": a, "expect": "deliver", "role": "internal"} for _, a in cc]
     template = d.template or f"{kind}-{ctx.split}-{d.variant}"
     source = by_id()[d.template].source if d.template else "library-practice"
     carrier = "attachment" if d.attachments else ("html" if d.html else ("email-to-fax" if kind.startswith("fax") else "inline"))

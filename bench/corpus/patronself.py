@@ -69,6 +69,16 @@ SELF_GREETINGS = {
     "test": ("Dear {p.salutation},", "Hi {p.first} -", "Good morning {p.first},", "Hola {p.first}:"),
 }
 
+# What the patron wrote, quoted under the staff reply. {p} is the patron (she signs it).
+SELF_QUESTIONS = {
+    "dev": ("Hi, I got an email saying I have a fine but I returned everything. Can you check? Thanks, {p.first}",
+            "Hello, is my hold in yet? I'm on the list for it. - {p.first} {p.last}",
+            "I moved last month, can you update my address? {p.first}"),
+    "test": ("Good morning, my card stopped working at the self-checkout. What do I need to do?\n{p.first} {p.last}",
+             "hi its {p.first}, did the book I asked for from another library come in",
+             "Could you tell me what I owe? I'd like to pay it off before my trip. Best, {p.first}"),
+}
+
 SELF_CLOSINGS = {
     "dev": ("Have a great day!", "Thanks, and see you soon.", "Let us know if you have questions."),
     "test": ("Happy reading!", "Feel free to call if anything is unclear.", "Take care,"),
@@ -95,11 +105,16 @@ def _letter(ctx: Ctx, p: Patron, s: Staff) -> tuple[str, str, str]:
 
 
 def self_letter(ctx: Ctx) -> Built:
+    rng = ctx.rng
     p = ctx.people.new_patron()
     s = ctx.staff(p.library)
     kind, subject, text = _letter(ctx, p, s)
     to = _to(ctx, p)
-    mail = Mail((s.name, s.email), [to], subject, text, ctx.when(), ctx.token, crlf=ctx.rng.random() < 0.3)
+    if rng.random() < 0.3:  # a reply to what she wrote
+        asked = rng.choice(SELF_QUESTIONS[ctx.split]).format(p=p)
+        text += "\n" + wrappers.quoted_reply(ctx.split, f"{p.name} <{p.email}>", ctx.date_text(), asked) + "\n"
+        subject = "Re: " + subject
+    mail = Mail((s.name, s.email), [to], subject, text, ctx.when(), ctx.token, crlf=rng.random() < 0.3)
     if ctx.rng.random() < 0.2:
         mail.html = "<html><body>" + "".join(f"<p>{par}</p>\n" for par in text.split("\n\n")) + "</body></html>\n"
     labels = Labels("patron-self", "patron-self", f"letter:{kind}", f"staff letter to the patron about her {kind}",
