@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv lint bench eval clean system-deps
+.PHONY: run test venv lint bench eval corpus clean system-deps
 
 $(STAMP): pyproject.toml requirements/model.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,8 +56,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/detect.py
 	$(BIN)/python bench/eval.py
 
+# The leak set, the evaluation corpus (generated into var/eval-corpus when missing or stale) and the shared corpora.
 eval: $(STAMP)
 	$(BIN)/python bench/eval.py
+
+# Regenerate the evaluation corpus alone (deterministic; about 5 s).
+corpus: $(STAMP)
+	$(BIN)/python bench/corpus/generate.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,17 +1,32 @@
-"""Evaluation: the labelled leak set, then the shared false-positive and MIME-robustness corpora.
+"""Evaluation: the labelled leak set, the generated evaluation corpus, then the shared ham and MIME corpora.
 
 This script owns the numbers a reviewer asks for before trusting the scanner:
-recall on hand-written leaks, false holds on hand-written library business mail,
-the hold rate on real ham mail sent to an outside address, and whether every
-malformed MIME message still gets a verdict.
+recall on hand-written leaks, false holds on hand-written library business mail;
+on the generated evaluation corpus (bench/corpus, written to var/eval-corpus),
+for its dev and test halves separately, recall on disclosures, the false-hold
+rate on ordinary library mail sent outside and the delivered rate of mail to
+the patron herself, with a rule x source-family table; the hold rate on real
+ham mail sent to an outside address, and whether every malformed MIME message
+still gets a verdict.
 
 It prints file names, scenarios, recipient classes, actions and rule ids —
-never message content — so its output can be pasted into an issue.
+never message content — so its output can be pasted into an issue. Misses are
+listed one by one for the dev half only; the test half is reported as
+aggregates (its messages are for measuring, not for reading) unless
+--show-test is given.
 
-    python bench/eval.py [--config FILE] [--json] [--no-corpus]
+    python bench/eval.py [--config FILE] [--json] [--no-corpus] [--no-eval-corpus] [--show-test]
+
+The evaluation corpus is generated first when it is missing or was made by an
+older generator (seconds). Judged per recipient: a disclosure passes when every
+recipient that must not receive it is held (a redacted copy counts as
+protected, as the shared corpora count it as held); an ordinary or patron-self
+message passes when every recipient gets it delivered.
 
 Exit status: 0; with --strict, 1 when a target is missed (a leak delivered,
-a negative held, ham hold rate above 0.5%, or a MIME message without a verdict).
+a negative held, ham hold rate above 0.5%, a MIME message without a verdict,
+or on the evaluation corpus's test half: recall below 99%, false holds above
+2%, patron-self mail delivered below 95%).
 """
 
 from __future__ import annotations
@@ -30,8 +45,14 @@ sys.path.insert(0, str(REPO))  # run from a clone without installing
 
 LEAKSET = REPO / "tests" / "leakset"
 CORPUS = REPO.parent / "shared" / "corpus"
+EVAL_CORPUS = REPO / "var" / "eval-corpus"
 OUTSIDE = "someone@example.com"
 HAM_TARGET = 0.005
+# Targets on the evaluation corpus's test half (issue 11).
+RECALL_TARGET = 0.99
+FALSE_HOLD_TARGET = 0.02
+SELF_DELIVERED_TARGET = 0.95
+PROTECTED = ("hold", "redact")
 
 # The consortium domains as the labels were written (NOTES.md §4). Judging
 # against our own list, not the scanner's classification, means a recipient
@@ -180,6 +201,167 @@ def scan_corpus(scanner: Any, name: str, folder: Path, root: Path) -> CorpusRepo
     return report
 
 
+# ---------------------------------------------------------------- evaluation corpus
+
+
+@dataclass
+class EvalRow:
+    file: str
+    split: str
+    klass: str  # disclosure | ordinary | patron-self
+    family: str
+    kind: str
+    scenario: str
+    ok: bool
+    expected: list[dict[str, str]]
+    got: list[dict[str, str]]
+    rules: list[str]
+    kinds: list[str]
+    error: str | None = None
+
+
+def judge(klass: str, expected: list[dict[str, str]], got: dict[str, str]) -> bool:
+    """Per recipient: every recipient labelled hold is protected; for mail that must go, everyone gets it."""
+    if not expected:
+        return False
+    if klass == "disclosure":
+        return all(got.get(e["address"].lower()) in PROTECTED for e in expected if e["expect"] == "hold")
+    return all(got.get(e["address"].lower()) == "deliver" for e in expected)
+
+
+def load_eval_corpus(folder: Path, regenerate: bool = True) -> list[dict[str, Any]]:
+    if regenerate and folder.resolve() == EVAL_CORPUS.resolve():
+        from bench.corpus import generate
+
+        if not generate.is_current(folder):
+            started = time.perf_counter()
+            rows = generate.generate(folder)
+            print(f"eval: generated the evaluation corpus ({len(rows)} messages, {time.perf_counter() - started:.1f} s) "
+                  f"in {folder}", file=sys.stderr)
+    manifest = folder / "manifest.jsonl"
+    return [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def scan_eval_corpus(scanner: Any, folder: Path, manifest: list[dict[str, Any]]) -> list[EvalRow]:
+    rows = []
+    for entry in manifest:
+        raw = (folder / entry["file"]).read_bytes()
+        base = dict(file=entry["file"], split=entry["split"], klass=entry["klass"], family=entry["family"], kind=entry["kind"],
+                    scenario=entry["scenario"], expected=entry["recipients"])
+        try:
+            out = scanner.scan(raw).to_json(entry["file"])
+        except Exception as exc:  # report and go on
+            rows.append(EvalRow(**base, ok=False, got=[], rules=[], kinds=[], error=type(exc).__name__))
+            continue
+        got = [{"address": r["address"], "class": r["class"], "action": r["action"]} for r in out["recipients"]]
+        actions = {r["address"].lower(): r["action"] for r in got}
+        rows.append(EvalRow(**base, ok=judge(entry["klass"], entry["recipients"], actions), got=got, rules=list(out["rules"]),
+                            kinds=sorted({f["kind"] for f in out["findings"]})))
+    return rows
+
+
+def _rate(num: int, den: int) -> float | None:
+    return num / den if den else None
+
+
+def eval_summary(rows: list[EvalRow]) -> dict[str, Any]:
+    """Aggregates for one half: recall, false holds, patron-self delivered, and per family."""
+    disc = [r for r in rows if r.klass == "disclosure"]
+    ordi = [r for r in rows if r.klass == "ordinary"]
+    self_ = [r for r in rows if r.klass == "patron-self"]
+    families: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        f = families.setdefault(r.family, {"messages": 0, "disclosures": 0, "held": 0, "missed": 0, "to_deliver": 0,
+                                           "delivered": 0, "false_holds": 0, "rules": collections.Counter()})
+        f["messages"] += 1
+        if r.klass == "disclosure":
+            f["disclosures"] += 1
+            f["held" if r.ok else "missed"] += 1
+        else:
+            f["to_deliver"] += 1
+            f["delivered" if r.ok else "false_holds"] += 1
+        f["rules"].update(x for x in r.rules if not x.startswith("policy:"))
+    for f in families.values():
+        f["rules"] = dict(f["rules"].most_common())
+    return {
+        "messages": len(rows),
+        "disclosures": len(disc), "disclosures_held": sum(r.ok for r in disc),
+        "recall": _rate(sum(r.ok for r in disc), len(disc)),
+        "ordinary": len(ordi), "false_holds": sum(not r.ok for r in ordi),
+        "false_hold_rate": _rate(sum(not r.ok for r in ordi), len(ordi)),
+        "patron_self": len(self_), "patron_self_delivered": sum(r.ok for r in self_),
+        "patron_self_delivered_rate": _rate(sum(r.ok for r in self_), len(self_)),
+        "errors": sum(r.error is not None for r in rows),
+        "families": families,
+    }
+
+
+def miss_json(row: EvalRow) -> dict[str, Any]:
+    """A miss without addresses: roles and expectations, recipient classes and actions, rules."""
+    return {"file": row.file, "split": row.split, "class": row.klass, "family": row.family, "kind": row.kind,
+            "scenario": row.scenario, "expected": [{"role": e["role"], "expect": e["expect"]} for e in row.expected],
+            "got": [{"class": g["class"], "action": g["action"]} for g in row.got], "rules": row.rules,
+            "finding_kinds": row.kinds, "error": row.error}
+
+
+def eval_targets_missed(test: dict[str, Any]) -> list[str]:
+    missed = []
+    if test["recall"] is not None and test["recall"] < RECALL_TARGET:
+        missed.append("recall")
+    if test["false_hold_rate"] is not None and test["false_hold_rate"] > FALSE_HOLD_TARGET:
+        missed.append("false holds")
+    if test["patron_self_delivered_rate"] is not None and test["patron_self_delivered_rate"] < SELF_DELIVERED_TARGET:
+        missed.append("patron-self delivered")
+    if test["errors"]:
+        missed.append("exceptions")
+    return missed
+
+
+def _pct(num: int, den: int) -> str:
+    return f"{num}/{den} = {num / den:6.1%}" if den else "-"
+
+
+def _expect_text(expected: list[dict[str, str]]) -> str:
+    return ", ".join(f"{e['role']}:{e['expect']}" for e in expected)
+
+
+def _got_text(row: EvalRow) -> str:
+    if row.error:
+        return f"exception {row.error}"
+    return ", ".join(f"{g['class']}:{g['action']}" for g in row.got) or "-"
+
+
+def print_eval_corpus(folder: Path, rows: list[EvalRow], show_test: bool, seconds: float) -> None:
+    halves = {split: [r for r in rows if r.split == split] for split in ("dev", "test")}
+    sums = {split: eval_summary(hrows) for split, hrows in halves.items()}
+    print(f"\n== Evaluation corpus ({folder}): {len(rows)} messages ==")
+    print(f"{'half':<5} {'disclosures held (recall)':<28} {'ordinary mail held (false holds)':<34} "
+          f"{'patron-self delivered':<24}")
+    for split, s in sums.items():
+        print(f"{split:<5} {_pct(s['disclosures_held'], s['disclosures']):<28} {_pct(s['false_holds'], s['ordinary']):<34} "
+              f"{_pct(s['patron_self_delivered'], s['patron_self']):<24}")
+    missed = eval_targets_missed(sums["test"])
+    print(f"targets on the test half: recall >= {RECALL_TARGET:.0%}, false holds <= {FALSE_HOLD_TARGET:.0%}, "
+          f"patron-self delivered >= {SELF_DELIVERED_TARGET:.0%}: " + ("met" if not missed else "MISSED (" + ", ".join(missed) + ")"))
+    for split, s in sums.items():
+        print(f"\n-- {split}: rule x source family --")
+        print(f"{'family':<13} {'msgs':>4} {'disc':>4} {'held':>4} {'missed':>6} {'deliver':>7} {'held!':>5}  detection rules fired (messages)")
+        for family, f in sorted(s["families"].items()):
+            rules = ", ".join(f"{k} {v}" for k, v in list(f["rules"].items())[:6]) or "-"
+            print(f"{family:<13} {f['messages']:>4} {f['disclosures']:>4} {f['held']:>4} {f['missed']:>6} {f['to_deliver']:>7} "
+                  f"{f['false_holds']:>5}  {rules}")
+    for split in ("dev", "test"):
+        misses = [r for r in halves[split] if not r.ok]
+        if split == "test" and not show_test:
+            print(f"\ntest half: {len(misses)} misses (listed only with --show-test)")
+            continue
+        if misses:
+            print(f"\n{split} misses (file | scenario | expected | got | rules):")
+            for r in misses:
+                print(f"  {r.file} | {r.scenario} | {_expect_text(r.expected)} | {_got_text(r)} | {', '.join(r.rules) or '-'}")
+    print(f"elapsed: {seconds:.2f} s")
+
+
 # ---------------------------------------------------------------- printing
 
 
@@ -239,6 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", action=argparse.BooleanOptionalAction, default=True,
                         help="also scan ../shared/corpus (spamassassin_ham, mime_edge); --no-corpus skips it")
     parser.add_argument("--corpus-dir", type=Path, default=CORPUS, help=f"shared corpus folder (default {CORPUS})")
+    parser.add_argument("--eval-corpus", action=argparse.BooleanOptionalAction, default=True,
+                        help="also scan the generated evaluation corpus (generated first when missing or stale)")
+    parser.add_argument("--eval-dir", type=Path, default=EVAL_CORPUS, help=f"evaluation corpus folder (default {EVAL_CORPUS})")
+    parser.add_argument("--show-test", action="store_true", help="also list the test half's misses one by one")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
 
@@ -251,6 +437,13 @@ def main(argv: list[str] | None = None) -> int:
     load_seconds = time.perf_counter() - started
 
     leakset = scan_leakset(scanner, read_labels())
+    eval_rows: list[EvalRow] = []
+    eval_seconds = 0.0
+    if args.eval_corpus:
+        manifest = load_eval_corpus(args.eval_dir)
+        eval_started = time.perf_counter()
+        eval_rows = scan_eval_corpus(scanner, args.eval_dir, manifest)
+        eval_seconds = time.perf_counter() - eval_started
     corpora: list[tuple[CorpusReport, float | None]] = []
     if args.corpus:
         root = args.corpus_dir
@@ -262,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
     total_seconds = time.perf_counter() - started
 
     failed = any(not r.ok for r in leakset.rows)
+    eval_sums = {split: eval_summary([r for r in eval_rows if r.split == split]) for split in ("dev", "test")} if eval_rows else {}
+    if eval_sums:
+        failed |= bool(eval_targets_missed(eval_sums["test"]))
     for report, target in corpora:
         s = report.summary()
         failed |= bool(report.errors) or bool(report.verdicts.get("missing"))
@@ -273,6 +469,15 @@ def main(argv: list[str] | None = None) -> int:
             "leakset": {"summary": leakset.summary(), "rows": [asdict(r) for r in leakset.rows]},
             "corpora": {report.name: report.summary() | {"held_files": report.held_files}
                         for report, _ in corpora},
+            "eval_corpus": {
+                "folder": str(args.eval_dir),
+                "summary": eval_sums,
+                "targets": {"recall": RECALL_TARGET, "false_hold_rate": FALSE_HOLD_TARGET,
+                            "patron_self_delivered_rate": SELF_DELIVERED_TARGET},
+                "targets_missed": eval_targets_missed(eval_sums["test"]) if eval_sums else [],
+                "misses": [miss_json(r) for r in eval_rows if not r.ok and (r.split == "dev" or args.show_test)],
+                "seconds": round(eval_seconds, 2),
+            } if eval_rows else None,
             "load_seconds": round(load_seconds, 2),
             "elapsed_seconds": round(total_seconds, 2),
             "targets_met": not failed,
@@ -280,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"scanner ready in {load_seconds:.2f} s")
         print_leakset(leakset)
+        if eval_rows:
+            print_eval_corpus(args.eval_dir, eval_rows, args.show_test, eval_seconds)
         for report, target in corpora:
             print_corpus(report, target)
         print(f"\ntotal elapsed: {total_seconds:.2f} s; targets {'met' if not failed else 'MISSED'}")
