@@ -171,13 +171,25 @@ _MONEY_RULES: tuple[_Rule, ...] = (
         0.8,
         "amount-fine",
     ),
+    # Owing nouns without an amount: one person's only in a person's frame ("her overdue fines",
+    # "his account was sent to collections"); "we stopped charging overdue fines" is policy.
     _rule(
         "amount|money|lost|replacement|overdue|unpaid|sent|referred|turned|submitted",
         rf"(?:amount{_SP}(?:owed|owing|outstanding)|money{_SP}owed|lost[ -]item{_SP}(?:charges?|fees?|bills?)"
         rf"|replacement{_SP}(?:fees?|costs?|charges?)|overdue{_SP}fines?|unpaid{_SP}(?:fines?|fees?|bills?|balance)"
         rf"|(?:sent|referred|turned{_SP}over|submitted){_SP}to{_SP}(?:a{_SP}|the{_SP})?collections?(?:{_SP}agency)?)\b",
+        0.4,
+        "owing-phrase generic",
+    ),
+    _rule(
+        "his|her|their|your|'s|’s|was|were|been",
+        rf"(?:(?:his|her|their|your|\w['’]s){_SP}(?:\w{{1,15}}{_SP})?(?:amount{_SP}(?:owed|owing|outstanding)|lost[ -]item{_SP}(?:charges?|fees?|bills?)"
+        rf"|replacement{_SP}(?:fees?|costs?|charges?)|overdue{_SP}fines?|unpaid{_SP}(?:fines?|fees?|bills?|balance)|(?:account|bill|debt)s?)"
+        rf"(?:{_SP}(?:was|were|has{_SP}been|is){_SP}(?:sent|referred|turned{_SP}over|submitted){_SP}to{_SP}(?:a{_SP}|the{_SP})?collections?)?"
+        rf"|(?:was|were|been){_SP}(?:sent|referred|turned{_SP}over|submitted){_SP}to{_SP}(?:a{_SP}|the{_SP})?collections?)\b",
         0.6,
         "owing-phrase",
+        lookback=40,
     ),
     # Spanish: "multas de $4.50", "debe $12.00", "saldo pendiente de $8", "cargo por pérdida".
     _rule(
@@ -325,7 +337,11 @@ _HOLD_RULES: tuple[_Rule, ...] = (
         rf"(?:holds?{_SP}(?:is|are){_SP}(?:now{_SP})?(?:ready|available|waiting)"
         rf"|(?:ready|available){_SP}for{_SP}(?:you{_SP}to{_SP})?pick[ -]?up"
         rf"|placed{_SP}(?:a{_SP}|the{_SP}|an?{_SP}\w{{1,15}}{_SP}|\d{{1,3}}{_SP})?holds?"
-        rf"|holds?{_SP}(?:list|shelf|queue)|pick{_SP}up{_SP}(?:your|her|his|their){_SP}holds?"
+        rf"|pick{_SP}up{_SP}(?:your|her|his|their){_SP}holds?"
+        rf"|(?:can|may|could|will){_SP}be{_SP}picked{_SP}up|(?:ready|available){_SP}to{_SP}be{_SP}picked{_SP}up"
+        rf"|(?:asked|requested){_SP}(?:us{_SP})?to{_SP}hold|holds?{_SP}(?:has|have){_SP}(?:come{_SP}in|arrived)"
+        rf"|ha(?:s|ve){_SP}[^.\n]{{1,60}}?{_SP}waiting{_SP}(?:for{_SP}(?:her|him|them|you)|on{_SP}the{_SP}hold{_SP}shelf|at)"
+        rf"|en{_SP}reserva|tiene{_SP}(?:\w{{1,12}}{_SP}){{0,2}}reservad[oa]s?"
         rf"|(?:items?|books?|titles?|copy|dvds?){_SP}(?:is|are){_SP}on{_SP}hold"
         rf"|ha(?:s|ve|d){_SP}(?:these|this|them|it|that|those|\d{{1,3}}(?:{_SP}\w{{1,15}})?|a{_SP}few|several|two|three)"
         rf"{_SP}on{_SP}hold"
@@ -339,9 +355,11 @@ _HOLD_RULES: tuple[_Rule, ...] = (
         0.6,
         "hold-phrase",
     ),
+    # The hold shelf, the holds list and queue are the library's furniture, not anyone's hold.
+    _rule("hold", rf"holds?{_SP}(?:list|shelf|queue|slips?|reports?)\b", 0.4, "hold-phrase generic"),
 )
 _HOLD_GATE = ("hold", "pick", "request", "reserv", "waiting", "disponible", "recoger", "apartad", "бронь", "заказ",
-              "đặt trước")
+              "đặt trước", "asked")
 # "on hold for you / her / Jane" — but "on hold for two weeks" or "for Monday" is not a library hold.
 _ON_HOLD_FOR = re.compile(r"[Oo]n\s{1,3}[Hh]old\s{1,3}for\s{1,3}(you|him|her|them|the\s{1,3}patron|[A-Z][a-z]{1,20})\b")
 _NOT_HOLDERS = frozenset(
@@ -372,7 +390,11 @@ class HoldDetector:
         low = fold_case(text)
         if not any(w in low for w in _HOLD_GATE):
             return []
-        raw = [(a, b, s.score, "hold-phrase") for a, b in _rule_matches(_HOLD_RULES[0], text, low)]
+        raw = [
+            (a, b, s.score if rule is _HOLD_RULES[0] else rule.score, rule.reason)
+            for rule in _HOLD_RULES
+            for a, b in _rule_matches(rule, text, low)
+        ]
         pos = low.find("on hold")
         while pos != -1:
             m = _ON_HOLD_FOR.match(text, pos)
@@ -402,8 +424,20 @@ _CONTEXT_RULES: tuple[_Rule, ...] = (
         "patron-context generic",
     ),
     _rule("account", rf"(?:his|her|their){_SP}accounts?\b", 0.5, "patron-context account", lookback=10),
-    # Records language: what the library holds about someone ("the details we have on file").
+    # Records language: what the library holds about someone ("the details we have on file",
+    # "her email with us", "the address we have for him", "la dirección que tenemos").
     _rule("file", rf"(?:have|keep|kept|is|are|was|were){_SP}on{_SP}file\b", 0.5, "patron-context on-file", lookback=24),
+    _rule(
+        "file|with us|we have|registered|listed|tenemos|registros",
+        rf"(?:(?:e-?mail|phone|number|address|contact(?:{_SP}info)?|dob|birth{_SP}date){_SP}(?:on{_SP}file|with{_SP}us|in{_SP}our{_SP}(?:records|system))"
+        rf"|(?:e-?mail|phone|number|address|dob|birth{_SP}date)s?{_SP}(?:that{_SP})?we{_SP}have"
+        rf"|we{_SP}have{_SP}(?:her|him|them)?{_SP}?(?:listed|registered|down){_SP}(?:at|as|under)"
+        rf"|(?:registered|listed){_SP}(?:at|under){_SP}(?:the{_SP})?(?:address|name|number)"
+        rf"|que{_SP}tenemos|seg[uú]n{_SP}nuestros{_SP}registros|en{_SP}nuestros{_SP}registros|tenemos{_SP}registrad[oa])\b",
+        0.5,
+        "patron-context records",
+        lookback=40,
+    ),
     _rule("our", rf"in{_SP}our{_SP}(?:records|system|database|ils)\b", 0.5, "patron-context our-records", lookback=4),
     _rule(
         "who",
@@ -468,9 +502,11 @@ _PERSON_RULES: tuple[_Rule, ...] = (
         "person-reference possessive",
         lookback=20,
     ),
+    # "This patron owes…": one person. ("The patron must show ID", "another patron has it on
+    # hold": policies and questions speak of patrons in general, so "the" does not count.)
     _rule(
         "patron|customer|borrower|cardholder",
-        rf"(?:this|the|that){_SP}(?:patron|customer|borrower|cardholder)\b(?!-)",
+        rf"(?:this|that){_SP}(?:patron|customer|borrower|cardholder)\b(?!-)",
         0.5,
         "person-reference role",
         lookback=8,
@@ -511,6 +547,20 @@ _NOTE_RULES: tuple[_Rule, ...] = (
         line_start=True,
     ),
     _rule("PMESSAGE", r"PMESSAGE\b", 0.7, "patron-note pmessage", case_sensitive=True),
+    _rule(
+        "note|record|comment|flag",
+        rf"(?:notes?|comments?|flags?|alerts?){_SP}on{_SP}[^.\n]{{1,40}}?(?:record|account|file)\b"
+        rf"|(?:the|his|her|their|\w['’]s){_SP}record{_SP}(?:says|shows|notes|reads|has{_SP}a{_SP}note)",
+        0.6,
+        "patron-note record",
+    ),
+    _rule(
+        "banned|barred|suspended|excluded|trespassed|expulsad|suspendid",
+        rf"(?:banned|barred|suspended|excluded|trespassed){_SP}(?:from|for|until)\b"
+        rf"|(?:expulsad[oa]|suspendid[oa]){_SP}(?:de|por|hasta)\b",
+        0.6,
+        "patron-note barred",
+    ),
     _rule(
         "record|note|incident|trespass|banned|suspended",
         rf"(?:record{_SP}note|note{_SP}on{_SP}(?:his|her|their|the{_SP}patron'?s?|the){_SP}(?:record|account)"

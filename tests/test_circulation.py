@@ -32,11 +32,11 @@ MONEY_POSITIVES = [
     ("Margo owes $12.50 from last spring.", "owes $12.50", 0.85),
     ("He has fines of $3.20 on the card.", "fines of $3.20", 0.85),
     ("Balance due: $45.00", "Balance due: $45.00", 0.7),
-    ("The amount owed is listed below.", "amount owed", 0.6),
+    ("The amount owed is listed below.", "amount owed", 0.4),
     ("She got a $39.95 bill for the lost DVD.", "$39.95 bill", 0.8),
-    ("A lost item charge was added.", "lost item charge", 0.6),
-    ("The replacement fee covers processing.", "replacement fee", 0.6),
-    ("His account was sent to collections in May.", "sent to collections", 0.6),
+    ("A lost item charge was added.", "lost item charge", 0.4),
+    ("The replacement fee covers processing.", "replacement fee", 0.4),
+    ("His account was sent to collections in May.", "His account was sent to collections", 0.6),
     ("The lost-item fee of $30.00 stands.", "lost-item fee of $30.00", 0.85),
     ("Her overdue\nfines total $8.75.", "fines total $8.75", 0.85),
 ]
@@ -187,8 +187,17 @@ PERSON_CASES = [
     ("Can your daughter come in?", "your daughter"),
     ("I looked at her account this morning.", "her account"),
     ("This patron was here yesterday.", "This patron"),
-    ("We refunded the customer.", "the customer"),
+    ("We refunded that customer.", "that customer"),
 ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The patron must show photo ID.", "Items are released only to the patron or a parent.", "another patron has it"],
+)
+def test_the_patron_in_general_is_not_a_person(text: str) -> None:
+    """"The patron" of a policy or question identifies nobody: it is not a reference to one person."""
+    assert _find(PersonReferenceDetector(), text) == []
 
 
 @pytest.mark.parametrize(("text", "span"), PERSON_CASES)
@@ -207,9 +216,9 @@ def test_person_reference_ignores_words_inside_others() -> None:
 NOTE_POSITIVES = [
     ("Note: patron was banned for 30 days after incident.", "patron-note line"),
     ("PMESSAGE  call before releasing holds", "patron-note pmessage"),
-    ("I added a note on his record about it.", "patron-note phrase"),
+    ("I added a note on his record about it.", "patron-note record"),
     ("See the incident report from Tuesday.", "patron-note phrase"),
-    ("He was trespassed from the building in June.", "patron-note trespassed"),
+    ("He was trespassed from the building in June.", "patron-note barred"),
     ("She is suspended from the library until May.", "patron-note phrase"),
 ]
 
