@@ -287,7 +287,7 @@ class Service:
             from proxy.web import start_review_ui
 
             try:
-                review = self.review = await start_review_ui(config, submit=pipeline.submit)
+                review = self.review = await start_review_ui(config, submit=pipeline.submit, store=quarantine)
             except BaseException:
                 await listener.stop()
                 await pipeline.stop()
