@@ -334,7 +334,7 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
             report = store.verify_audit()
             if not report.ok:
                 raise AuditTampered(f"audit chain broken: {report.problem} ({report.records} records verified before it)")
-            out.write(f"audit: {report.records} records, chain intact\n")
+            out.write(f"audit: {report.records} records, chain intact{_anchor_words(report, store)}\n")
             return EXIT_OK
         if args.command == "keys":
             n = store.rotate_keys(Actor(login, origin))
@@ -380,6 +380,18 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     finally:
         store.close()
+
+
+def _anchor_words(report, store) -> str:  # type: ignore[no-untyped-def]
+    """How the chain's end compares with the anchor file (`proxy.quarantine.audit.AuditAnchor`)."""
+    anchor = getattr(store, "anchor", None)
+    if report.anchored is None:
+        where = f" at {anchor.path}" if anchor is not None else ""
+        return f"; no anchor file{where} yet (the next record writes it)"
+    if report.anchored == report.records:
+        return f", its end matches the anchor (record {report.anchored})"
+    return (f"; the anchor names record {report.anchored}: the {report.records - report.anchored} newer record(s) "
+            "were written by another node, or after its last update")
 
 
 def _digest_args(args: argparse.Namespace, config) -> tuple[str | None, float | None, bool]:  # type: ignore[no-untyped-def]

@@ -128,12 +128,25 @@ def test_reject_purge_and_stats(capsys, config, store):
 def test_audit_verify_passes_then_finds_tampering(capsys, config, store, tmp_path):
     """`audit verify` passes on an intact chain and fails (one line, exit 2) after a row is edited."""
     hold_patron_message(store)
-    assert run(capsys, "audit", "verify", "--config", config)[:2] == (0, "audit: 1 records, chain intact\n")
+    assert run(capsys, "audit", "verify", "--config", config)[:2] == (
+        0, "audit: 1 records, chain intact, its end matches the anchor (record 1)\n")
     with sqlite3.connect(tmp_path / "q.db") as db:
         db.execute("DROP TRIGGER audit_no_update")
         db.execute("UPDATE audit SET actor = 'someone-else'")
     code, _, err = run(capsys, "audit", "verify", "--config", config)
     assert code == 2 and "record 1 was altered" in err and err.count("\n") == 1
+
+
+def test_audit_verify_names_how_many_records_were_lost_from_the_end(capsys, config, store, tmp_path):
+    """After the newest two audit rows are deleted, `audit verify` fails on one line that says two are missing."""
+    for _ in range(3):
+        hold_patron_message(store)
+    with sqlite3.connect(tmp_path / "q.db") as db:
+        db.execute("DROP TRIGGER audit_no_delete")
+        db.execute("DELETE FROM audit WHERE seq > 1")
+    code, out, err = run(capsys, "audit", "verify", "--config", config)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "2 record(s) missing at the end" in err and "record 3" in err
 
 
 def test_keys_rotate_keeps_items_readable(capsys, config, store):

@@ -367,6 +367,23 @@ def test_audit_chain_detects_a_tampered_row(store, backend):
     assert not report.ok and report.bad_seq == 2 and "altered" in report.problem
 
 
+@pytest.mark.parametrize("lost", [1, 3])
+def test_audit_verify_reports_records_lost_from_the_end(store, backend, lost):
+    """Deleting the newest audit rows leaves a valid shorter chain; the anchor beside the key file says how many went."""
+    for _ in range(4):
+        hold_patron_message(store)
+    assert store.verify_audit().ok and store.verify_audit().anchored == 4
+    with store._write() as tx:  # someone with database access (or a lost WAL) takes the tail away
+        if backend.name == "sqlite":
+            tx.run("DROP TRIGGER audit_no_delete")
+        else:
+            tx.run("DROP TRIGGER audit_no_change ON audit")
+        tx.run("DELETE FROM audit WHERE seq > ?", (4 - lost,))
+    report = backend.open().verify_audit()  # another process, reading the same anchor
+    assert not report.ok and report.missing == lost and report.records == 4 - lost
+    assert f"{lost} record(s) missing at the end" in report.problem
+
+
 def test_audit_records_hold_no_content(store, sink):
     """Every action is audited with who and from where, and no record holds content or addresses."""
     svc = service(store, sink.port)

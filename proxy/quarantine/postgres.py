@@ -62,3 +62,4 @@ class PostgresQuarantine(SqlQuarantine):
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            self.anchor.close()

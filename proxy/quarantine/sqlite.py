@@ -79,3 +79,4 @@ class SqliteQuarantine(SqlQuarantine):
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            self.anchor.close()
