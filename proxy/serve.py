@@ -26,6 +26,7 @@ import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -244,7 +245,7 @@ class Service:
         listener = Listener(None, config, who.hostname, logs.get_logger("patronguard.smtp"))
         spool = await asyncio.to_thread(Spool, state / "spool")
         notices = _notices(config, spool)  # a bad template is a ConfigError before anything else opens
-        quarantine = await asyncio.to_thread(open_store, config.quarantine)
+        quarantine = await asyncio.to_thread(partial(open_store, config.quarantine, create=True))  # only serve creates
         holds = QuarantineHoldStore(quarantine)
         await asyncio.to_thread(spool.recover)
         scanner = Scanner(config)

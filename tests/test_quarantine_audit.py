@@ -6,7 +6,15 @@ import dataclasses
 
 import pytest
 
-from proxy.quarantine.audit import GENESIS, AnchorDamaged, AuditAnchor, AuditHead, AuditRecord, chain_hash, verify
+from proxy.quarantine.audit import (
+    GENESIS,
+    AnchorDamaged,
+    AuditAnchor,
+    AuditHead,
+    AuditRecord,
+    chain_hash,
+    verify,
+)
 
 KEY = b"k" * 32
 

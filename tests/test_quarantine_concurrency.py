@@ -40,7 +40,7 @@ def test_another_process_listing_keeps_what_this_process_holds_afterwards(tmp_pa
     """Two stores in this process (relay and pages before they shared one) and a CLI listing in another:
     mail held after the listing is still in the database for every process, before and after closing."""
     config = _config(tmp_path)
-    relay = open_store(load(config).quarantine)
+    relay = open_store(load(config).quarantine, create=True)
     pages = open_store(load(config).quarantine)
     try:
         first = hold_patron_message(relay)
@@ -70,7 +70,7 @@ def test_database_file_is_created_private(tmp_path):
 
     old = os.umask(0o022)
     try:
-        store = open_store(load(_config(tmp_path)).quarantine)
+        store = open_store(load(_config(tmp_path)).quarantine, create=True)
         hold_patron_message(store)
     finally:
         os.umask(old)

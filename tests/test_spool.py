@@ -127,7 +127,7 @@ def test_spool_full_has_its_own_reply():
 def _quarantine(tmp_path):  # type: ignore[no-untyped-def]
     from proxy.quarantine import StoreSettings, open_store
 
-    return open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")))
+    return open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")), create=True)
 
 
 SUMMARY = {

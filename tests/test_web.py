@@ -22,7 +22,7 @@ pytest_plugins = ["quarantine_fixtures"]
 @pytest.fixture
 def setup(tmp_path, sink):  # type: ignore[no-untyped-def]
     path = web_config(tmp_path, f"smtp://127.0.0.1:{sink.port}")
-    store = open_store(load(path).quarantine)
+    store = open_store(load(path).quarantine, create=True)
     running = RunningUi(path)
     yield path, store, running
     running.close()

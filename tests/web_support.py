@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proxy.config import load
+from proxy.quarantine import open_store
 from proxy.web import ReviewUi, start_review_ui
 from proxy.web.accounts import set_reviewer
 
@@ -40,6 +41,7 @@ def web_config(tmp_path: Path, upstream: str, extra: str = "") -> Path:
         encoding="utf-8",
     )
     (tmp_path / "state").mkdir(exist_ok=True)
+    open_store(load(path).quarantine, create=True).close()  # as `serve` or `quarantine init` would have
     set_reviewer(tmp_path / "state" / "review-users", "maria", PASSWORD)
     set_reviewer(tmp_path / "state" / "review-users", "dallas", PASSWORD, ("dallasor.gov",))
     return path

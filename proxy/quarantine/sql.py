@@ -515,6 +515,11 @@ class SqlQuarantine:
             )
         return int(rows[0][0]) == len(documents)
 
+    def holds_data(self) -> bool:
+        """Whether anything was ever held or audited here (a new key file must not be made for it)."""
+        with self._read() as tx:
+            return bool(tx.run("SELECT COUNT(*) FROM audit")[0][0] or tx.run("SELECT COUNT(*) FROM items")[0][0])
+
     def audit_log(self) -> list[AuditRecord]:
         with self._read() as tx:
             rows = tx.run("SELECT seq, at_us, actor, action, item_id, origin, detail, prev_hash, hash"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -40,15 +41,20 @@ class SqliteQuarantine(SqlQuarantine):
     dialect = "sqlite"
     placeholder = "?"
 
-    def __init__(self, path: str | Path, keys: KeyRing, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, path: str | Path, keys: KeyRing, clock: Callable[[], datetime] | None = None, *,
+                 create: bool = True) -> None:
+        """Open the file; with `create=False` a missing file is an error, never a new empty database."""
         super().__init__(keys, clock)
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            target = self.path if create else "file:" + urllib.parse.quote(str(self.path.absolute())) + "?mode=rw"
             with _UMASK:
                 previous = os.umask(0o077)
                 try:
-                    self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+                    self._conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=30,
+                                                 uri=not create)
                     for pragma in ("journal_mode=WAL", "secure_delete=ON", "synchronous=FULL", "foreign_keys=ON",
                                    "busy_timeout=30000"):
                         self._conn.execute(f"PRAGMA {pragma}")
