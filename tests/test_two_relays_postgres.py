@@ -55,7 +55,7 @@ def test_held_on_one_node_released_from_the_other_exactly_once(postgres, tmp_pat
 
         with smtplib.SMTP("127.0.0.1", node_a.smtp_port, timeout=30) as client:
             client.sendmail("circ@ccrls.org", ["landlord@example.net"], LEAK.encode())
-        store = open_store(load(config_a).quarantine, create=True)
+        store = open_store(load(config_a).quarantine)
         try:
             wait_for(lambda: len(store.items(ItemState.HELD)) == 1, "relay A to hold the message")
             (item,) = store.items(ItemState.HELD)
