@@ -12,8 +12,9 @@ library's MTA. Its handler translates and never decides about content:
   answers 530 until TLS is up. Lines longer than `server.max_line_length`
   (CRLF included) answer 500.
 - RCPT: a recipient limit (452, the client sends the rest later).
-- DATA: refuse SMTP-smuggling line endings, write message + envelope to the
-  spool (fsync'd) and only then answer `250 … queued as <id>`; a spool failure
+- DATA: refuse SMTP-smuggling line endings and NUL bytes (RFC 5321 allows
+  neither), turn a bare CR into CRLF, write message + envelope to the spool
+  (fsync'd) and only then answer `250 … queued as <id>`; a spool failure
   answers 451/452, never 250.
 - Any unexpected exception answers a fixed `451 4.3.0` (aiosmtpd's default
   would send a permanent 500 with the exception text, which may quote data).
@@ -54,6 +55,23 @@ _PLAIN_ADDRESS = re.compile(rf"<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z
 # "\r\n.\r\n", so these arrive inside the content; a downstream server that
 # accepts bare LF could read them as the end of the message. Linear-time regex.
 _SMUGGLING = re.compile(rb"(?:(?<!\r)\n|\r(?!\n))\.[\r\n]|[\r\n]\.(?:\n|\r(?!\n))")
+
+
+_BARE_CR = re.compile(rb"\r(?!\n)")
+NUL_REFUSED = ("550 5.6.0 Message refused: it contains a NUL byte, which SMTP does not allow (RFC 5321); "
+               "send binary data as an encoded attachment")
+
+
+def crlf_for_bare_cr(raw: bytes) -> bytes:
+    """Each CR not followed by LF becomes CRLF, so every server after this one reads the same lines.
+
+    Python's email parser (the scan) already reads a lone CR as a line end; an
+    upstream might join the lines instead, or drop the CR. Counting first keeps
+    the regular expression off nearly all mail (which has none).
+    """
+    if raw.count(b"\r") == raw.count(b"\r\n"):
+        return raw
+    return _BARE_CR.sub(b"\r\n", raw)
 
 
 def smuggling(raw: bytes) -> bool:
@@ -153,9 +171,13 @@ class RelayHandler:
 
     async def handle_DATA(self, server: SMTP, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or b""
+        if b"\x00" in raw:  # an upstream that drops NUL could then see "\r\n.\r\n" and end the message early
+            self.log.warning("smtp.refused", error="nul-byte")
+            return NUL_REFUSED
         if smuggling(raw):
             self.log.warning("smtp.refused", error="bare-line-ending")
             return "550 5.6.0 Message refused: a bare CR or LF next to a lone dot (SMTP smuggling); use CRLF line endings"
+        raw = crlf_for_bare_cr(raw)  # spooled, scanned, held and delivered as the same lines
         options = tuple(o for o in envelope.mail_options if o == "SMTPUTF8" or o.startswith("BODY="))
         spooled = Envelope(
             mail_from="" if envelope.mail_from == "<>" else envelope.mail_from,

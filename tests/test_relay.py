@@ -421,6 +421,33 @@ def test_smuggling_line_endings_are_refused_or_harmless(relay, sink, eod, refuse
         assert sink.matching(to(outer)) == []
 
 
+@pytest.mark.parametrize("body", [b"hello\r\n\x00.\r\nsmuggled", b"hello\n\x00.\nsmuggled", b"a NUL \x00 in a line"])
+def test_nul_in_data_is_refused(relay, sink, body):
+    """A NUL byte anywhere in DATA (also one that would become a lone dot where an upstream drops it) is a 550 5.6.0
+    that says why; nothing is queued or sent."""
+    outer = f"nul-{body.hex()[:24]}@ccrls.org"
+    script = (b"EHLO ws1.ccrls.org\r\nMAIL FROM:<staff@ccrls.org>\r\nRCPT TO:<" + outer.encode() + b">\r\nDATA\r\n"
+              b"Subject: nul\r\n\r\n" + body + b"\r\n.\r\nQUIT\r\n")
+    replies = _raw_session(relay.port, script)
+    refusal = [r for r in replies if r.startswith(b"550 5.6.0")]
+    assert refusal and b"NUL byte" in refusal[0], replies
+    assert not any(b"queued as" in r for r in replies)
+    relay.queue_empty()
+    assert sink.matching(to(outer)) == []
+
+
+def test_bare_cr_becomes_crlf_before_it_is_spooled(relay, sink):
+    """A CR without LF in DATA reaches the upstream as CRLF: every server after the relay reads the same lines."""
+    outer = "bare-cr@ccrls.org"
+    script = (b"EHLO ws1.ccrls.org\r\nMAIL FROM:<staff@ccrls.org>\r\nRCPT TO:<" + outer.encode() + b">\r\nDATA\r\n"
+              b"Subject: cr\r\n\r\nline one\rline two\r\rline four\r\n.\r\nQUIT\r\n")
+    replies = _raw_session(relay.port, script)
+    assert sum(b"queued as" in r for r in replies) == 1, replies
+    got = sink.wait_for(to(outer))[0]
+    assert b"line one\r\nline two\r\n\r\nline four\r\n" in got.data
+    assert got.data.count(b"\r") == got.data.count(b"\r\n")
+
+
 def test_pipelined_session_and_lone_dot_line(relay, sink):
     """A pipelined session works, and a dot-stuffed line of its own arrives as '.' without ending the message."""
     script = (
