@@ -230,6 +230,8 @@ class Config:
     notices: NoticesConfig = field(default_factory=NoticesConfig)
     review_ui: ReviewUiConfig = field(default_factory=ReviewUiConfig)
     fax_hook: FaxHookConfig = field(default_factory=FaxHookConfig)
+    # user%domain@, "user@domain"@, domain!user@ recipients: "external" (classed as outside) or "refuse" (553 at RCPT)
+    routed_addresses: str = "external"
 
 
 # ----------------------------------------------------------------- the schema
@@ -398,6 +400,8 @@ SCHEMA: dict[str, Spec] = {
                     ),
                 }
             ),
+            "routed_addresses": Spec("choice", "what to do with recipients that route elsewhere (user%domain@, "
+                                     "\"user@domain\"@, domain!user@)", "external", choices=("external", "refuse")),
         }
     ),
     "policy": _map(
@@ -835,6 +839,7 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
         ),
         review_ui=_review_ui(tree["review_ui"], at),
         fax_hook=FaxHookConfig(**tree["fax_hook"]),
+        routed_addresses=rc["routed_addresses"],
     )
 
 

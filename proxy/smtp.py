@@ -11,7 +11,9 @@ library's MTA. Its handler translates and never decides about content:
   `server.tls.require` every command but EHLO/HELO/STARTTLS/NOOP/QUIT/RSET
   answers 530 until TLS is up. Lines longer than `server.max_line_length`
   (CRLF included) answer 500.
-- RCPT: a recipient limit (452, the client sends the rest later).
+- RCPT: a recipient limit (452, the client sends the rest later); with
+  `recipients.routed_addresses: refuse`, a recipient that routes on
+  (`user%domain@`, `"user@domain"@`, `domain!user@`) is refused with 553.
 - DATA: refuse SMTP-smuggling line endings and NUL bytes (RFC 5321 allows
   neither), turn a bare CR into CRLF, write message + envelope to the spool
   (fsync'd) and only then answer `250 … queued as <id>`; a spool failure
@@ -42,6 +44,7 @@ from proxy import logs
 from proxy.auth import Authenticator, load_accounts
 from proxy.config import Config
 from proxy.errors import ConfigError
+from proxy.policy import routed
 from proxy.spool import Envelope, Spool, SpoolError
 
 IDENT = "PatronGuard ESMTP"
@@ -92,6 +95,7 @@ class RelayRules:
     max_recipients: int
     max_message_size: int
     auth_enabled: bool = False  # accounts configured: an authenticated client may relay from anywhere
+    refuse_routed: bool = False  # recipients.routed_addresses: refuse user%domain@-style recipients at RCPT
 
     @classmethod
     def from_config(cls, config: Config) -> RelayRules:
@@ -102,6 +106,7 @@ class RelayRules:
             max_recipients=server.max_recipients,
             max_message_size=server.max_message_size,
             auth_enabled=bool(server.auth.users or server.auth.password_file),
+            refuse_routed=config.routed_addresses == "refuse",
         )
 
     def client_allowed(self, peer: Any) -> bool:
@@ -163,6 +168,10 @@ class RelayHandler:
         local, at, domain = address.rpartition("@")
         if not at or not local or ("." not in domain and not domain.startswith("[")):
             return "553 5.1.3 Recipient address is not a full mail address (name@domain)"
+        if self.rules.refuse_routed and routed(address):
+            self.log.warning("smtp.refused", error="routed-recipient")
+            return ("553 5.7.1 Recipient refused: this address routes mail on to another address "
+                    "(user%domain, \"user@domain\" or domain!user); give the recipient's own address")
         if len(envelope.rcpt_tos) >= self.rules.max_recipients:
             return f"452 4.5.3 Too many recipients: at most {self.rules.max_recipients} per message; send the rest in another message"
         envelope.rcpt_tos.append(address)

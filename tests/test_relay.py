@@ -273,6 +273,47 @@ def test_mixed_recipients_internal_delivered_external_held(relay, sink):
     assert sink.matching(to("friend1@example.net")) == []
 
 
+ROUTED = ["landlord%example.net@cityofsalem.net", '"landlord@example.net"@cityofsalem.net',
+          "example.net!landlord@cityofsalem.net"]
+
+
+def _rcpt_session(port: int, recipient: str, body: str) -> list[bytes]:
+    """One message to `recipient` exactly as written (smtplib would re-quote it)."""
+    data = (f"From: Staff <{SENDER}>\r\nTo: tenant file\r\nSubject: tenant\r\n\r\n{body}\r\n").encode()
+    return _raw_session(port, b"EHLO ws1.ccrls.org\r\nMAIL FROM:<" + SENDER.encode() + b">\r\nRCPT TO:<"
+                        + recipient.encode() + b">\r\nDATA\r\n" + data + b".\r\nQUIT\r\n")
+
+
+@pytest.mark.parametrize("recipient", ROUTED)
+def test_routed_recipients_in_a_library_domain_are_held_as_outside(relay, sink, recipient):
+    """A patron record to user%domain@, "user@domain"@ or domain!user@ a library domain is held as outside mail:
+    the upstream would route it to example.net."""
+    replies = _rcpt_session(relay.port, recipient, f"Tenant check: patron card {CARD}, three items overdue.")
+    assert sum(b"queued as" in r for r in replies) == 1, replies
+    item = relay.held_for(recipient)
+    assert item.recipient_classes == ("external",) and "patron-card" in item.rules
+    relay.queue_empty()
+    assert sink.matching(to(recipient)) == []
+
+
+def test_routed_recipients_can_be_refused_at_rcpt(sink, tmp_path):
+    """With recipients.routed_addresses: refuse, each routed form gets a 553 that says why; nothing is queued."""
+    config = tmp_path / "relay.yaml"
+    config.write_text(CONFIG.format(max_size=MAX_SIZE, max_rcpt=MAX_RCPT, sink_port=sink.port, state=tmp_path / "s")
+                      + "recipients:\n  routed_addresses: refuse\n")
+    refusing = Relay(tmp_path / "s", config).start()
+    try:
+        for recipient in ROUTED:
+            replies = _rcpt_session(refusing.port, recipient, "hello")
+            refusal = [r for r in replies if r.startswith(b"553 5.7.1")]
+            assert refusal and b"routes mail on to another address" in refusal[0], replies
+            assert not any(b"queued as" in r for r in replies)
+        assert sum(b"queued as" in r for r in _rcpt_session(refusing.port, "circ@cityofsalem.net", "hi")) == 1
+    finally:
+        refusing.stop()
+    assert all(sink.matching(to(r)) == [] for r in ROUTED)
+
+
 def test_benign_mail_to_outside_is_delivered(relay, sink):
     """Ordinary library business mail to an outside address is delivered, envelope preserved."""
     send(relay, ["vendor2@example.com"], message("vendor2@example.com", "Please send the invoice for order 4471 (ISBN 9780143127741)."))
