@@ -185,7 +185,7 @@ class ReviewUiConfig:
     password_file: str = ""  # name:hash[:library,library] lines; "" → <state_dir>/review-users if it exists
     session_minutes: int = 60  # idle minutes before a supervisor logs in again
     secure_cookies: bool = False  # true behind an https reverse proxy
-    max_failures: int = 5  # failed logins per client address per 5 minutes
+    max_failures: int = 5  # failed logins per client address, and per account name, per 5 minutes
     password_file_at: str = "review_ui.password_file"  # "file:line: key", for errors about the file
 
 
@@ -593,7 +593,8 @@ SCHEMA: dict[str, Spec] = {
             "password_file": _s("a file of name:hash lines such as /etc/patronguard/review-users", ""),
             "session_minutes": _i("a number of minutes, e.g. 60", 60, minimum=1),
             "secure_cookies": _b(False),
-            "max_failures": _i("a number of failed logins per client address per 5 minutes, e.g. 5", 5, minimum=1),
+            "max_failures": _i("a number of failed logins per client address and per account per 5 minutes, e.g. 5",
+                               5, minimum=1),
         }
     ),
     "fax_hook": _map(

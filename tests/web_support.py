@@ -101,12 +101,15 @@ class Page:
 class Client:
     """A browser-like client over real HTTP: keeps the session cookie, follows redirects on request."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, source: str | None = None) -> None:
+        """`source`: the loopback address to connect from (e.g. 127.0.0.7), a client address of its own."""
         self.port = port
+        self.source = source
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None, follow: bool = True) -> Page:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
+                                          source_address=(self.source, 0) if self.source else None)
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
         body = None
         if form is not None:
