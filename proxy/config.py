@@ -147,6 +147,7 @@ class UpstreamConfig:
 class SpoolConfig:
     state_dir: str = "/var/lib/patronguard"
     workers: int = 2
+    max_failed_passes: int = 5  # passes of an entry that raise before it is set aside (held as process-failed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,6 +542,7 @@ SCHEMA: dict[str, Spec] = {
         {
             "state_dir": _s("a directory such as /var/lib/patronguard", "/var/lib/patronguard"),
             "workers": _i("a number of workers, e.g. 8", 8, minimum=1),
+            "max_failed_passes": _i("a number of passes, e.g. 5", 5, minimum=1),
         }
     ),
     "quarantine": _map(
@@ -847,7 +849,7 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
             verify_at=at("upstream.verify"),
             password_file_at=at("upstream.password_file"),
         ),
-        spool=SpoolConfig(state_dir=sp["state_dir"], workers=sp["workers"]),
+        spool=SpoolConfig(state_dir=sp["state_dir"], workers=sp["workers"], max_failed_passes=sp["max_failed_passes"]),
         quarantine=QuarantineConfig(**tree["quarantine"]),
         notices=NoticesConfig(
             enabled=tree["notices"]["enabled"],

@@ -267,6 +267,7 @@ class Service:
             log=logs.get_logger("patronguard.relay"),
             workers=config.spool.workers,
             notices=notices,
+            max_failed_passes=config.spool.max_failed_passes,
         )
         handler = self._handler = RelayHandler(spool, RelayRules.from_config(config), pipeline.submit,
                                                logs.get_logger("patronguard.smtp"))
@@ -374,6 +375,7 @@ class Service:
             self.pipeline.retry = retry_policy(config)
             self.pipeline.identity = identity(config)
             self.pipeline.notices = notices
+            self.pipeline.max_failed_passes = config.spool.max_failed_passes
             previous, self.pipeline.upstream = self.pipeline.upstream, upstream  # new password, TLS settings, url
             await asyncio.to_thread(close_upstream, previous)
         if self.review is not None and reviewers is not None:

@@ -307,11 +307,11 @@ class ReviewApp:
         name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
         limit = self.config.review_ui.max_failures
         if len(self._recent(self.failures, client, now)) >= limit:
-            self.log.warning("web.login_limited", limit="address")
+            self.log.warning("web.login_limited", scope="address")
             return self.render(request, "login.html", 429, name=name,
                                error="Too many failed attempts from this computer. Wait a few minutes and try again.")
         if len(self._recent(self.account_failures, name, now)) >= limit:
-            self.log.warning("web.login_limited", limit="account", user_hash=name_digest(name))
+            self.log.warning("web.login_limited", scope="account", user_hash=name_digest(name))
             return self.render(request, "login.html", 429, name=name,
                                error="Too many failed attempts for this name. Wait a few minutes and try again.")
         reviewer = self.reviewers.get(name)
