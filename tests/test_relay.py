@@ -505,7 +505,7 @@ MALFORMED = (
     b"From: staff@ccrls.org\r\nTo: vendor3@example.net\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
     b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n'
     b"--b1\r\nContent-Type: application/pdf; name=x.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n%%%% not base64 !!!\r\n"
-    b"--b1\r\nContent-Type: application/octet-stream\r\n\r\n\x00\x01\x02 truncated, no closing boundary\r\n"
+    b"--b1\r\nContent-Type: application/octet-stream\r\n\r\n\x01\x02\xff truncated, no closing boundary\r\n"
 )
 
 
