@@ -73,6 +73,10 @@ class BarcodeSettings:
     layouts: tuple[BarcodeLayout, ...] = DEFAULT_LAYOUTS
     partial_digits: int = 8
     record_numbers: bool = True
+    # Cards of other libraries (reciprocal borrowing, consortium members not yet in the
+    # layouts): the common 14-digit patron layout with any prefix and a valid check digit.
+    # Strong next to card words; alone it only binds to a name.
+    other_libraries: bool = True
     # How far (characters) a card word may be from a fragment or a near-miss number.
     context_chars: int = 40
 
@@ -87,15 +91,20 @@ class BarcodeSettings:
 # left edge after it (a lookbehind first would make `re` try every position the
 # slow way); possessive quantifiers keep the scan linear. The left edge: not
 # after a letter or digit, except a lone Codabar start letter A-D ("A2361…"), and
-# not after a decimal point ("0.2361…").
-_RUN = re.compile(r"\d(?<![0-9E-Ze-z]\d)(?<![0-9A-Za-z][A-Da-d]\d)(?<!\d[.,]\d)\d*+(?:[ -]\d++)*+")
+# not after a decimal point ("0.2361…"). A comma after a digit is a field
+# separator: unquoted CSV writes "9/19/2024,23610003622817,503-555-0187".
+_RUN = re.compile(r"\d(?<![0-9E-Ze-z]\d)(?<![0-9A-Za-z][A-Da-d]\d)(?<!\d\.\d)\d*+(?:[ -]\d++)*+")
 _GROUP = re.compile(r"\d+(?:-\d+)*")
+_THOUSANDS_TAIL = re.compile(r",\d{3}(?!\d)")
 _CODABAR = frozenset("ABCDabcd")
 _MAX_GROUPS = 6
 
 # Words that make a digit fragment a card number, matched on lower-cased text.
 # Deliberately not "patron" alone: it is everywhere in library mail.
-_CARD_WORDS = re.compile(r"cards?|bar[ -]?codes?|patron ?(?:#|no\b\.?|num(?:ber)?\b|id\b)|last (?:8|eight)\b")
+_CARD_WORDS = re.compile(
+    r"cards?|bar[ -]?codes?|patron ?(?:#|no\b\.?|num(?:ber)?\b|id\b)|last (?:8|eight)\b"
+    r"|tarjetas?|c[oó]digo de barras|carn[eé]t?|карт[аыуе]|билет|thẻ"  # Spanish, Russian, Vietnamese
+)
 
 # Sierra record numbers: optional dot, record-type letter, 7 digits, check char.
 # Only "p" (patron) records are patron data; ".b"/".i" are bibs and items. The
@@ -122,18 +131,22 @@ class BarcodeDetector:
 
     def __init__(self, settings: BarcodeSettings | None = None) -> None:
         self.settings = settings or BarcodeSettings()
-        self._lengths = frozenset(layout.length for layout in self.settings.layouts)
+        self._other = _OTHER_LIBRARY if self.settings.other_libraries else None
+        self._lengths = frozenset(layout.length for layout in self._all_layouts())
         self._max_length = max(self._lengths, default=0)
         # The digits a barcode may start with (None: any), to skip hopeless groups quickly.
-        firsts = {layout.type_digit for layout in self.settings.layouts}
+        firsts = {layout.type_digit for layout in self._all_layouts()}
         self._first_digits: frozenset[str] | None = (
             None if None in firsts else frozenset(d for d in firsts if d)
         )
         # Longest prefix first, so a 2361... card is reported as prefix=2361, not 236.
         self._prefixes = {
             layout.name: tuple(sorted(layout.prefixes, key=len, reverse=True))
-            for layout in self.settings.layouts
+            for layout in self._all_layouts()
         }
+
+    def _all_layouts(self) -> tuple[BarcodeLayout, ...]:
+        return self.settings.layouts + ((self._other,) if self._other is not None else ())
 
     def detect(self, part: TextPart) -> Iterator[Finding]:
         """Yield findings for every barcode-like number and patron record number in `part`."""
@@ -167,9 +180,13 @@ class BarcodeDetector:
         )
         after = run_end + 1 if has_stop else run_end
         # A run glued to letters or a decimal tail ("…817abc", "…817.5") loses its last group:
-        # that group belongs to another token.
+        # that group belongs to another token. After a comma, digits are the next CSV field
+        # ("…2817,503-555-0187"), unless the group is the head of a thousands-separated
+        # number ("2 361,500").
         if after < len(text) and (
-            text[after].isalnum() or (text[after] in ".," and text[after + 1 : after + 2].isdigit())
+            text[after].isalnum()
+            or (text[after] == "." and text[after + 1 : after + 2].isdigit())
+            or (text[after] == "," and _THOUSANDS_TAIL.match(text, after) and groups[-1][1] - groups[-1][0] <= 3)
         ):
             groups.pop()
             if not groups:
@@ -237,6 +254,15 @@ class BarcodeDetector:
             if layout.check_digit and not library_mod10_valid(digits):
                 continue
             return layout
+        other = self._other
+        if (
+            other is not None
+            and len(digits) == other.length
+            and digits[0] == other.type_digit
+            and not _looks_like_timestamp(digits)
+            and library_mod10_valid(digits)
+        ):
+            return other
         return None
 
     def _near_miss(self, part: TextPart, cand: _Candidate, context: _CardContext) -> BarcodeLayout | None:
@@ -281,6 +307,24 @@ class BarcodeDetector:
                 masked=mask(cand.written),
                 detector=self.name,
                 categories=frozenset(),
+            )
+        if layout is _OTHER_LIBRARY:
+            # Another library's card: as strong as ours next to card words; alone, a
+            # 14-digit number with a valid check digit is one in ten of such numbers.
+            if context.near(cand.start, cand.end):
+                score, evidence = 0.9, "other-library check-digit-valid card-word-near"
+            else:
+                score, evidence = 0.55, "other-library check-digit-valid"
+            return Finding(
+                kind=Kind.PATRON_BARCODE,
+                part=part.path,
+                start=cand.start,
+                end=cand.end,
+                score=score,
+                reason=f"patron-card {evidence} prefix={cand.digits[:4]}{form}",
+                masked=mask(cand.written),
+                detector=self.name,
+                categories=_CARD_NUMBER,
             )
         if layout.check_digit:
             score, evidence = 0.95, "check-digit-valid"
@@ -359,6 +403,8 @@ class BarcodeDetector:
 
 # Sentinel "layout" for a patron-shaped number whose check digit fails next to card words.
 _NEAR_MISS = BarcodeLayout(name="near-miss", prefixes=())
+# Sentinel layout for another library's card: type 2, 14 digits, any prefix, check digit.
+_OTHER_LIBRARY = BarcodeLayout(name="other-library", prefixes=())
 
 
 class _CardContext:
@@ -399,6 +445,13 @@ def _card_words(text: str) -> list[tuple[int, int]]:
             continue
         spans.append((s, e))
     return spans
+
+
+def _looks_like_timestamp(digits: str) -> bool:
+    """True for a 14-digit YYYYMMDDhhmmss string (message ids, log lines, file names)."""
+    if len(digits) != 14 or not _looks_like_date(digits[:8]):
+        return False
+    return int(digits[8:10]) < 24 and int(digits[10:12]) < 60 and int(digits[12:]) < 61
 
 
 def _looks_like_date(digits: str) -> bool:

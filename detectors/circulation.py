@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from detectors.findings import Category, Finding, Kind, TextPart, mask
@@ -179,6 +179,22 @@ _MONEY_RULES: tuple[_Rule, ...] = (
         0.6,
         "owing-phrase",
     ),
+    # Spanish: "multas de $4.50", "debe $12.00", "saldo pendiente de $8", "cargo por pérdida".
+    _rule(
+        "multa|debe|saldo|adeud|cargo",
+        rf"(?:multas?(?:{_SP}(?:de|por|pendientes?|vencidas?|atrasadas?|acumuladas?)){{0,2}}[ \t:]{{0,3}}{_AMOUNT}"
+        rf"|debe{_SP}(?:a{_SP}la{_SP}biblioteca{_SP})?{_AMOUNT}|saldo(?:{_SP}(?:pendiente|de|a{_SP}pagar)){{0,2}}[ \t:]{{0,3}}{_AMOUNT}"
+        rf"|adeud[ao]{_SP}(?:de{_SP})?{_AMOUNT}|cargos?{_SP}por{_SP}(?:p[eé]rdida|reemplazo|retraso))",
+        0.85,
+        "fine-amount es",
+    ),
+    # Russian and Vietnamese: a fine or debt word followed by an amount.
+    _rule(
+        "штраф|задолженност|tiền phạt|nợ",
+        rf"(?:штраф\w{{0,3}}|задолженност\w{{0,3}}|tiền{_SP}phạt|nợ)[ \t:]{{0,3}}(?:в{_SP}размере{_SP})?{_AMOUNT}",
+        0.85,
+        "fine-amount ru-vi",
+    ),
 )
 
 
@@ -198,17 +214,58 @@ class MoneyOwedDetector:
         self.settings = settings or MoneyOwedSettings()
 
     def detect(self, part: TextPart) -> Iterable[Finding]:
-        return _scan(part, _MONEY_RULES, Kind.MONEY_OWED, self.name, frozenset({Category.MONEY_OWED}),
-                     self.settings.max_chars)
+        found = _scan(part, _MONEY_RULES, Kind.MONEY_OWED, self.name, frozenset({Category.MONEY_OWED}),
+                      self.settings.max_chars)
+        text = part.text
+        out = []
+        for f in found:
+            lo, hi = _sentence(text, f.start, f.end)
+            if _AGGREGATE.search(text, lo, hi):
+                # "$1,840 in fines collected last year", "patrons owe $4,000 in total": a figure
+                # about the library, not one person's debt.
+                f = replace(f, score=_AGGREGATE_SCORE, reason=f.reason + " aggregate")
+            out.append(f)
+        return out
+
+
+_AGGREGATE_SCORE = 0.3
+_AGGREGATE = re.compile(
+    r"\b(?:collected|revenue|system[ -]?wide|across[ ](?:the|all|our)|annual(?:ly)?|per[ ](?:year|month|quarter)"
+    r"|(?:each|per|a)[ ](?:fiscal[ ])?(?:year|month|quarter)|fiscal[ ]year|fy[ ]?\d{2,4}|budget(?:ed)?|average|median"
+    r"|(?:patrons|borrowers|accounts|cardholders|users|households)[ ](?:who[ ])?(?:owe|owed|owing|with|have|had)"
+    r"|(?:all|our|\d[\d,]*)[ ](?:patrons|borrowers|accounts|cardholders)|waived[ ]fines|fine[- ]free|amnesty)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n\s*\n")
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The bounds of the sentence around [start, end), at most 200 characters either side."""
+    lo = max(0, start - 200)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, lo, start)]
+    lo = ends[-1] if ends else lo
+    m = _SENTENCE_END.search(text, end, min(len(text), end + 200))
+    return lo, (m.end() if m else min(len(text), end + 200))
 
 
 # --- circulation -------------------------------------------------------------------------
 
 _CIRC_RULE = _rule(
-    "checked|check|overdue|due|renewed|returned|borrowed|has|currently",
-    rf"(?:checked{_SP}out|check-?outs?|overdue|due{_SP}(?:back|on|by|date)|renewed"
-    rf"|returned{_SP}late|borrowed|has{_SP}the{_SP}following{_SP}items?"
-    rf"|currently{_SP}has{_SP}\d{{1,4}}{_SP}items?(?:{_SP}(?:checked{_SP})?out)?)\b",
+    "checked|check|overdue|due|renewed|returned|borrowed|has|have|had|currently|never|hasn|still|items|out"
+    "|prestad|vencid|atrasad|renovad|devol|fecha|préstamo|prestamo|tiene|просроч|quá hạn",
+    rf"(?:checked{_SP}(?:it{_SP}|them{_SP})?out|check-?outs?|overdue|due{_SP}(?:back|on|by|date)|renewed"
+    rf"|returned{_SP}late|borrowed|ha(?:s|ve|d){_SP}the{_SP}following{_SP}items?"
+    rf"|currently{_SP}has{_SP}\d{{1,4}}{_SP}items?(?:{_SP}(?:checked{_SP})?out)?"
+    rf"|ha(?:s|ve|d){_SP}(?:\d{{1,3}}|these|those|several|two|three|four|five|a{_SP}few){_SP}(?:items?|books?|dvds?|titles?|things)"
+    rf"{_SP}(?:out|checked{_SP}out|overdue|still{_SP}out)"
+    rf"|(?:never|hasn'?t|has{_SP}not|not{_SP}yet){_SP}(?:been{_SP})?returned|still{_SP}has{_SP}(?:the|these|those|our|\d{{1,3}})"
+    rf"|items{_SP}out|out{_SP}on{_SP}(?:her|his|their|your){_SP}(?:card|account)"
+    # Spanish: tiene prestados, vencidos, atrasados, renovado, fecha de vencimiento/devolución
+    rf"|tiene{_SP}(?:prestad[oa]s?|(?:\d{{1,3}}|estos|estas){_SP}(?:libros?|art[ií]culos?|materiales?))"
+    rf"|prestad[oa]s?|vencid[oa]s?|atrasad[oa]s?|renovad[oa]s?|devolver|devoluci[oó]n"
+    rf"|fecha{_SP}de{_SP}(?:vencimiento|devoluci[oó]n|entrega)|pr[eé]stamos?"
+    # Russian: просрочен(а/ы); Vietnamese: quá hạn
+    rf"|просроч\w{{0,8}}|quá{_SP}hạn)\b",
     0.5,
     "circulation-phrase",
 )
@@ -263,16 +320,28 @@ class CirculationDetector:
 
 _HOLD_RULES: tuple[_Rule, ...] = (
     _rule(
-        "hold|ready|available|placed|pick|item|book|title|copy|dvd",
+        "hold|ready|available|placed|pick|item|book|title|copy|dvd|has|have|had|put|request|is|are|reserv"
+        "|disponible|recoger|apartad|lista|бронь|заказ|đặt trước",
         rf"(?:holds?{_SP}(?:is|are){_SP}(?:now{_SP})?(?:ready|available|waiting)"
         rf"|(?:ready|available){_SP}for{_SP}(?:you{_SP}to{_SP})?pick[ -]?up"
         rf"|placed{_SP}(?:a{_SP}|the{_SP}|an?{_SP}\w{{1,15}}{_SP}|\d{{1,3}}{_SP})?holds?"
         rf"|holds?{_SP}(?:list|shelf|queue)|pick{_SP}up{_SP}(?:your|her|his|their){_SP}holds?"
-        rf"|(?:items?|books?|titles?|copy|dvds?){_SP}(?:is|are){_SP}on{_SP}hold)\b",
+        rf"|(?:items?|books?|titles?|copy|dvds?){_SP}(?:is|are){_SP}on{_SP}hold"
+        rf"|ha(?:s|ve|d){_SP}(?:these|this|them|it|that|those|\d{{1,3}}(?:{_SP}\w{{1,15}})?|a{_SP}few|several|two|three)"
+        rf"{_SP}on{_SP}hold"
+        rf"|put{_SP}(?:a{_SP})?holds?{_SP}on|(?:requested|reserved){_SP}(?:a{_SP}copy{_SP}of|(?:the|a|this|that){_SP}(?:book|dvd|title|item|novel|copy))"
+        rf"|(?:is|are){_SP}waiting{_SP}for{_SP}(?:her|him|them|you)"
+        # Spanish: su reserva está lista, disponible para recoger, apartado para usted
+        rf"|(?:su|sus|la|las){_SP}reservas?|reservas?{_SP}(?:est[aá]n?|lista|listas|disponibles?)"
+        rf"|disponibles?{_SP}para{_SP}(?:recoger|retirar)|apartad[oa]s?{_SP}para"
+        # Russian: бронь/заказ готов; Vietnamese: đặt trước
+        rf"|(?:бронь|заказ)\w{{0,3}}{_SP}готов\w{{0,2}}|đặt{_SP}trước)\b",
         0.6,
         "hold-phrase",
     ),
 )
+_HOLD_GATE = ("hold", "pick", "request", "reserv", "waiting", "disponible", "recoger", "apartad", "бронь", "заказ",
+              "đặt trước")
 # "on hold for you / her / Jane" — but "on hold for two weeks" or "for Monday" is not a library hold.
 _ON_HOLD_FOR = re.compile(r"[Oo]n\s{1,3}[Hh]old\s{1,3}for\s{1,3}(you|him|her|them|the\s{1,3}patron|[A-Z][a-z]{1,20})\b")
 _NOT_HOLDERS = frozenset(
@@ -301,7 +370,7 @@ class HoldDetector:
         s = self.settings
         text = part.text[: s.max_chars]
         low = fold_case(text)
-        if "hold" not in low and "pick" not in low:
+        if not any(w in low for w in _HOLD_GATE):
             return []
         raw = [(a, b, s.score, "hold-phrase") for a, b in _rule_matches(_HOLD_RULES[0], text, low)]
         pos = low.find("on hold")
@@ -317,14 +386,21 @@ class HoldDetector:
 
 _CONTEXT_RULES: tuple[_Rule, ...] = (
     _rule(
-        "patron|borrower|library|card|barcode|mblock",
-        rf"(?:patron|borrower|library{_SP}cards?|card[ -]?holders?|library{_SP}accounts?"
-        rf"|card{_SP}(?:number|no\.|#)|barcodes?|patron{_SP}records?|mblock)\b(?!-)",
+        "patron|borrower|library|card|barcode|mblock|tarjeta|usuario|cuenta",
+        rf"(?:patron|borrower|library{_SP}card|card[ -]?holder|library{_SP}account"
+        rf"|card{_SP}(?:number|no\.|#)|barcode|patron{_SP}record|mblock"
+        rf"|tarjeta{_SP}de{_SP}(?:la{_SP})?biblioteca|n[uú]mero{_SP}de{_SP}tarjeta|cuenta{_SP}de{_SP}(?:la{_SP})?biblioteca)\b(?!-)",
         0.5,
         "patron-context",
     ),
-    # "Our patrons love large print": patrons in general, not one person. Too weak to bind a name.
-    _rule("patrons|borrowers", r"(?:patrons|borrowers)\b", 0.3, "patron-context generic"),
+    # "Our patrons love large print", "we issued 214 library cards": patrons and cards in
+    # general, not one person's. Too weak to bind a name.
+    _rule(
+        "patrons|borrowers|library|card|barcode|patron",
+        rf"(?:patrons|borrowers|library{_SP}cards|card[ -]?holders|library{_SP}accounts|barcodes|patron{_SP}records)\b",
+        0.3,
+        "patron-context generic",
+    ),
     _rule("account", rf"(?:his|her|their){_SP}accounts?\b", 0.5, "patron-context account", lookback=10),
     # Records language: what the library holds about someone ("the details we have on file").
     _rule("file", rf"(?:have|keep|kept|is|are|was|were){_SP}on{_SP}file\b", 0.5, "patron-context on-file", lookback=24),
@@ -341,8 +417,8 @@ _CONTEXT_RULES: tuple[_Rule, ...] = (
     _rule(
         "blocked|registered",
         rf"(?:(?:account|card|record){_SP}(?:is|was|has{_SP}been|got){_SP}blocked"
-        rf"|blocked{_SP}(?:account|card|patron|borrower)s?"
-        rf"|registered{_SP}(?:patron|borrower|for{_SP}a{_SP}(?:library{_SP})?card)s?)\b",
+        rf"|blocked{_SP}(?:account|card|patron|borrower)"
+        rf"|registered{_SP}(?:patron|borrower)|(?:she|he|they|who){_SP}registered{_SP}for{_SP}a{_SP}(?:library{_SP})?card)\b",
         0.5,
         "patron-context account-state",
         lookback=24,
@@ -377,6 +453,14 @@ _RELATIVES = (
 )
 _PERSON_RULES: tuple[_Rule, ...] = (
     _rule("your", rf"your{_SP}(?:{_RELATIVES})\b", 0.5, "person-reference relative"),
+    # Spanish "su hijo", "sus hijos", "su esposa": a relative. ("su cuenta" is also "your
+    # account" in a formal letter to the patron, so it is not a reference to someone else.)
+    _rule(
+        "su|sus",
+        rf"sus?{_SP}(?:hij[oa]s?|espos[oa]|marido|madre|padre|niet[oa]s?|herman[oa]s?|pareja|estudiantes?)\b",
+        0.5,
+        "person-reference relative es",
+    ),
     _rule(
         "account|card|record|fines|checkouts|holds",
         rf"(?:his|her|their){_SP}(?:account|card|library{_SP}card|record|fines|checkouts|holds)\b",

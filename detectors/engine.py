@@ -14,7 +14,7 @@ config loader fills them). It does no I/O and never logs text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from detectors.addresses import AddressDetector
@@ -37,6 +37,7 @@ from detectors.identity import BirthDateDetector, DriversLicenseDetector
 from detectors.names import NameDetector, NameSettings
 from detectors.phones import PhoneDetector, PhoneSettings
 from detectors.records import IlsRecordDetector
+from detectors.subjects import Recipient
 from detectors.tables import BulkExportDetector
 
 
@@ -93,7 +94,9 @@ class DetectionEngine:
         self.names.warm()
         shared_runner().warm()
 
-    def detect(self, parts: Sequence[TextPart]) -> tuple[list[Finding], int]:
+    def detect(self, parts: Sequence[TextPart], whom: bool = False) -> tuple[list[Finding], int]:
+        """Every detector over every part; spaCy where a name matters (and, with `whom`, next to
+        direct evidence too, to tell whom it is about)."""
         findings: list[Finding] = []
         for part in parts:
             if not part.text:
@@ -102,7 +105,7 @@ class DetectionEngine:
                 findings.extend(detector.detect(part))
         windows = 0
         if self.settings.names.enabled:
-            triggers = needs_names(findings, self.settings.evidence)
+            triggers = needs_names(findings, self.settings.evidence, whom)
             if triggers:
                 by_path = {p.path: p for p in parts}
                 span = self.settings.names.window_chars
@@ -118,14 +121,29 @@ class DetectionEngine:
                         findings.append(name)
         return findings, windows
 
-    def scan(self, raw: bytes, sender_names: Sequence[str] = ()) -> MessageScan:
+    def scan(
+        self,
+        raw: bytes,
+        sender_names: Sequence[str] = (),
+        recipients: Sequence[str] | None = None,
+        is_outside: Callable[[str], bool] | None = None,
+    ) -> MessageScan:
+        """Extract, detect and assess one message.
+
+        With `is_outside`, the assessment says which of the outside `recipients` (default:
+        the message's To/Cc/Bcc) every disclosure is about: the patron writing to herself.
+        """
         extraction = extract(raw, self.settings.limits, registry=self.registry)
-        findings, windows = self.detect(extraction.parts)
+        addresses = extraction.recipients if recipients is None else recipients
+        outside = [a for a in dict.fromkeys(addresses) if is_outside(a)] if is_outside is not None else []
+        findings, windows = self.detect(extraction.parts, whom=bool(outside))
+        shown = dict(extraction.display_names)
         assessment = assess(
             extraction.parts,
             findings,
             extraction.uninspectable,
             self.settings.evidence,
             sender_names=sender_names,
+            recipients=[Recipient(a, shown.get(a.lower(), "")) for a in outside],
         )
         return MessageScan(extraction, assessment, windows)

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from detectors.findings import Category, Finding, Kind, TextPart
+from detectors.signatures import signature_spans
+from detectors.subjects import Recipient, greetings, self_recipients, subject_of
 
 IDENTIFIERS = frozenset(
     {
@@ -44,6 +46,9 @@ RECORD_LANGUAGE = frozenset({Kind.CIRCULATION, Kind.HOLD, Kind.MONEY_OWED, Kind.
 # Money-owed reasons with no library word in them ("owes $500", "balance: $40"): they need
 # other patron language close by before they say anything about a patron.
 GENERIC_OWING = ("owes-amount", "balance-amount")
+# Record language that says, wherever it stands, that titles, holds or notes are in the message:
+# circulation only with titles (a bare "overdue" names none).
+_RECORD_MINIMUM = {Kind.CIRCULATION: 0.7, Kind.HOLD: 0.6, Kind.PATRON_NOTE: 0.6, Kind.ILS_RECORD: 0.5, Kind.BULK_EXPORT: 0.5}
 DIRECT = {
     Kind.ILS_RECORD: "ils-record",
     Kind.BULK_EXPORT: "bulk-export",
@@ -62,20 +67,24 @@ RULE_TEXT = {
     "drivers-license": "a driver's licence or ID number next to a name",
 }
 
-_SIGN_OFF = re.compile(
-    r"^[ \t]*(?:--[ \t]*|(?:best(?: regards| wishes)?|kind regards|warm regards|regards|thanks(?: again| so much)?|"
-    r"thank you|many thanks|sincerely(?: yours)?|cheers|respectfully|yours truly|take care)[ \t]*[,.!]?[ \t]*)$",
-    re.IGNORECASE | re.MULTILINE,
-)
-_QUOTE_HEADER = re.compile(r"^(?:On .{1,200} wrote:|-{2,} ?(?:Original|Forwarded) Message ?-{2,})", re.MULTILINE)
-SIGNATURE_LINES = 8
 
 # Public and professional roles: a name introduced by one is an author, a speaker, a colleague.
 _ROLES = (
     r"authors?|writers?|novelist|illustrators?|poets?|speakers?|presenters?|panelists?|guests?|hosts?|moderator"
     r"|performers?|storyteller|musicians?|artists?|director|manager|librarian|coordinator|supervisor"
     r"|representative|rep|sales|mayor|senator|governor|professor|prof\.|dr\.|councilo[u]?r|commissioner|chair"
-    r"|president|ceo|trustee|editor|publisher|agent|vendor|consultant|trainer|instructor"
+    r"|president|ceo|trustees?|editor|publisher|agent|vendor|consultant|trainer|instructor"
+    r"|hr|human[ ]resources|ill|interlibrary[ ]loan|board[ ]members?|treasurer|secretary|clerk|assistant|specialist"
+    r"|technician|associate|volunteer|organi[sz]er|officer|detective|sergeant|principal|teacher|counselor"
+)
+# Phrases that offer a person as a contact to the reader ("For more information, contact
+# Jane Doe at 503-…", "Questions? Email …", "To register, call …"): a public contact.
+_PUBLIC_CONTACT = re.compile(
+    r"\b(?:for[ ](?:more[ ])?(?:information|info|details|questions)|with[ ](?:any[ ])?questions|questions\?"
+    r"|questions[ ]or[ ]comments|questions,[ ](?:please[ ])?(?:contact|call|email|reach)|to[ ](?:register|rsvp|apply|sign[ ]up)"
+    r"|rsvp|inquiries|applications?[ ](?:to|are[ ]due)|point[ ]of[ ]contact|media[ ]contact|press[ ]contact"
+    r"|para[ ]m[aá]s[ ]informaci[oó]n)(?!\w)",
+    re.IGNORECASE,
 )
 _ROLE_BEFORE = re.compile(rf"\b(?:{_ROLES})[ \t]{{0,2}}[,:]?[ \t]{{1,2}}$", re.IGNORECASE)
 _ROLE_AFTER = re.compile(rf",?[ \t]{{1,2}}(?:(?:the|our|a|an|your)[ \t]{{1,2}})?(?:[\w-]{{1,20}}[ \t]{{1,2}})?(?:{_ROLES})\b", re.IGNORECASE)
@@ -100,6 +109,7 @@ class Disclosure:
     categories: frozenset[Category]
     score: float
     findings: tuple[Finding, ...]
+    about: tuple[Finding, ...] = ()  # the names and person references it may be about
 
     @property
     def text(self) -> str:
@@ -113,12 +123,28 @@ class Assessment:
     findings: tuple[Finding, ...]
     disclosures: tuple[Disclosure, ...]
     uninspectable: tuple[Finding, ...]
+    # Outside recipients (lower-cased addresses) every disclosure is about: the patron
+    # herself (detectors.subjects). Empty when no recipients were given to check.
+    about_recipients: frozenset[str] = frozenset()
 
     @property
     def categories(self) -> frozenset[Category]:
         out: frozenset[Category] = frozenset()
         for d in self.disclosures:
             out |= d.categories
+        return out
+
+    @property
+    def mentioned(self) -> frozenset[Category]:
+        """What the message exposes anywhere once it discloses a patron: the disclosures'
+        categories plus titles, holds and record notes found elsewhere in it (a referral
+        to a collection agency that lists the titles further down still sends them)."""
+        if not self.disclosures:
+            return frozenset()
+        out = self.categories
+        for f in self.findings:
+            if f.kind in _RECORD_MINIMUM and f.score >= _RECORD_MINIMUM[f.kind]:
+                out |= f.categories
         return out
 
     @property
@@ -129,27 +155,6 @@ class Assessment:
         return tuple(seen)
 
 
-def signature_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans that are sign-off blocks ("Best,\\nJane Doe\\n503-555-0101")."""
-    if "\n" not in text:
-        return []
-    spans = []
-    for m in _SIGN_OFF.finditer(text):
-        start = m.start()
-        pos = m.end()
-        for _ in range(SIGNATURE_LINES):
-            nxt = text.find("\n", pos + 1)
-            if nxt < 0:
-                pos = len(text)
-                break
-            line = text[pos + 1 : nxt]
-            if _QUOTE_HEADER.match(line):
-                break
-            pos = nxt
-        spans.append((start, pos))
-    return spans
-
-
 def _near(a: Finding, b: Finding, distance: int) -> bool:
     return a.part == b.part and a.start - distance <= b.end and b.start - distance <= a.end
 
@@ -158,24 +163,32 @@ def _inside(f: Finding, spans: Sequence[tuple[int, int]]) -> bool:
     return any(s <= f.start and f.end <= e for s, e in spans)
 
 
-def needs_names(findings: Sequence[Finding], settings: EvidenceSettings) -> list[Finding]:
+def needs_names(findings: Sequence[Finding], settings: EvidenceSettings, whom: bool = False) -> list[Finding]:
     """The findings a person's name would turn into a disclosure: where name search must look.
 
     Empty when the message already discloses a patron on direct evidence (a card
-    number, a record layout): then names add nothing to the decision.
+    number, a record layout): then names add nothing to the decision — unless `whom`
+    is asked (is the patron the recipient?): then the names next to direct evidence
+    say whom it is about.
     """
-    if any(f.kind in DIRECT and f.score >= settings.min_score for f in findings):
+    direct = [f for f in findings if f.kind in DIRECT and f.score >= settings.min_score]
+    if direct and not whom:
         return []
     language = [f for f in findings if f.kind in PATRON_LANGUAGE and f.score >= 0.5]
     triggers = []
     for f in findings:
-        if f.kind in (Kind.DRIVERS_LICENSE, Kind.PARTIAL_BARCODE):
+        if f.kind in (Kind.DRIVERS_LICENSE, Kind.PARTIAL_BARCODE) or _weak_card(f, settings):
             triggers.append(f)
         elif f.kind in RECORD_LANGUAGE and _strong_record(f):
             triggers.append(f)
         elif f.kind in IDENTIFIERS and any(_near(f, c, settings.context_chars) for c in language):
             triggers.append(f)
-    return triggers
+    return direct + triggers if whom else triggers
+
+
+def _weak_card(f: Finding, settings: EvidenceSettings) -> bool:
+    """A card number too weak to disclose alone (another library's prefix, no card word): a name makes it one."""
+    return f.kind is Kind.PATRON_BARCODE and 0.5 <= f.score < settings.min_score
 
 
 def _strong_record(f: Finding) -> bool:
@@ -188,11 +201,16 @@ def assess(
     uninspectable: Sequence[Finding] = (),
     settings: EvidenceSettings = EvidenceSettings(),
     sender_names: Sequence[str] = (),
+    recipients: Sequence[Recipient] = (),
 ) -> Assessment:
-    """Bind findings into disclosures. `sender_names` are the sender's own name words (not patrons)."""
+    """Bind findings into disclosures. `sender_names` are the sender's own name words (not patrons).
+
+    `recipients` are the outside recipients to check against the people the disclosures
+    are about (the patron writing to herself is not a disclosure to her).
+    """
     all_findings = tuple(sorted(findings, key=lambda f: (f.part, f.start, f.end, f.kind.value)))
     texts = {p.path: p.text for p in parts}
-    signatures = {p.path: signature_spans(p.text) for p in parts if p.text}
+    signatures = {p.path: signature_spans(p.text, sender_names) for p in parts if p.text}
     sender_words = {w.lower() for n in sender_names for w in re.findall(r"\w{2,}", n)}
 
     def is_patron_name(f: Finding) -> bool:
@@ -203,6 +221,10 @@ def assess(
         text = texts.get(f.part, "")
         if _ROLE_BEFORE.search(text, max(0, f.start - 40), f.start) or _ROLE_AFTER.match(text, f.end):
             return False  # "author Jane Smith", "Mark Jensen, sales representative": not a patron
+        line_start = text.rfind("\n", 0, f.start) + 1
+        line_end = text.find("\n", f.end)
+        if _PUBLIC_CONTACT.search(text, max(line_start, f.start - 160), min(f.end + 80, len(text) if line_end < 0 else line_end)):
+            return False  # "For more information, contact Jane Doe at …": offered to the reader
         words = {w.lower() for w in re.findall(r"\w{2,}", text[f.start : f.end])}
         return not (words and words <= sender_words)
 
@@ -215,7 +237,11 @@ def assess(
         disclosures.extend(_assess_part(part_findings, settings, is_patron_name, signatures))
     if settings.disabled_rules:
         disclosures = [d for d in disclosures if d.rule not in settings.disabled_rules]
-    return Assessment(all_findings, tuple(disclosures), tuple(uninspectable))
+    about: frozenset[str] = frozenset()
+    if recipients and disclosures:
+        addressees = greetings(parts)
+        about = self_recipients([subject_of(d.about, d.rule, texts, addressees) for d in disclosures], recipients)
+    return Assessment(all_findings, tuple(disclosures), tuple(uninspectable), about)
 
 
 def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclosure]:  # type: ignore[no-untyped-def]
@@ -227,10 +253,15 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
 
     def cluster(anchor: Finding) -> tuple[Finding, ...]:
         """The anchor and every categorised finding near it (what this disclosure exposes)."""
+        signed = signatures.get(anchor.part, ())
         near = [
             f
             for f in findings
-            if f is not anchor and f.categories and _near(anchor, f, prox) and (f.kind is not Kind.PERSON_NAME or f in names)
+            if f is not anchor
+            and f.categories
+            and _near(anchor, f, prox)
+            and (f.kind is not Kind.PERSON_NAME or f in names)
+            and not _inside(f, signed)  # the writer's own phone and address are not the patron's
         ]
         return (anchor, *near)
 
@@ -240,7 +271,13 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
         for m in members:
             cats |= m.categories
         score = max(m.score for m in members if m.kind not in (Kind.PATRON_CONTEXT,))
-        out.append(Disclosure(rule, cats, round(min(1.0, score), 3), members))
+        # Everyone it may be about: each name and reference ("your son") close to what it
+        # exposes. The patron-as-recipient check needs all of them to be the recipient.
+        about = tuple(
+            p for p in persons
+            if (p.kind is Kind.PERSON_REFERENCE or p in names) and any(_near(p, m, prox) for m in members if m is not p)
+        )
+        out.append(Disclosure(rule, cats, round(min(1.0, score), 3), members, about))
 
     for f in findings:
         rule = DIRECT.get(f.kind)
@@ -250,7 +287,7 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
             add("bulk-export", f)
 
     for f in findings:
-        if f.kind in IDENTIFIERS and f.score >= 0.5:
+        if (f.kind in IDENTIFIERS and f.score >= 0.5) or _weak_card(f, settings):
             if signatures and _inside(f, signatures.get(f.part, ())):
                 continue
             person = next((n for n in names if _near(n, f, prox)), None)
@@ -260,9 +297,9 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
                 add("drivers-license", f, (person,))
                 continue
             lang = next((c for c in language if _near(c, f, ctx) or _near(c, person, ctx)), None)
-            if lang is not None or f.kind is Kind.PARTIAL_BARCODE:
+            if lang is not None or f.kind in (Kind.PARTIAL_BARCODE, Kind.PATRON_BARCODE):
                 add("name-with-identifier", f, (person,) + ((lang,) if lang else ()))
-        elif f.kind in RECORD_LANGUAGE:
+        elif f.kind in RECORD_LANGUAGE and f.score >= 0.5:
             if f.kind is Kind.MONEY_OWED and f.reason.startswith(GENERIC_OWING) and not any(
                 c is not f and _near(c, f, ctx) for c in language
             ):

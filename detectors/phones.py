@@ -33,8 +33,52 @@ class PhoneSettings:
     """The default region for numbers written without a country code, and the library's own numbers."""
 
     region: str = "US"
-    # The library's public numbers in any format (normalised to E.164 at start-up).
+    # The library's public numbers in any format (normalised to E.164 at start-up). An
+    # entry may also be a block of direct lines: trailing wildcards ("503-588-61xx",
+    # "+1 503 588 61*") or a range ("503-588-6100 to 503-588-6199", "…6100..…6199").
     exceptions: tuple[str, ...] = ()
+
+
+_RANGE_SPLIT = re.compile(r"\s*(?:\.\.|\bto\b|–|—)\s*")
+_WILDCARDS = "xX*?#"
+
+
+def parse_exception(entry: str, region: str = "US") -> tuple[str, str]:
+    """An exception entry as an inclusive range of E.164 strings of equal length (lo, hi).
+
+    A single number gives (n, n); "503-588-61xx" gives (+15035886100, +15035886199).
+    Raises ValueError naming what is wrong (the entry is configuration, safe to echo).
+    """
+    entry = entry.strip()
+    ends = _RANGE_SPLIT.split(entry)
+    if len(ends) == 2:
+        lo, _ = parse_exception(ends[0], region)
+        hi, _ = parse_exception(ends[1], region)
+        if len(lo) != len(hi) or lo > hi:
+            raise ValueError(f"phone range {entry!r}: the first number must not be above the second")
+        return lo, hi
+    if len(ends) != 1:
+        raise ValueError(f"phone exception {entry!r}: expected a number, a block such as 503-588-61xx, or A to B")
+    first_wild = next((i for i, ch in enumerate(entry) if ch in _WILDCARDS), None)
+    if first_wild is not None:
+        if any(ch.isdigit() for ch in entry[first_wild:]):
+            raise ValueError(f"phone exception {entry!r}: wildcards (x) may only end the number")
+        # The block is every number between the filled-in ends, both of which must be numbers.
+        lo, _ = parse_exception(_fill(entry, "0"), region)
+        hi, _ = parse_exception(_fill(entry, "9"), region)
+        return lo, hi
+    try:
+        parsed = phonenumbers.parse(entry, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"phone exception {entry!r} is not a phone number: {exc}") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError(f"phone exception {entry!r} is not a phone number")
+    number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return number, number
+
+
+def _fill(entry: str, digit: str) -> str:
+    return "".join(digit if ch in _WILDCARDS else ch for ch in entry)
 
 
 # Cheap scout: every phone we accept has two 3-digit groups close together. The
@@ -47,11 +91,13 @@ _SCOUT_AFTER = 32  # the rest of the longest candidate and the right-edge checks
 # Left edge: not inside a word, a longer digit run, a decimal, a date or a version
 # ("978-0-06-…", "1.503…", "12/503…"), except right after Symphony's "|a" subfield
 # marker (".PHONE.   |a503-555-0142"). A digit and a space may precede: phones are
-# listed side by side.
-_LEFT = r"(?:(?<=\|a)|(?<![\w+$€£@]))(?<!\d[.,/:-])"
+# listed side by side. A comma is a field separator, not part of a number: unquoted
+# CSV puts a phone right next to a card number or a date ("…2817,503-555-0187,9/19").
+# (A thousands separator never reaches here: the number patterns admit no comma.)
+_LEFT = r"(?:(?<=\|a)|(?<![\w+$€£@]))(?<!\d[./:-])"
 # Right edge: not followed by more digits of the same token, a decimal, an "@" (an
 # email local part such as a fax gateway address) or a letter.
-_RIGHT = r"(?![\w@])(?![.,/:-]\d)(?!-\w)"
+_RIGHT = r"(?![\w@])(?![./:-]\d)(?!-\w)"
 
 # North American numbering plan: [+1 / 1] (AAA) EEE-NNNN in the usual punctuations.
 _NANP = (
@@ -91,14 +137,22 @@ class PhoneDetector:
         self._region = region
         self._country_code = phonenumbers.country_code_for_region(region)
         excepted: set[str] = set()
-        for number in self.settings.exceptions:
+        blocks: list[tuple[str, str]] = []
+        for entry in self.settings.exceptions:
             # Config values, not patron data: safe to name in the error.
-            try:
-                parsed = phonenumbers.parse(number, region)
-            except phonenumbers.NumberParseException as exc:
-                raise ValueError(f"phone exception {number!r} is not a phone number: {exc}") from None
-            excepted.add(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+            lo, hi = parse_exception(entry, region)
+            if lo == hi:
+                excepted.add(lo)
+            else:
+                blocks.append((lo, hi))
         self._exceptions = frozenset(excepted)
+        self._blocks = tuple(blocks)
+
+    def is_exception(self, e164: str) -> bool:
+        """True for one of the library's own numbers (exact, or inside a configured block)."""
+        if e164 in self._exceptions:
+            return True
+        return any(len(lo) == len(e164) and lo <= e164 <= hi for lo, hi in self._blocks)
 
     def detect(self, part: TextPart) -> Iterator[Finding]:
         """Yield a PHONE finding for every valid number in `part` that is not an exception."""
@@ -111,7 +165,7 @@ class PhoneDetector:
             if raw not in seen:
                 seen[raw] = self._e164(raw)
             valid = seen[raw]
-            if valid is None or valid[0] in self._exceptions:
+            if valid is None or self.is_exception(valid[0]):
                 continue
             if raw.isdigit() and not part.tabular:
                 before = text[max(0, m.start() - _PHONE_WORD_CHARS) : m.start()].lower()

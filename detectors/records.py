@@ -25,6 +25,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import regex
+
 from detectors.circulation import fold_case
 from detectors.findings import Category, Finding, Kind, TextPart, mask
 from detectors.tables import delimiter_count, iter_header_lines, lines_of
@@ -208,19 +210,33 @@ _NOTICE_PHRASE = re.compile(
     rf"\b(?:(overdue|billing|bill|lost{_W}item|final|courtesy|pre-overdue){_W}notice"
     rf"|the{_W}following{_W}items?(?:\(s\))?{_W}(?:is|are|were|has|have){_W}(?:now{_W}|been{_W})?(overdue|due|on{_W}hold|ready|available|billed)"
     rf"|items?(?:\(s\))?{_W}(?:(?:are|is){_W})?(on){_W}hold{_W}for{_W}you"
-    rf"|(?:is|are){_W}(?:now{_W})?(?:available|ready){_W}for{_W}(?:you{_W}to{_W})?(pick)[ -]?up)",
+    rf"|(?:is|are){_W}(?:now{_W})?(?:available|ready){_W}for{_W}(?:you{_W}to{_W})?(pick)[ -]?up"
+    # Spanish notices: "Aviso de vencimiento", "los siguientes artículos están vencidos",
+    # "su reserva está lista", "disponible para recoger".
+    rf"|aviso{_W}de{_W}(vencimiento|multa|cobro|reserva|préstamo(?:s)?{_W}vencidos?)"
+    rf"|(?:los|las|el|la){_W}siguientes?{_W}(?:artículos?|materiales?|libros?|títulos?){_W}(?:está|están|esta|estan){_W}"
+    rf"(?:ya{_W})?(vencidos?|vencidas?|atrasados?|atrasadas?|listos?|listas?|disponibles?)"
+    rf"|su{_W}(reserva){_W}(?:está|esta){_W}(?:lista|disponible)|disponibles?{_W}para{_W}(recoger))",
     re.IGNORECASE,
 )
+# What each notice word says the notice is about (English words are checked in code).
+_NOTICE_KIND_ES = {
+    "vencimiento": "overdue", "vencido": "overdue", "vencidos": "overdue", "vencida": "overdue", "vencidas": "overdue",
+    "atrasado": "overdue", "atrasados": "overdue", "atrasada": "overdue", "atrasadas": "overdue",
+    "préstamo vencido": "overdue", "préstamos vencidos": "overdue",
+    "reserva": "hold", "listo": "hold", "listos": "hold", "lista": "hold", "listas": "hold", "disponible": "hold",
+    "disponibles": "hold", "recoger": "hold", "multa": "bill", "cobro": "bill",
+}
 _NOTICE_MONEY = re.compile(
     r"\bamount\s{1,3}due\b|\bfines?\b|\bbalance\b|\breplacement\s{1,3}(?:cost|fee|charge)|\$\s?\d", re.IGNORECASE
 )
 _NOTICE_DUE = re.compile(r"\b(?:overdue|due\s{1,3}(?:date|on|back)?)\b", re.IGNORECASE)
 # Name line, street line, city-state-zip line: the addressee block of a printed notice.
-_ADDRESSEE = re.compile(
-    r"^[ \t]{0,12}([A-Z][A-Za-z.'\u2019-]{0,25}(?:,? [A-Z][A-Za-z.'\u2019-]{0,25}){1,3})[ \t]*\r?\n"
+_ADDRESSEE = regex.compile(
+    r"^[ \t]{0,12}(\p{Lu}[\p{L}.'\u2019-]{0,25}(?:,? \p{Lu}[\p{L}.'\u2019-]{0,25}){1,3})[ \t]*\r?\n"
     r"[ \t]{0,12}\d{1,6}[ \t][^\n]{2,60}\n"
-    r"[ \t]{0,12}[A-Za-z][A-Za-z.' ]{1,30},?[ \t]{1,3}[A-Z]{2}[ \t]{1,3}\d{5}(?:-\d{4})?[ \t]*\r?$",
-    re.MULTILINE,
+    r"[ \t]{0,12}\p{L}[\p{L}.' ]{1,30},?[ \t]{1,3}[A-Z]{2}[ \t]{1,3}\d{5}(?:-\d{4})?[ \t]*\r?$",
+    regex.MULTILINE,
 )
 _ORG_WORDS = re.compile(
     r"\b(?:library|libraries|county|city|department|dept|services?|inc|llc|corp|co|university|college|district|"
@@ -230,7 +246,47 @@ _ORG_WORDS = re.compile(
 _NOTICE_GATE = (
     "overdue", "billing notice", "bill notice", "final notice", "courtesy notice", "item notice", "following item",
     "hold for you", "for pickup", "for pick up", "for pick-up",
+    "aviso de", "siguientes", "su reserva", "para recoger",
 )
+
+
+# --- labelled patron records: "Label: value" lines, in English, Spanish, Russian, Vietnamese ----
+
+# Normalised label → what it exposes, and whether only a patron record would carry it.
+_LABELLED_FIELDS: dict[str, tuple[frozenset[Category], bool]] = {}
+for _labels, _cats, _specific in (
+    ("name|full name|nombre|nombre completo|имя|фио|họ tên|họ và tên|tên", {C.NAME}, False),
+    ("patron|patron name|borrower|borrower name|cardholder|member name|usuario|usuaria|nombre del usuario"
+     "|socio|prestatario|lector|читатель|bạn đọc", {C.NAME}, True),
+    ("address|street|mailing address|home address|dirección|domicilio|адрес|địa chỉ", {C.ADDRESS}, False),
+    ("phone|telephone|tel|home phone|cell|cell phone|mobile|teléfono|celular|телефон|điện thoại|số điện thoại",
+     {C.PHONE}, False),
+    ("email|e-mail|email address|correo|correo electrónico|эл. почта|электронная почта", {C.EMAIL}, False),
+    ("card|card number|card #|card no|library card|library card number|barcode|patron barcode|tarjeta"
+     "|número de tarjeta|no. de tarjeta|código de barras|читательский билет|номер билета|số thẻ|thẻ",
+     {C.CARD_NUMBER}, True),
+    ("dob|date of birth|birth date|birthdate|fecha de nacimiento|дата рождения|ngày sinh", {C.BIRTH_DATE}, True),
+    ("fines|fines owed|balance|balance owed|amount owed|amount due|total owed|multas|saldo|deuda|adeudo"
+     "|штраф|штрафы|задолженность|tiền phạt", {C.MONEY_OWED}, True),
+    ("items out|checked out|checkouts|current checkouts|items checked out|loans|préstamos|artículos prestados"
+     "|книги на руках|sách đang mượn", {C.TITLES}, True),
+    ("holds|hold|holds pending|reservas|reserva|бронь|đặt trước", {C.HOLDS}, True),
+    ("notes|note|patron note|message|messages|notas|nota|comentario|примечание|ghi chú", {C.NOTES}, True),
+    ("patron id|patron #|patron number|record #|record number|id de usuario|número de usuario", {C.RECORD_NUMBER}, True),
+    ("guardian|parent/guardian|parent|tutor|padre/tutor|опекун", {C.GUARDIAN}, True),
+):
+    for _label in _labels.split("|"):
+        _LABELLED_FIELDS[_label] = (frozenset(_cats), _specific)
+_LABELLED_NAME_LABELS = frozenset(k for k, (cats, _) in _LABELLED_FIELDS.items() if C.NAME in cats)
+_LABELLED_LINE = re.compile(
+    r"^[ \t]{0,8}(?:>[ \t]?){0,4}[ \t]{0,8}[*•-]?[ \t]{0,2}("
+    + "|".join(re.escape(k) for k in sorted(_LABELLED_FIELDS, key=len, reverse=True))
+    + r")[ \t]*(?::|\t)[ \t]*([^\n]{1,200})$",
+    re.MULTILINE | re.IGNORECASE,
+)
+# A value that is a template placeholder, not data: <<borrowers.firstname>>, [% user.name %],
+# {{name}}, %NAME%, [patron name], ____ — blank notices and templates go to printers and vendors.
+_PLACEHOLDER = re.compile(r"<<|>>|\[%|%\]|\{\{|\}\}|%[A-Za-z_]+%|^\[[^\]]*\]$|_{3,}|^x{3,}$|\$\{", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +342,45 @@ class IlsRecordDetector:
             found += self._headers(part, text)
         if any(w in low for w in _NOTICE_GATE):
             found += self._notices(part, text)
+        if ":" in text or "\t" in text:
+            found += self._labelled(part, text)
         return found
+
+    # -- labelled records ----------------------------------------------------------------------
+
+    def _labelled(self, part: TextPart, text: str) -> list[Finding]:
+        """Blocks of "Label: value" lines naming a person and patron-only fields (card, fines, holds…).
+
+        A contact card (name, phone, email) is not a patron record; one field only a patron
+        record has, with a real value (not a template placeholder), makes it one.
+        """
+        hits = []
+        for m in _LABELLED_LINE.finditer(text):
+            value = m.group(2).strip()
+            if not value or _PLACEHOLDER.search(value):
+                continue
+            label = " ".join(m.group(1).lower().split())
+            hits.append(_Hit(label, m.group(1), m.start(), m.end(), value, m.start(2)))
+        if len(hits) < 3:
+            return []
+        out: list[Finding] = []
+        for block in _blocks(text, hits, 3, _LABELLED_NAME_LABELS):
+            labels = _ordered_labels(block)
+            cats: set[Category] = set()
+            specific = False
+            for h in block:
+                field_cats, field_specific = _LABELLED_FIELDS[h.label]
+                cats |= field_cats
+                specific = specific or field_specific
+            if len(labels) < 3 or C.NAME not in cats or not specific:
+                continue
+            key = [h for h in block if h.label in _LABELLED_NAME_LABELS]
+            score = self.settings.strong_score if len(labels) >= 4 else self.settings.two_label_score
+            out.append(
+                self._finding(part, block[0].start, block[-1].end, score,
+                              f"labelled-patron-record fields={len(labels)}", _masked_key_value(key[:1]), cats)
+            )
+        return out
 
     # -- Millennium labels ------------------------------------------------------------------
 
@@ -517,6 +611,7 @@ class IlsRecordDetector:
             kinds: set[str] = set()
             for p in near:
                 word = " ".join(next((g for g in p.groups() if g), "").lower().split())
+                word = {"overdue": "overdue", "hold": "on", "bill": "bill"}.get(_NOTICE_KIND_ES.get(word, ""), word)
                 if word in ("overdue", "due", "final", "courtesy", "pre-overdue"):
                     cats.add(C.TITLES)
                     kinds.add("overdue")

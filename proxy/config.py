@@ -25,6 +25,7 @@ import yaml
 from detectors.barcodes import BarcodeLayout
 from detectors.evidence import RULE_TEXT
 from detectors.findings import Category
+from detectors.phones import parse_exception
 from proxy.errors import ConfigError
 
 ACTIONS = ("deliver", "redact", "hold")
@@ -67,6 +68,7 @@ class PolicyConfig:
     ignore_types: frozenset[str]
     min_name_score: float = 0.7
     disabled_rules: frozenset[str] = frozenset()
+    patron_as_recipient: bool = True  # deliver to an outside recipient every disclosure is about
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +219,7 @@ class Config:
     source: str
     library_name: str
     library_domains: tuple[str, ...]
-    public_phones: tuple[str, ...]  # E.164
+    public_phones: tuple[str, ...]  # E.164, or a block/range as written ("503-588-61xx")
     layouts: tuple[BarcodeLayout, ...]
     partial_digits: int
     record_numbers: bool
@@ -313,6 +315,14 @@ def _digits_check(value: str) -> str | None:
     return None if value.isdigit() else "a digit prefix such as \"2361\""
 
 
+def _phone_block_check(value: str) -> str | None:
+    try:
+        parse_exception(value, "US")
+    except ValueError:
+        return "a phone number such as '+1 503-588-6130', a block such as '503-588-61xx', or a range 'A to B'"
+    return None
+
+
 def listen_check(value: str) -> str | None:
     """HOST:PORT, with [v6]:PORT for IPv6; None when valid."""
     host, sep, port = value.rpartition(":")
@@ -376,7 +386,10 @@ SCHEMA: dict[str, Spec] = {
         {
             "name": _s("the library's name", "Library"),
             "domains": _list(_DOMAIN, "a list of the library's mail domains", required=True),
-            "public_phones": _list(_s("a phone number", check=_phone_check), "a list of phone numbers"),
+            "public_phones": _list(
+                _s("a phone number, a block such as 503-588-61xx, or a range 'A to B'", check=_phone_block_check),
+                "a list of phone numbers",
+            ),
         },
         required=True,
     ),
@@ -431,6 +444,7 @@ SCHEMA: dict[str, Spec] = {
             "disabled_rules": _list(
                 Spec("choice", "a disclosure rule id", choices=RULE_IDS), "a list of rule ids to switch off"
             ),
+            "patron_as_recipient": _b(True),
             "actions": _map(
                 {
                     k: Spec("choice", "an action", d, choices=ACTIONS)
@@ -746,6 +760,12 @@ def _e164(number: str, region: str = "US") -> str:
     return phonenumbers.format_number(phonenumbers.parse(number, region), phonenumbers.PhoneNumberFormat.E164)
 
 
+def _public_phone(entry: str) -> str:
+    """One number in E.164; a block or range stays as written (the phone detector reads it)."""
+    lo, hi = parse_exception(entry, "US")
+    return lo if lo == hi else entry
+
+
 def _categories(names: tuple[str, ...]) -> frozenset[Category]:
     return frozenset(Category(n) for n in names if n in CATEGORY_NAMES)
 
@@ -777,7 +797,7 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
         source=source,
         library_name=lib["name"],
         library_domains=tuple(d.lower() for d in lib["domains"]),
-        public_phones=tuple(_e164(p) for p in lib["public_phones"]),
+        public_phones=tuple(_public_phone(p) for p in lib["public_phones"]),
         layouts=layouts,
         partial_digits=bc["partial_digits"],
         record_numbers=bc["record_numbers"],
@@ -800,6 +820,7 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
             min_score=pol["min_score"],
             min_name_score=pol["min_name_score"],
             disabled_rules=frozenset(pol["disabled_rules"]),
+            patron_as_recipient=pol["patron_as_recipient"],
             actions=dict(pol["actions"]),
             uninspectable=dict(pol["uninspectable"]),
             ignore_types=frozenset(t.lower() for t in pol["ignore_types"]),

@@ -57,6 +57,8 @@ class Decision:
 
 
 _FAX_LOCAL = re.compile(r"^\+?[0-9]{7,15}$")
+# The rule id recorded when a message goes to the patron it is about (policy.patron_as_recipient).
+PATRON_IS_RECIPIENT = "patron-is-recipient"
 
 
 def _domain_in(domain: str, domains: tuple[str, ...]) -> bool:
@@ -127,7 +129,15 @@ def decide(recipient: Recipient, assessment: Assessment, policy: PolicyConfig) -
     rules: list[str] = list(assessment.rules)
     action = Action.DELIVER
 
-    if assessment.disclosures:
+    if (
+        assessment.disclosures
+        and cls is RecipientClass.EXTERNAL
+        and policy.patron_as_recipient
+        and recipient.address.lower() in assessment.about_recipients
+    ):
+        # Every disclosure is about this recipient: the library writing to the patron herself.
+        rules.append(PATRON_IS_RECIPIENT)
+    elif assessment.disclosures:
         if cls is RecipientClass.INTERNAL:
             key = "internal"
         elif cls is RecipientClass.EXTERNAL:
@@ -135,7 +145,7 @@ def decide(recipient: Recipient, assessment: Assessment, policy: PolicyConfig) -
         elif cls is RecipientClass.FAX and not recipient.approved:
             key = "fax_unapproved"
         else:
-            excess = assessment.categories - recipient.allowed
+            excess = assessment.mentioned - recipient.allowed
             prefix = "partner" if cls is RecipientClass.PARTNER else "fax"
             if excess:
                 key = f"{prefix}_excess"

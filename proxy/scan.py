@@ -29,7 +29,7 @@ from detectors.names import NameSettings
 from detectors.phones import PhoneSettings
 from proxy import config as config_module
 from proxy.config import Config
-from proxy.policy import Action, Decision, classify, decide
+from proxy.policy import Action, Decision, Recipient, RecipientClass, classify, decide
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -142,10 +142,22 @@ class Scanner:
     def scan(self, raw: bytes, recipients: Sequence[str] | None = None) -> ScanResult:
         """Scan `raw` and decide for each recipient (default: the message's To/Cc/Bcc)."""
         started = time.perf_counter()
-        message = self.engine.scan(raw, sender_names=sender_names(raw))
+        classes: dict[str, Recipient] = {}
+
+        def is_outside(address: str) -> bool:
+            recipient = classes[address] = classify(address, self.config)
+            return recipient.cls is RecipientClass.EXTERNAL
+
+        message = self.engine.scan(
+            raw,
+            sender_names=sender_names(raw),
+            recipients=list(recipients) if recipients else None,
+            is_outside=is_outside if self.config.policy.patron_as_recipient else None,
+        )
         addresses = list(recipients) if recipients else list(message.extraction.recipients)
         decisions = tuple(
-            decide(classify(a, self.config), message.assessment, self.config.policy) for a in dict.fromkeys(addresses)
+            decide(classes.get(a) or classify(a, self.config), message.assessment, self.config.policy)
+            for a in dict.fromkeys(addresses)
         )
         return ScanResult(decisions, message, time.perf_counter() - started)
 

@@ -247,7 +247,64 @@ def test_other_library_layout() -> None:
         Kind.PATRON_BARCODE,
         "patron-card check-digit-valid prefix=2999 layout=symphony",
     )
-    assert scan(CARD, settings) == []
+    closed = BarcodeSettings(layouts=settings.layouts, other_libraries=False)
+    assert scan(CARD, closed) == []
+    (other,) = scan(CARD, settings)  # still another library's card, but weak without card words
+    assert (other.kind, other.score) == (Kind.PATRON_BARCODE, pytest.approx(0.55))
+
+
+OTHER = "21234000123455"  # type 2, institution 1234, valid check digit: no configured prefix
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        (f"library card {OTHER} from Keizer", 0.9),
+        (f"su tarjeta {OTHER}", 0.9),
+        (f"barcode: {OTHER}", 0.9),
+        (f"ref {OTHER}", 0.55),
+        (f'"Doe, Jane",{OTHER},503-555-0187', 0.55),
+    ],
+)
+def test_other_libraries_cards(text: str, score: float) -> None:
+    """Another institution's 14-digit type-2 card with a valid check digit is reported: strong next to card words."""
+    (f,) = [f for f in scan(text) if f.kind is Kind.PATRON_BARCODE]
+    assert text[f.start : f.end] == OTHER
+    assert f.score == pytest.approx(score)
+    assert "other-library" in f.reason and f.categories == frozenset({Category.CARD_NUMBER})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "library card 21234000123456",  # wrong check digit: not a card of anyone's
+        "card 31234000123454",  # type 3: an item
+        "message id 20240919134501 card",  # a YYYYMMDDhhmmss time stamp
+        "card 212340001234551",  # 15 digits
+    ],
+)
+def test_other_libraries_cards_need_the_layout(text: str) -> None:
+    """Only the 14-digit type-2 layout with a valid check digit counts as another library's card."""
+    assert [f for f in scan(text) if f.kind is Kind.PATRON_BARCODE and "other-library" in f.reason] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ('"Doe, Jane",23610003622817,503-555-0187,Overdue', "23610003622817"),
+        ("Doe,Jane,9/19/2024,23610003622817", "23610003622817"),
+        ("Doe;Jane;23610003622817;503-555-0187", "23610003622817"),
+        ("Doe|Jane|2024-09-19|23610003622817", "23610003622817"),
+    ],
+)
+def test_cards_in_unquoted_delimited_rows(text: str, span: str) -> None:
+    """A card joined by a comma (or ; |) to a neighbouring digit field is still found: CSV is written this way."""
+    assert covered(text, [f for f in scan(text) if f.kind is Kind.PATRON_BARCODE]) == [span]
+
+
+def test_thousands_separators_are_not_fields() -> None:
+    """A digit group followed by ',ddd' is the head of a number, not a CSV field."""
+    assert scan("2 361,500 dollars") == []
 
 
 @pytest.mark.parametrize(

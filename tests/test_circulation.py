@@ -302,3 +302,58 @@ def test_news_scale_amounts_are_not_money_owed(text):
     from detectors.circulation import MoneyOwedDetector
 
     assert list(MoneyOwedDetector().detect(TextPart("1", text))) == []
+
+
+# --- other languages, phrasing, aggregates ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("detector", "text", "span"),
+    [
+        (MoneyOwedDetector(), "Tiene multas de $4.50 pendientes.", "multas de $4.50"),
+        (MoneyOwedDetector(), "Usted debe $12.00 a la biblioteca.", "debe $12.00"),
+        (MoneyOwedDetector(), "Штраф: $3.00", "Штраф: $3.00"),
+        (CirculationDetector(), "Tiene prestados dos libros.", "Tiene prestados"),
+        (CirculationDetector(), "Los libros están vencidos desde el lunes.", "vencidos"),
+        (CirculationDetector(), "She has three books out and one DVD.", "has three books out"),
+        (CirculationDetector(), "He never returned the atlas.", "never returned"),
+        (HoldDetector(), "Su reserva está lista en la sucursal.", "reserva"),
+        (HoldDetector(), "Esperanza has these on hold.", "has these on hold"),
+        (HoldDetector(), "He put a hold on the new Grisham.", "put a hold on"),
+        (PersonReferenceDetector(), "Su hijo tiene tres libros vencidos.", "Su hijo"),
+    ],
+)
+def test_phrases_in_more_wordings_and_languages(detector: Detector, text: str, span: str) -> None:
+    """Holds, fines and loans are found in Spanish, Russian and in wordings beyond the usual ones."""
+    assert any(span in found for found in _spans(detector, text)), _spans(detector, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We collected $1,840 in fines last fiscal year.",
+        "Patrons who owe more than $25 in fines are blocked; the average balance is $6.",
+        "Fine revenue was $4,310 in FY24.",
+    ],
+)
+def test_aggregate_figures_are_not_a_persons_debt(text: str) -> None:
+    """Amounts about the library (collected, revenue, averages, patrons who owe) score too low to bind a person."""
+    assert all(f.score < 0.5 and "aggregate" in f.reason for f in _find(MoneyOwedDetector(), text))
+
+
+@pytest.mark.parametrize(
+    ("text", "score"),
+    [
+        ("We registered 214 patrons for library cards at the fair.", 0.3),
+        ("Her library card was renewed.", 0.5),
+        ("Library cards are free for residents.", 0.3),
+    ],
+)
+def test_library_cards_in_general_are_weak_context(text: str, score: float) -> None:
+    """Cards and patrons in the plural are the library's business in general; one person's card is context."""
+    assert max(f.score for f in _find(PatronContextDetector(), text)) == pytest.approx(score)
+
+
+def test_su_cuenta_is_not_someone_else() -> None:
+    """Spanish "su cuenta" is also the formal "your account": not a reference to another person."""
+    assert _spans(PersonReferenceDetector(), "Su cuenta tiene una multa.") == []

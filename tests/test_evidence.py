@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from detectors.evidence import EvidenceSettings, assess, needs_names, signature_spans
+import pytest
+
+from detectors.evidence import EvidenceSettings, assess, needs_names
 from detectors.findings import Category, Finding, Kind, TextPart
+from detectors.signatures import signature_spans
 
 C = Category
 TEXT = "x" * 2000
@@ -148,3 +151,42 @@ def test_names_introduced_by_a_role_are_not_patrons():
 def test_generic_patron_words_do_not_bind():
     """Weak patron context ("our patrons", score 0.3) does not bind a name to a phone number."""
     assert rules(f(Kind.PERSON_NAME, 0, 0.85, {C.NAME}), f(Kind.PHONE, 30, 0.8, {C.PHONE}), f(Kind.PATRON_CONTEXT, 60, 0.3)) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "For more information about library cards, contact Jane Smith at 503-555-0199.",
+        "Questions? Email Jane Smith, jsmith@example.org, about the patron survey.",
+        "To register for library cards at the fair, call Jane Smith at 503-555-0199.",
+    ],
+)
+def test_public_contacts_are_not_patrons(text: str) -> None:
+    """A person offered to the reader as a contact ("for more information, contact …") is not a patron."""
+    name = "Jane Smith"
+    ident = "503-555-0199" if "503" in text else "jsmith@example.org"
+    got = rules(
+        f(Kind.PERSON_NAME, text.index(name), 0.85, {C.NAME}, length=len(name)),
+        f(Kind.PATRON_CONTEXT, text.index("patron") if "patron" in text else text.index("library"), 0.5),
+        f(Kind.PHONE if "503" in ident else Kind.EMAIL, text.index(ident), 0.8, {C.PHONE}, length=len(ident)),
+        text=text,
+    )
+    assert got == set(), text
+
+
+def test_weak_other_library_card_binds_to_a_name():
+    """Another library's card without card words (score 0.55) discloses only next to a name."""
+    card = f(Kind.PATRON_BARCODE, 40, 0.55, {C.CARD_NUMBER})
+    assert rules(card) == set()
+    assert rules(card, f(Kind.PERSON_NAME, 0, 0.85, {C.NAME})) == {"name-with-identifier"}
+
+
+def test_titles_anywhere_in_a_disclosing_message_are_mentioned():
+    """Once a message discloses a patron, titles further down count as sent (partner scope)."""
+    card = f(Kind.PATRON_BARCODE, 0, 0.95, {C.CARD_NUMBER})
+    titles = f(Kind.CIRCULATION, 1500, 0.8, {C.TITLES})
+    bare = f(Kind.CIRCULATION, 1700, 0.5, {C.TITLES})
+    a = assess([PART], [card, titles], (), EvidenceSettings())
+    assert C.TITLES in a.mentioned and C.TITLES not in a.categories
+    assert C.TITLES not in assess([PART], [card, bare], (), EvidenceSettings()).mentioned
+    assert assess([PART], [titles], (), EvidenceSettings()).mentioned == frozenset()

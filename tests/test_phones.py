@@ -151,3 +151,38 @@ def test_many_numbers_are_fast_enough() -> None:
 def test_adversarial_plus_digits_are_linear() -> None:
     """Long "+digit" runs do not trigger catastrophic backtracking."""
     assert scan("+1111111111111111111111111111 " * 5_000) == []
+
+
+@pytest.mark.parametrize(
+    ("exception", "inside", "outside"),
+    [
+        ("503-588-61xx", "503-588-6142", "503-588-6242"),
+        ("+1 503 588 61**", "(503) 588-6100", "503-589-6100"),
+        ("503-588-6100 to 503-588-6199", "503.588.6199", "503-588-6200"),
+        ("503-588-6100..503-588-6199", "503-588-6150", "503-588-6099"),
+    ],
+)
+def test_blocks_of_direct_lines_are_exceptions(exception: str, inside: str, outside: str) -> None:
+    """A block of the library's direct lines (wildcards or a range) is excepted, a number beside it is not."""
+    settings = PhoneSettings(exceptions=(exception,))
+    assert spans(f"call {inside} today", settings=settings) == []
+    assert spans(f"call {outside} today", settings=settings) == [outside]
+
+
+@pytest.mark.parametrize("entry", ["503-5x8-6100", "503-588-6199 to 503-588-6100", "cats", "503 to"])
+def test_bad_exception_blocks_are_refused(entry: str) -> None:
+    """A wildcard inside the number, a reversed range or a non-number is a start-up error naming the entry."""
+    with pytest.raises(ValueError, match="phone"):
+        PhoneDetector(PhoneSettings(exceptions=(entry,)))
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("23610003622817,503-555-0187,Overdue", "503-555-0187"),
+        ("Doe,Jane,503-555-0187,9/19/2024", "503-555-0187"),
+    ],
+)
+def test_phones_in_unquoted_csv(text: str, span: str) -> None:
+    """A phone joined by commas to neighbouring digit fields is found (unquoted CSV)."""
+    assert spans(text) == [span]

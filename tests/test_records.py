@@ -148,6 +148,15 @@ POSITIVES = [
     ("bill-notice", BILL_NOTICE, "library-notice", {C.NAME, C.ADDRESS, C.MONEY_OWED}, 0.75),
     ("agency-report", AGENCY_REPORT, "collection-agency-report",
      {C.NAME, C.CARD_NUMBER, C.RECORD_NUMBER, C.MONEY_OWED}, 0.9),
+    ("labelled-spanish", "Nombre: María Fernández\nTarjeta: 23610003622817\nTeléfono: 503-555-0187\nMultas: $4.50\n",
+     "labelled-patron-record", {C.NAME, C.CARD_NUMBER, C.PHONE, C.MONEY_OWED}, 0.95),
+    ("labelled-english", "Patron: Doe, Jane\nBarcode: 23610003622817\nHolds: 2\n",
+     "labelled-patron-record", {C.NAME, C.CARD_NUMBER, C.HOLDS}, 0.85),
+    ("labelled-russian", "ФИО: Иванова Анна\nТелефон: 503-555-0187\nШтрафы: $3.00\n",
+     "labelled-patron-record", {C.NAME, C.PHONE, C.MONEY_OWED}, 0.85),
+    ("spanish-overdue-notice", "Aviso de vencimiento\n\nMaría Fernández\n1420 Oak Hollow Dr NE\nKeizer, OR 97303\n\n"
+     "Los siguientes artículos están vencidos:\n  Cien años de soledad\n",
+     "library-notice", {C.NAME, C.ADDRESS, C.TITLES}, 0.75),
 ]
 
 
@@ -184,6 +193,10 @@ NEGATIVES = [
     ("board-minutes", "Board meeting minutes\nMESSAGE from the director\nNOTE: budget approved.\n"
                       "Circulation rose 4% in March.\n"),
     ("symphony-single-field", ".ITEM_ID.   |a30234000517861\n.ITEM_LIBRARY.   |aSALEM\n"),
+    ("contact-card", "Name: John Smith\nPhone: 503-555-0100\nEmail: js@acme.example\nAddress: 12 Elm St\n"),
+    ("blank-notice-template", "Name: <<borrowers.firstname>> <<borrowers.surname>>\nCard: <<borrowers.cardnumber>>\n"
+                              "Fines: <<borrowers.balance>>\nHolds: [% hold.title %]\n"),
+    ("blank-form", "Nombre: ________\nTarjeta: ________\nTeléfono: ________\n"),
 ]
 
 
