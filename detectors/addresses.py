@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from detectors.findings import Category, Finding, Kind, TextPart, mask
 
-__all__ = ["AddressDetector", "AddressSettings"]
+__all__ = ["AddressDetector", "AddressSettings", "street_key"]
 
 
 _CATEGORIES = frozenset({Category.ADDRESS})
@@ -33,6 +33,9 @@ class AddressSettings:
     city_state_zip: bool = True
     # Street-name words allowed between the house number and the suffix ("Martin Luther King Jr Blvd").
     max_street_words: int = 5
+    # The library's own street addresses (config library.locations): never reported, nor the
+    # city line right under one.
+    own_locations: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_street_words <= 8:
@@ -135,6 +138,7 @@ class AddressDetector:
     def __init__(self, settings: AddressSettings | None = None) -> None:
         self.settings = settings or AddressSettings()
         self._street = _street_pattern(self.settings.max_street_words)
+        self._own = frozenset(k for k in map(street_key, self.settings.own_locations) if k)
 
     def detect(self, part: TextPart) -> Iterator[Finding]:
         """Yield STREET_ADDRESS and CITY_STATE_ZIP findings, one per address line (one per Millennium address)."""
@@ -162,7 +166,22 @@ class AddressDetector:
                 if not any(s <= m.start() < e for s, e in covered):
                     findings.append(self._finding(part, m.start(), m.end(), Kind.STREET_ADDRESS, 0.7, reason))
         findings.sort(key=lambda f: (f.start, f.end))
+        if self._own:
+            findings = self._without_own(text, findings)
         yield from findings
+
+    def _without_own(self, text: str, findings: list[Finding]) -> list[Finding]:
+        """Drop the library's own street lines and the city line that follows each."""
+        kept: list[Finding] = []
+        own_end = -1
+        for f in findings:
+            if f.kind is Kind.STREET_ADDRESS and street_key(text[f.start : f.end]) in self._own:
+                own_end = f.end
+                continue
+            if f.kind is Kind.CITY_STATE_ZIP and 0 <= f.start - own_end <= 8:
+                continue  # "Salem, OR 97301" under (or beside) the library's street line
+            kept.append(f)
+        return kept
 
     def _numbered_lines(self, text: str) -> tuple[list[re.Match[str]], list[re.Match[str]]]:
         """City/state/ZIP lines and street lines, from one pass over the numbers in `text`.
@@ -233,6 +252,15 @@ class AddressDetector:
             detector=self.name,
             categories=_CATEGORIES,
         )
+
+
+_STREET_KEY = re.compile(r"^\s*(\d{1,6})[A-Za-z]?\s+(?:(?:N|S|E|W|NE|NW|SE|SW)\.?\s+)?([A-Za-z0-9'’-]+)")
+
+
+def street_key(address: str) -> str | None:
+    """House number and first street-name word, lower-cased: "585 Liberty St SE" → "585 liberty"."""
+    m = _STREET_KEY.match(address)
+    return f"{m.group(1)} {m.group(2).lower()}" if m else None
 
 
 _STATE_WORDS = (

@@ -29,6 +29,8 @@ class EmailSettings:
     """The library's own mail domains: addresses there (or in a subdomain) are not reported."""
 
     own_domains: tuple[str, ...] = ()
+    # Staff addresses outside those domains (the staff directory): not patron data either.
+    own_addresses: frozenset[str] = frozenset()
 
 
 # The domain after "@": 1-10 labels of letters, digits and inner hyphens, then a
@@ -93,7 +95,7 @@ class EmailDetector:
                 continue
             start, end = found
             local, domain = text[start:at], text[at + 1 : end].lower()
-            if not self._is_own(domain):
+            if not self._is_own(domain) and text[start:end].lower() not in self.settings.own_addresses:
                 role = is_role_address(local)
                 yield Finding(
                     kind=Kind.EMAIL,

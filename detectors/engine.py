@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from detectors.addresses import AddressDetector
+from detectors.addresses import AddressDetector, AddressSettings
 from detectors.barcodes import BarcodeDetector, BarcodeSettings
 from detectors.bounded import shared_runner
 from detectors.circulation import (
@@ -44,6 +44,7 @@ from detectors.tables import BulkExportDetector
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
     barcodes: BarcodeSettings = field(default_factory=BarcodeSettings)
+    addresses: AddressSettings = field(default_factory=AddressSettings)
     phones: PhoneSettings = field(default_factory=PhoneSettings)
     emails: EmailSettings = field(default_factory=EmailSettings)
     names: NameSettings = field(default_factory=NameSettings)
@@ -75,7 +76,7 @@ class DetectionEngine:
             BarcodeDetector(s.barcodes),
             PhoneDetector(s.phones),
             EmailDetector(s.emails),
-            AddressDetector(),
+            AddressDetector(s.addresses),
             DriversLicenseDetector(),
             BirthDateDetector(),
             IlsRecordDetector(),
@@ -127,6 +128,7 @@ class DetectionEngine:
         sender_names: Sequence[str] = (),
         recipients: Sequence[str] | None = None,
         is_outside: Callable[[str], bool] | None = None,
+        trusted_notice: bool = False,
     ) -> MessageScan:
         """Extract, detect and assess one message.
 
@@ -145,5 +147,6 @@ class DetectionEngine:
             self.settings.evidence,
             sender_names=sender_names,
             recipients=[Recipient(a, shown.get(a.lower(), "")) for a in outside],
+            trusted_notice=trusted_notice,
         )
         return MessageScan(extraction, assessment, windows)

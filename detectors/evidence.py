@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from detectors.findings import Category, Finding, Kind, TextPart
+from detectors.names import person_key
 from detectors.signatures import signature_spans
 from detectors.subjects import Recipient, greetings, self_recipients, subject_of
 
@@ -99,6 +100,7 @@ class EvidenceSettings:
     # a name binds to an identifier only from this score (two-word names score 0.85).
     min_name_score: float = 0.7
     disabled_rules: frozenset[str] = frozenset()  # rule ids switched off in config
+    staff_names: tuple[str, ...] = ()  # the staff directory's names: never patrons
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,16 +204,20 @@ def assess(
     settings: EvidenceSettings = EvidenceSettings(),
     sender_names: Sequence[str] = (),
     recipients: Sequence[Recipient] = (),
+    trusted_notice: bool = False,
 ) -> Assessment:
     """Bind findings into disclosures. `sender_names` are the sender's own name words (not patrons).
 
     `recipients` are the outside recipients to check against the people the disclosures
-    are about (the patron writing to herself is not a disclosure to her).
+    are about (the patron writing to herself is not a disclosure to her). With
+    `trusted_notice` (the library's ILS notice system sent it), a recipient address the
+    message itself prints counts as the patron's.
     """
     all_findings = tuple(sorted(findings, key=lambda f: (f.part, f.start, f.end, f.kind.value)))
     texts = {p.path: p.text for p in parts}
     signatures = {p.path: signature_spans(p.text, sender_names) for p in parts if p.text}
     sender_words = {w.lower() for n in sender_names for w in re.findall(r"\w{2,}", n)}
+    staff = {person_key(n) for n in settings.staff_names} - {None}
 
     def is_patron_name(f: Finding) -> bool:
         if f.kind is not Kind.PERSON_NAME:
@@ -226,6 +232,8 @@ def assess(
         if _PUBLIC_CONTACT.search(text, max(line_start, f.start - 160), min(f.end + 80, len(text) if line_end < 0 else line_end)):
             return False  # "For more information, contact Jane Doe at …": offered to the reader
         words = {w.lower() for w in re.findall(r"\w{2,}", text[f.start : f.end])}
+        if staff and person_key(text[f.start : f.end]) in staff:
+            return False  # a colleague in the staff directory
         return not (words and words <= sender_words)
 
     by_part: dict[str, list[Finding]] = {}
@@ -240,7 +248,13 @@ def assess(
     about: frozenset[str] = frozenset()
     if recipients and disclosures:
         addressees = greetings(parts)
-        about = self_recipients([subject_of(d.about, d.rule, texts, addressees) for d in disclosures], recipients)
+        printed = frozenset(
+            r.address.lower() for r in recipients
+            if trusted_notice and any(r.address.lower() in p.text.lower() for p in parts if p.origin == "body")
+        )
+        about = self_recipients(
+            [subject_of(d.about, d.rule, texts, addressees) for d in disclosures], recipients, printed
+        )
     return Assessment(all_findings, tuple(disclosures), tuple(uninspectable), about)
 
 

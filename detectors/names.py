@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import regex
 
 from detectors.findings import Category, Finding, Kind, TextPart, mask
-from detectors.namelists import NameLists, name_lists
+from detectors.namelists import NameLists, fold, name_lists
 
 if TYPE_CHECKING:  # spaCy costs about a second to import: only when names are needed
     from spacy.language import Language
@@ -384,7 +384,8 @@ _LIST_ITEM = regex.compile(
 _CUE_BEFORE = (
     r"(?i:(?:holds?|items?|checkouts?|loans?|fines?|fees?|accounts?|cards?|records?|books?|notices?|reservations?"
     r"|reservas?|préstamos?|multas?)[ ]+(?:for|of|de|para)|(?:what|whether|if|that|lo[ ]que)"
-    r"|(?:patron|borrower|customer|cardholder|member|usuari[oa]|soci[oa]|lector(?:a)?)(?:[ ]+(?:named|name))?:?)[ ]+"
+    r"|(?:patron|borrower|customer|cardholder|member|usuari[oa]|soci[oa]|lector(?:a)?)(?:[ ]+(?:named|name))?:?"
+    r"|(?:call|contact|e-?mail|text|ask|tell|reach|phone|llame[ ]a|contacte[ ]a))[ ]+"
 )
 _CUE_AFTER = (
     r"(?=['’]s[ ]+(?:(?:library[ ]+)?(?:account|card|holds?|fines?|books?|record|items?|checkouts?|loans?|address|phone"
@@ -392,6 +393,7 @@ _CUE_AFTER = (
     r"|[ ]+(?:has|had|owes|owed|returned|borrowed|checked|placed|picked|renewed|reserved|requested|lost|paid"
     r"|tiene|debe|devolvió|pidió|reservó)\b"
     r"|[ ]\((?:card|p\d|\d|barcode|tarjeta|age|dob)"
+    r"|,?[ ]+(?:at|on|en|al)[ ]+(?:\(?\d{3}\)?[ .-]\d{3}|[\w.+-]+@)"  # "Jane Doe at 503-555-…", "… at jd@…"
     r")"
 )
 _CUE = regex.compile(
@@ -500,6 +502,14 @@ def name_parts(value: str) -> tuple[list[str], list[str]]:
     if len(words) == 1:
         return words, words  # one word: a given name ("Dear Maria") or a surname ("Sra. López")
     return words[:1], words[1:]
+
+
+def person_key(value: str) -> str | None:
+    """"given surname", folded and lower-cased, for comparing names ("Sato, Jill" = "Jill Sato"); None for one word."""
+    given, surnames = name_parts(value)
+    if not given or not surnames or given == surnames:
+        return None
+    return f"{fold(given[0]).lower()} {fold(surnames[-1]).lower()}"
 
 
 def addressee_names(text: str) -> list[str]:

@@ -113,12 +113,26 @@ def subject_of(findings: Sequence[Finding], rule: str, texts: dict[str, str], ad
     return Subject(other=True)
 
 
-def self_recipients(subjects: Sequence[Subject], recipients: Sequence[Recipient]) -> frozenset[str]:
-    """Lower-cased addresses of the recipients every disclosure is about (empty without disclosures)."""
+def self_recipients(
+    subjects: Sequence[Subject], recipients: Sequence[Recipient], printed: frozenset[str] = frozenset()
+) -> frozenset[str]:
+    """Lower-cased addresses of the recipients every disclosure is about (empty without disclosures).
+
+    `printed` are recipient addresses the message itself gives as the patron's (an ILS
+    notice prints the patron's email on file): for a trusted notice sender, they match
+    the one person the notice is about even when the address says nothing of her name.
+    """
     if not subjects or any(s.other or not s.names for s in subjects):
         return frozenset()
+    people = {key for s in subjects for key in map(_person, s.names)}
     return frozenset(
         r.address.lower()
         for r in recipients
         if all(matches(name, r) for s in subjects for name in s.names)
+        or (r.address.lower() in printed and len(people) == 1)
     )
+
+
+def _person(name: str) -> str:
+    given, surnames = name_parts(name)
+    return fold(surnames[-1]).lower() if surnames else fold(name).lower()

@@ -22,6 +22,7 @@ from typing import Any
 import phonenumbers
 import yaml
 
+from detectors.addresses import street_key
 from detectors.barcodes import BarcodeLayout
 from detectors.evidence import RULE_TEXT
 from detectors.findings import Category
@@ -215,6 +216,17 @@ class FaxHookConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentityConfig:
+    """What belongs to the library itself, so it is never read as a patron's."""
+
+    locations: tuple[str, ...] = ()  # the library's street addresses ("585 Liberty St SE, Salem, OR 97301")
+    staff_directory: str = ""  # CSV of staff names, emails and phones ("" → none)
+    staff_directory_at: str = "library.staff_directory"  # "file:line: key", for errors about the file
+    notice_senders: tuple[str, ...] = ()  # envelope senders (address or domain) of the ILS notice system
+    notice_hosts: tuple[str, ...] = ()  # client networks the ILS notice system sends from
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: str
     library_name: str
@@ -235,6 +247,8 @@ class Config:
     notices: NoticesConfig = field(default_factory=NoticesConfig)
     review_ui: ReviewUiConfig = field(default_factory=ReviewUiConfig)
     fax_hook: FaxHookConfig = field(default_factory=FaxHookConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    other_libraries: bool = True  # barcodes.other_libraries: other institutions' 14-digit cards
     # user%domain@, "user@domain"@, domain!user@ recipients: "external" (classed as outside) or "refuse" (553 at RCPT)
     routed_addresses: str = "external"
 
@@ -323,6 +337,19 @@ def _phone_block_check(value: str) -> str | None:
     return None
 
 
+def _location_check(value: str) -> str | None:
+    if not street_key(value):
+        return "a street address starting with a house number, such as '585 Liberty St SE, Salem, OR 97301'"
+    return None
+
+
+def _sender_check(value: str) -> str | None:
+    domain = value.rpartition("@")[2]
+    if " " in value or "." not in domain or value.endswith("@"):
+        return "a mail address such as 'notices@ccrls.org' or a domain such as 'ils.ccrls.org'"
+    return None
+
+
 def listen_check(value: str) -> str | None:
     """HOST:PORT, with [v6]:PORT for IPv6; None when valid."""
     host, sep, port = value.rpartition(":")
@@ -390,6 +417,19 @@ SCHEMA: dict[str, Spec] = {
                 _s("a phone number, a block such as 503-588-61xx, or a range 'A to B'", check=_phone_block_check),
                 "a list of phone numbers",
             ),
+            "locations": _list(
+                _s("a street address such as '585 Liberty St SE, Salem, OR 97301'", check=_location_check),
+                "a list of the library's street addresses",
+            ),
+            "staff_directory": _s("the path of a CSV file of staff names, emails and phones", ""),
+            "notice_senders": _list(
+                _s("a mail address or domain such as 'notices@ccrls.org'", check=_sender_check),
+                "a list of the ILS notice system's sender addresses or domains",
+            ),
+            "notice_hosts": _list(
+                _s("a network such as '10.1.2.3/32'", check=_network_check),
+                "a list of networks the ILS notice system sends from",
+            ),
         },
         required=True,
     ),
@@ -398,6 +438,7 @@ SCHEMA: dict[str, Spec] = {
             "layouts": _list(_LAYOUT, "a list of barcode layouts"),
             "partial_digits": _i("the number of trailing card digits staff type, e.g. 8", 8, minimum=4),
             "record_numbers": _b(True),
+            "other_libraries": _b(True),
         }
     ),
     "recipients": _map(
@@ -793,7 +834,15 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
         return f"{source}:{lines[key]}: {key}" if key in lines else f"{source}: {key}"
 
     tls, auth = srv["tls"], srv["auth"]
+    identity = IdentityConfig(
+        locations=tuple(lib["locations"]),
+        staff_directory=lib["staff_directory"],
+        staff_directory_at=at("library.staff_directory"),
+        notice_senders=tuple(v.lower() for v in lib["notice_senders"]),
+        notice_hosts=tuple(lib["notice_hosts"]),
+    )
     return Config(
+        identity=identity,
         source=source,
         library_name=lib["name"],
         library_domains=tuple(d.lower() for d in lib["domains"]),
@@ -801,6 +850,7 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
         layouts=layouts,
         partial_digits=bc["partial_digits"],
         record_numbers=bc["record_numbers"],
+        other_libraries=bc["other_libraries"],
         partners=tuple(
             Partner(p["name"], tuple(d.lower() for d in p["domains"]), _categories(p["categories"]))
             for p in rc["partners"]

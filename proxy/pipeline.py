@@ -324,9 +324,11 @@ class Pipeline:
         log_fields: dict[str, Any]
         try:
             try:
-                result = await call_in(self.scan_executor, scanner.scan, entry.raw, recipients)
+                result = await call_in(self.scan_executor, scanner.scan, entry.raw, recipients,
+                                       entry.envelope.mail_from, entry.envelope.client)
             except BrokenExecutor:  # a scanning process died (this message, or another one in flight): once more
-                result = await call_in(self.scan_executor, scanner.scan, entry.raw, recipients)
+                result = await call_in(self.scan_executor, scanner.scan, entry.raw, recipients,
+                                       entry.envelope.mail_from, entry.envelope.client)
         except Exception as exc:  # fail closed: nobody gets what could not be inspected
             by_address = {a: RecipientState(action=Action.HOLD.value, cls="unknown") for a in recipients}
             rules: tuple[str, ...] = (SCAN_FAILED,)

@@ -59,6 +59,8 @@ class Decision:
 _FAX_LOCAL = re.compile(r"^\+?[0-9]{7,15}$")
 # The rule id recorded when a message goes to the patron it is about (policy.patron_as_recipient).
 PATRON_IS_RECIPIENT = "patron-is-recipient"
+# The same, for a notice from the library's ILS notice system (library.notice_senders / notice_hosts).
+TRUSTED_NOTICE = "trusted-notice-to-patron"
 
 
 def _domain_in(domain: str, domains: tuple[str, ...]) -> bool:
@@ -122,8 +124,12 @@ def _e164(digits: str, region: str) -> str | None:
     return None
 
 
-def decide(recipient: Recipient, assessment: Assessment, policy: PolicyConfig) -> Decision:
-    """Deliver, redact or hold the message for one recipient, and say why."""
+def decide(recipient: Recipient, assessment: Assessment, policy: PolicyConfig, trusted_notice: bool = False) -> Decision:
+    """Deliver, redact or hold the message for one recipient, and say why.
+
+    `trusted_notice`: the library's ILS notice system sent it; a notice to the patron it is
+    about goes to her even with `policy.patron_as_recipient` off.
+    """
     cls = recipient.cls
     actions = policy.actions
     rules: list[str] = list(assessment.rules)
@@ -132,11 +138,11 @@ def decide(recipient: Recipient, assessment: Assessment, policy: PolicyConfig) -
     if (
         assessment.disclosures
         and cls is RecipientClass.EXTERNAL
-        and policy.patron_as_recipient
+        and (policy.patron_as_recipient or trusted_notice)
         and recipient.address.lower() in assessment.about_recipients
     ):
         # Every disclosure is about this recipient: the library writing to the patron herself.
-        rules.append(PATRON_IS_RECIPIENT)
+        rules.append(TRUSTED_NOTICE if trusted_notice else PATRON_IS_RECIPIENT)
     elif assessment.disclosures:
         if cls is RecipientClass.INTERNAL:
             key = "internal"

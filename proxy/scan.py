@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.header
 import email.utils
+import ipaddress
 import re
 import time
 import uuid
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from detectors.addresses import AddressSettings
 from detectors.barcodes import BarcodeSettings
 from detectors.emails import EmailSettings
 from detectors.engine import DetectionEngine, EngineSettings, MessageScan
@@ -30,18 +32,23 @@ from detectors.phones import PhoneSettings
 from proxy import config as config_module
 from proxy.config import Config
 from proxy.policy import Action, Decision, Recipient, RecipientClass, classify, decide
+from proxy.staff import read_staff_directory
 
 
 def engine_settings(config: Config) -> EngineSettings:
-    """Translate the proxy's config into the detectors' plain settings."""
+    """Translate the proxy's config into the detectors' plain settings (reads the staff directory)."""
+    identity = config.identity
+    staff = read_staff_directory(identity.staff_directory, identity.staff_directory_at)
     return EngineSettings(
         barcodes=BarcodeSettings(
             layouts=config.layouts,
             partial_digits=config.partial_digits,
             record_numbers=config.record_numbers,
+            other_libraries=config.other_libraries,
         ),
-        phones=PhoneSettings(region="US", exceptions=config.public_phones),
-        emails=EmailSettings(own_domains=config.library_domains),
+        addresses=AddressSettings(own_locations=identity.locations),
+        phones=PhoneSettings(region="US", exceptions=config.public_phones + staff.phones),
+        emails=EmailSettings(own_domains=config.library_domains, own_addresses=frozenset(staff.emails)),
         names=NameSettings(model_names=config.detection.spacy_models, enabled=config.detection.names),
         evidence=EvidenceSettings(
             proximity_chars=config.policy.proximity_chars,
@@ -49,6 +56,7 @@ def engine_settings(config: Config) -> EngineSettings:
             min_score=config.policy.min_score,
             min_name_score=config.policy.min_name_score,
             disabled_rules=config.policy.disabled_rules,
+            staff_names=staff.names,
         ),
         limits=ExtractLimits(
             max_parts=config.detection.max_parts,
@@ -139,8 +147,14 @@ class Scanner:
     def warm(self) -> None:
         self.engine.warm()
 
-    def scan(self, raw: bytes, recipients: Sequence[str] | None = None) -> ScanResult:
-        """Scan `raw` and decide for each recipient (default: the message's To/Cc/Bcc)."""
+    def scan(
+        self, raw: bytes, recipients: Sequence[str] | None = None, sender: str | None = None, client: str | None = None
+    ) -> ScanResult:
+        """Scan `raw` and decide for each recipient (default: the message's To/Cc/Bcc).
+
+        `sender` (the envelope sender) and `client` (the submitting host's address) say
+        whether the library's ILS notice system sent it (`library.notice_senders`, `notice_hosts`).
+        """
         started = time.perf_counter()
         classes: dict[str, Recipient] = {}
 
@@ -148,18 +162,38 @@ class Scanner:
             recipient = classes[address] = classify(address, self.config)
             return recipient.cls is RecipientClass.EXTERNAL
 
+        trusted = is_notice_system(self.config, sender, client)
         message = self.engine.scan(
             raw,
             sender_names=sender_names(raw),
             recipients=list(recipients) if recipients else None,
-            is_outside=is_outside if self.config.policy.patron_as_recipient else None,
+            is_outside=is_outside if (self.config.policy.patron_as_recipient or trusted) else None,
+            trusted_notice=trusted,
         )
         addresses = list(recipients) if recipients else list(message.extraction.recipients)
         decisions = tuple(
-            decide(classes.get(a) or classify(a, self.config), message.assessment, self.config.policy)
+            decide(classes.get(a) or classify(a, self.config), message.assessment, self.config.policy, trusted)
             for a in dict.fromkeys(addresses)
         )
         return ScanResult(decisions, message, time.perf_counter() - started)
+
+
+def is_notice_system(config: Config, sender: str | None, client: str | None) -> bool:
+    """True when the message comes from the library's ILS notice system (by envelope sender or host)."""
+    identity = config.identity
+    if sender and identity.notice_senders:
+        address = sender.strip("<>").lower()
+        domain = address.rpartition("@")[2]
+        for entry in identity.notice_senders:
+            if address == entry or ("@" not in entry and (domain == entry or domain.endswith("." + entry))):
+                return True
+    if client and identity.notice_hosts:
+        try:
+            host = ipaddress.ip_address(client)
+        except ValueError:
+            return False
+        return any(host in ipaddress.ip_network(n, strict=False) for n in identity.notice_hosts)
+    return False
 
 
 _WORKER_SCANNERS: dict[str, Scanner] = {}

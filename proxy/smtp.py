@@ -194,6 +194,7 @@ class RelayHandler:
             mail_options=options,
             received_at=time.time(),
             helo=session.host_name or "",
+            client=str(session.peer[0]) if isinstance(session.peer, tuple) and session.peer else "",
         )
         self.inflight += 1
         self.idle.clear()

@@ -56,6 +56,7 @@ class Envelope:
     received_at: float = 0.0
     helo: str = ""
     dsn_of: str = ""  # queue id this bounce reports on ("" for ordinary mail)
+    client: str = ""  # the submitting client's IP address ("" for mail the relay made itself)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +66,7 @@ class Envelope:
             "received_at": self.received_at,
             "helo": self.helo,
             "dsn_of": self.dsn_of,
+            "client": self.client,
         }
 
     @classmethod
@@ -76,6 +78,7 @@ class Envelope:
             received_at=float(data.get("received_at", 0.0)),
             helo=str(data.get("helo", "")),
             dsn_of=str(data.get("dsn_of", "")),
+            client=str(data.get("client", "")),
         )
 
 

@@ -37,13 +37,13 @@ from proxy.spool import Envelope, RecipientState, Spool
 CARD = "23610003622817"
 PATRON = "Maria Alvarez"
 PHONE = "503-555-0187"
-OUTSIDE = "maria.alvarez1987@gmail.com"
+OUTSIDE = "rick.stone1987@gmail.com"  # someone else: her own address would get her own data
 INTERNAL = "circ@cityofsalem.net"
 SENDER = "staff@ccrls.org"
 SUBJECT = "Overdue items for Maria"
 CONTACT = "the Circulation desk (ext. 4357)"
 SUPERVISOR = "circ-supervisor@ccrls.org"
-IDENTIFIERS = (CARD, PATRON, "Alvarez", PHONE, "5035550187", OUTSIDE, "maria.alvarez1987", SUBJECT)
+IDENTIFIERS = (CARD, PATRON, "Alvarez", PHONE, "5035550187", OUTSIDE, "rick.stone1987", SUBJECT)
 
 CONFIG = """\
 notices:

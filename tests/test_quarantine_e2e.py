@@ -24,7 +24,7 @@ from proxy.serve import Overrides
 
 CARD = "23610003622817"
 PATRON = "Maria Alvarez"
-OUTSIDE = "maria.alvarez1987@gmail.com"
+OUTSIDE = "rick.stone1987@gmail.com"  # someone else: her own address would get her own data
 INTERNAL = "circ@cityofsalem.net"
 SENDER = "staff@ccrls.org"
 

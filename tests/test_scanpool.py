@@ -138,10 +138,10 @@ class _CrashingScanner(Scanner):
     def __reduce__(self):  # type: ignore[no-untyped-def]
         return (_crashing_in_worker, (self.config,))
 
-    def scan(self, raw, recipients=None):  # type: ignore[no-untyped-def]
+    def scan(self, raw, recipients=None, sender=None, client=None):  # type: ignore[no-untyped-def]
         if b"X-Crash: yes" in raw:
             os._exit(11)
-        return super().scan(raw, recipients)
+        return super().scan(raw, recipients, sender, client)
 
 
 def _crashing_in_worker(config):  # type: ignore[no-untyped-def]

@@ -37,7 +37,7 @@ from proxy.spool import Envelope, RecipientState, Spool
 SALEM = ("salem-sup@cityofsalem.net", "salem-lead@cityofsalem.net")
 DALLAS = ("dallas-sup@dallasor.gov",)
 FALLBACK = ("central@ccrls.org",)
-OUTSIDE = "maria.alvarez1987@gmail.com"
+OUTSIDE = "rick.stone1987@gmail.com"  # someone else: her own address would get her own data
 INTERNAL = "circ@cityofsalem.net"
 LIBRARIES = (("cityofsalem.net", SALEM), ("dallasor.gov", DALLAS))
 
