@@ -9,7 +9,7 @@ exit status 2 for usage, configuration and I/O errors.
     patronguard serve [--config FILE] [--listen HOST:PORT] [--upstream smtp://HOST:PORT|maildir:PATH] [--state-dir DIR]
     patronguard quarantine list [--state S] [--library L] [--json] | show ID [--reveal]   (all: [--config FILE] [--state-dir DIR])
     patronguard quarantine release ID [--redacted] --by NAME --note TEXT | reject ID --by NAME --note TEXT
-    patronguard quarantine purge | stats | digest [--library DOMAIN] [--since HOURS] [--dry-run]
+    patronguard quarantine purge | stats | init | digest [--library DOMAIN] [--since HOURS] [--dry-run]
     patronguard audit verify;  patronguard keys rotate
     patronguard review-ui [--listen HOST:PORT];  patronguard review-user add NAME [--libraries D,D] [--generate] | remove NAME
     patronguard hash-password [--scheme scrypt|pbkdf2-sha256]   (for server.auth: prints NAME's hash line)
@@ -296,6 +296,9 @@ def _add_quarantine_commands(sub: argparse._SubParsersAction) -> None:  # type: 
     pur = qsub.add_parser("purge", parents=[common], help="expire old items, destroy decided content, delete old metadata")
     pur.add_argument("--by", metavar="NAME", help="who runs it, for the audit trail (default: the login name)")
     qsub.add_parser("stats", parents=[common], help="how many items in each state")
+    qsub.add_parser("init", parents=[common], help="create the quarantine database and key file (serve does it too)",
+                    description="Create the quarantine (database or PostgreSQL tables, and the key file) where the "
+                    "configuration puts it. Every other command refuses a quarantine that is not there.")
     dig = qsub.add_parser("digest", parents=[common], help="send each member library's supervisors a digest of held mail",
                           description="Send each member library's supervisors one email listing the mail held since "
                           "the last digest and the items close to expiry (references only, no content).")
@@ -334,6 +337,13 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
     full = apply_overrides(load(resolve_config(args.config)), Overrides(state_dir=args.state_dir))
     cfg = full.quarantine
     digest_args = _digest_args(args, full) if getattr(args, "action", None) == "digest" else None
+    if args.command == "quarantine" and args.action == "init":
+        from proxy.quarantine import KeyRing
+
+        where = "the PostgreSQL quarantine (quarantine.dsn)" if cfg.backend == "postgresql" else cfg.path
+        open_store(cfg, create=True).close()
+        out.write(f"quarantine: {where} ready, key file {KeyRing.configured(cfg.key_file)}\n")
+        return EXIT_OK
     store = open_store(cfg)
     try:
         origin = cli_origin()
@@ -342,7 +352,7 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
             report = store.verify_audit()
             if not report.ok:
                 raise AuditTampered(f"audit chain broken: {report.problem} ({report.records} records verified before it)")
-            out.write(f"audit: {report.records} records, chain intact\n")
+            out.write(f"audit: {report.records} records, chain intact{_anchor_words(report, store)}\n")
             return EXIT_OK
         if args.command == "keys":
             n = store.rotate_keys(Actor(login, origin))
@@ -388,6 +398,18 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     finally:
         store.close()
+
+
+def _anchor_words(report, store) -> str:  # type: ignore[no-untyped-def]
+    """How the chain's end compares with the anchor file (`proxy.quarantine.audit.AuditAnchor`)."""
+    anchor = getattr(store, "anchor", None)
+    if report.anchored is None:
+        where = f" at {anchor.path}" if anchor is not None else ""
+        return f"; no anchor file{where} yet (the next record writes it)"
+    if report.anchored == report.records:
+        return f", its end matches the anchor (record {report.anchored})"
+    return (f"; the anchor names record {report.anchored}: the {report.records - report.anchored} newer record(s) "
+            "were written by another node, or after its last update")
 
 
 def _digest_args(args: argparse.Namespace, config) -> tuple[str | None, float | None, bool]:  # type: ignore[no-untyped-def]

@@ -150,6 +150,7 @@ class UpstreamConfig:
 class SpoolConfig:
     state_dir: str = "/var/lib/patronguard"
     workers: int = 2
+    max_failed_passes: int = 5  # passes of an entry that raise before it is set aside (held as process-failed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +189,8 @@ class ReviewUiConfig:
     password_file: str = ""  # name:hash[:library,library] lines; "" → <state_dir>/review-users if it exists
     session_minutes: int = 60  # idle minutes before a supervisor logs in again
     secure_cookies: bool = False  # true behind an https reverse proxy
-    max_failures: int = 5  # failed logins per client address per 5 minutes
+    max_failures: int = 5  # failed logins per client address, and per account name, per 5 minutes
+    password_file_at: str = "review_ui.password_file"  # "file:line: key", for errors about the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,7 @@ class NoticesConfig:
     # member library domain → its supervisors' addresses (a sender's subdomain counts as its library)
     library_supervisors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     supervisor_mode: str = "immediate"  # immediate | digest | both
+    templates_dir_at: str = "notices.templates_dir"  # "file:line: key", for errors about the directory
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +249,8 @@ class Config:
     fax_hook: FaxHookConfig = field(default_factory=FaxHookConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     other_libraries: bool = True  # barcodes.other_libraries: other institutions' 14-digit cards
+    # user%domain@, "user@domain"@, domain!user@ recipients: "external" (classed as outside) or "refuse" (553 at RCPT)
+    routed_addresses: str = "external"
 
 
 # ----------------------------------------------------------------- the schema
@@ -265,6 +270,7 @@ class Spec:
     fields: dict[str, Spec] | None = None  # for maps
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    maximum: float | None = None
     check: Callable[[Any], str | None] | None = None  # returns an error text or None (for "dict": checks each key)
 
 
@@ -307,6 +313,20 @@ def _phone_check(value: str) -> str | None:
     if not phonenumbers.is_possible_number(number):
         return "a phone number such as '+1 503-588-6130'"
     return None
+
+
+def _region_check(value: str) -> str | None:
+    if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        return "a two-letter region code phonenumbers knows, such as US, CA or GB"
+    return None
+
+
+def _digit_check(value: str) -> str | None:
+    return None if len(value) == 1 and value.isdigit() else "a single digit such as \"2\", or null"
+
+
+def _digits_check(value: str) -> str | None:
+    return None if value.isdigit() else "a digit prefix such as \"2361\""
 
 
 def _phone_block_check(value: str) -> str | None:
@@ -380,9 +400,9 @@ _LAYOUT = _map(
     {
         "name": _s("a short name for the layout", required=True),
         "kind": Spec("choice", "the barcode kind", "patron", choices=("patron", "item")),
-        "length": _i("the number of digits, e.g. 14", 14, minimum=4),
-        "type_digit": _s("a single digit such as \"2\", or null", None),
-        "prefixes": _list(_s("a digit prefix such as \"2361\""), "a list of digit prefixes"),
+        "length": _i("the number of digits, e.g. 14", 14, minimum=4, maximum=32),
+        "type_digit": _s("a single digit such as \"2\", or null", None, check=_digit_check),
+        "prefixes": _list(_s("a digit prefix such as \"2361\"", check=_digits_check), "a list of digit prefixes"),
         "check_digit": _b(True),
     },
     "a barcode layout with name, kind, length, type_digit, prefixes, check_digit",
@@ -438,7 +458,7 @@ SCHEMA: dict[str, Spec] = {
                 {
                     "gateway_domains": _list(_DOMAIN, "a list of email-to-fax gateway domains"),
                     "generic_rule": _b(True),
-                    "default_region": _s("a two-letter region code such as US", "US"),
+                    "default_region": _s("a two-letter region code such as US", "US", check=_region_check),
                     "approved": _list(
                         _map(
                             {
@@ -452,14 +472,16 @@ SCHEMA: dict[str, Spec] = {
                     ),
                 }
             ),
+            "routed_addresses": Spec("choice", "what to do with recipients that route elsewhere (user%domain@, "
+                                     "\"user@domain\"@, domain!user@)", "external", choices=("external", "refuse")),
         }
     ),
     "policy": _map(
         {
             "proximity_chars": _i("a number of characters, e.g. 300", 300, minimum=1),
             "context_chars": _i("a number of characters, e.g. 200", 200, minimum=1),
-            "min_score": Spec("float", "a score between 0 and 1, e.g. 0.75", 0.75, minimum=0.0),
-            "min_name_score": Spec("float", "a score between 0 and 1, e.g. 0.7", 0.7, minimum=0.0),
+            "min_score": Spec("float", "a score between 0 and 1, e.g. 0.75", 0.75, minimum=0.0, maximum=1.0),
+            "min_name_score": Spec("float", "a score between 0 and 1, e.g. 0.7", 0.7, minimum=0.0, maximum=1.0),
             "disabled_rules": _list(
                 Spec("choice", "a disclosure rule id", choices=RULE_IDS), "a list of rule ids to switch off"
             ),
@@ -575,6 +597,7 @@ SCHEMA: dict[str, Spec] = {
         {
             "state_dir": _s("a directory such as /var/lib/patronguard", "/var/lib/patronguard"),
             "workers": _i("a number of workers, e.g. 8", 8, minimum=1),
+            "max_failed_passes": _i("a number of passes, e.g. 5", 5, minimum=1),
         }
     ),
     "quarantine": _map(
@@ -627,7 +650,8 @@ SCHEMA: dict[str, Spec] = {
             "password_file": _s("a file of name:hash lines such as /etc/patronguard/review-users", ""),
             "session_minutes": _i("a number of minutes, e.g. 60", 60, minimum=1),
             "secure_cookies": _b(False),
-            "max_failures": _i("a number of failed logins per client address per 5 minutes, e.g. 5", 5, minimum=1),
+            "max_failures": _i("a number of failed logins per client address and per account per 5 minutes, e.g. 5",
+                               5, minimum=1),
         }
     ),
     "fax_hook": _map(
@@ -700,6 +724,9 @@ class _Reader:
                 return spec.default
             if spec.minimum is not None and value < spec.minimum:
                 self.error(node, key, f"expected {spec.expected} (at least {spec.minimum}), got {raw}")
+                return spec.default
+            if spec.maximum is not None and value > spec.maximum:
+                self.error(node, key, f"expected {spec.expected} (at most {spec.maximum}), got {raw}")
                 return spec.default
         elif spec.kind == "choice":
             if raw not in spec.choices:
@@ -831,9 +858,9 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
         fax=FaxConfig(
             gateway_domains=tuple(d.lower() for d in fax["gateway_domains"]),
             generic_rule=fax["generic_rule"],
-            default_region=fax["default_region"],
+            default_region=fax["default_region"].upper(),
             approved=tuple(
-                ApprovedFax(_e164(a["number"], fax["default_region"]), a["name"], _categories(a["categories"]))
+                ApprovedFax(_e164(a["number"], fax["default_region"].upper()), a["name"], _categories(a["categories"]))
                 for a in fax["approved"]
             ),
         ),
@@ -893,7 +920,7 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
             verify_at=at("upstream.verify"),
             password_file_at=at("upstream.password_file"),
         ),
-        spool=SpoolConfig(state_dir=sp["state_dir"], workers=sp["workers"]),
+        spool=SpoolConfig(state_dir=sp["state_dir"], workers=sp["workers"], max_failed_passes=sp["max_failed_passes"]),
         quarantine=QuarantineConfig(**tree["quarantine"]),
         notices=NoticesConfig(
             enabled=tree["notices"]["enabled"],
@@ -903,9 +930,11 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
             library_supervisors={lib: tuple(a for a in addresses if a)
                                  for lib, addresses in tree["notices"]["library_supervisors"]},
             supervisor_mode=tree["notices"]["supervisor_mode"],
+            templates_dir_at=at("notices.templates_dir"),
         ),
         review_ui=_review_ui(tree["review_ui"], at),
         fax_hook=FaxHookConfig(**tree["fax_hook"]),
+        routed_addresses=rc["routed_addresses"],
     )
 
 
@@ -925,15 +954,54 @@ def _review_ui(ui: dict[str, Any], at: Callable[..., str]) -> ReviewUiConfig:
         session_minutes=ui["session_minutes"],
         secure_cookies=ui["secure_cookies"],
         max_failures=ui["max_failures"],
+        password_file_at=at("review_ui.password_file"),
     )
+
+
+def _problem(reader: _Reader, key: str, message: str) -> None:
+    """An error about `key` found after reading (the line its key was on)."""
+    number = reader.lines.get(key, 0)
+    reader.problems.append((number, f"{reader.source}{f':{number}' if number else ''}: {key}: {message}"))
+
+
+def _check_values(tree: dict[str, Any], reader: _Reader) -> None:
+    """Values that depend on another key: every conversion `_build` makes must succeed after this.
+
+    Barcode prefixes against the layout's length and type digit; approved fax
+    numbers parsed in `recipients.fax.default_region` (a number written without
+    `+` is read in that region).
+    """
+    for i, layout in enumerate((tree.get("barcodes") or {}).get("layouts") or ()):
+        for prefix in layout.get("prefixes") or ():
+            if not isinstance(prefix, str) or not isinstance(layout.get("length"), int):
+                continue  # already reported
+            key = f"barcodes.layouts[{i}].prefixes"
+            if len(prefix) > layout["length"]:
+                _problem(reader, key, f"expected prefixes shorter than length {layout['length']}, got {prefix!r}")
+            elif layout.get("type_digit") is not None and not prefix.startswith(layout["type_digit"]):
+                _problem(reader, key, f"expected prefixes that start with type_digit {layout['type_digit']!r}, "
+                         f"got {prefix!r}")
+    fax = (tree.get("recipients") or {}).get("fax") or {}
+    region = str(fax.get("default_region") or "US").upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        return  # already reported; the numbers cannot be read in it
+    for i, approved in enumerate(fax.get("approved") or ()):
+        number = str(approved.get("number") or "")
+        try:  # the test the policy applies to a recipient's number: one that fails it could never match
+            valid = phonenumbers.is_valid_number(phonenumbers.parse(number, region))
+        except phonenumbers.NumberParseException:
+            valid = False
+        if number and not valid:
+            _problem(reader, f"recipients.fax.approved[{i}].number",
+                     f"expected a valid fax number of region {region} (recipients.fax.default_region) or one "
+                     f"written with + and its country code, got {number!r}")
 
 
 def _check_tls_auth(tree: dict[str, Any], reader: _Reader) -> None:
     """Settings that only make sense together: TLS files in pairs, AUTH only with TLS, upstream AUTH with a password."""
 
     def problem(key: str, message: str) -> None:
-        number = reader.lines.get(key, 0)
-        reader.problems.append((number, f"{reader.source}{f':{number}' if number else ''}: {key}: {message}"))
+        _problem(reader, key, message)
 
     srv, up = tree.get("server") or {}, tree.get("upstream") or {}
     tls, auth = srv.get("tls") or {}, srv.get("auth") or {}
@@ -980,6 +1048,7 @@ def parse(text: str, source: str) -> Config:
     reader = _Reader(source)
     tree = reader.read_map(root, _map(SCHEMA, "a mapping of sections"), "")
     _check_tls_auth(tree, reader)
+    _check_values(tree, reader)
     if reader.errors:
         raise ConfigError("\n".join(reader.errors))
     return _build(tree, source, reader.lines)

@@ -53,6 +53,10 @@ ALLOWED_KEYS = frozenset(
         "workers",
         "signal",
         "queued",
+        "passes",  # a spool entry set aside after failed passes: how many, the limit, held or moved, and where
+        "max_passes",
+        "outcome",
+        "where",
         # the review UI (proxy/web) and SMTP AUTH: staff login names, item ids and actions only; failed logins hashed
         "user",
         "user_hash",
@@ -63,6 +67,7 @@ ALLOWED_KEYS = frozenset(
         "accounts",
         "review_ui",
         "users_file",
+        "scope",  # a sign-in refused for too many failures: "address" or "account"
         # STARTTLS/AUTH (proxy/auth.py, delivery.py): staff login names (not patron data), never passwords
         "mechanism",
         "stage",

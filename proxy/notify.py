@@ -184,13 +184,16 @@ def _when(timestamp: float | datetime | None) -> str:
 class NoticeTemplates:
     """The notice templates: built-in ones, each overridable from `directory`."""
 
-    def __init__(self, directory: str | Path | None = None, *, source: str = "<config>") -> None:
+    def __init__(self, directory: str | Path | None = None, *, source: str = "<config>",
+                 where: str | None = None) -> None:
+        """`where` is "file:line: notices.templates_dir" for errors (default: the source without a line)."""
+        where = where or f"{source}: notices.templates_dir"
         loaders: list[jinja2.BaseLoader] = []
         if directory:
             path = Path(directory)
             if not path.is_dir():
                 raise ConfigError(
-                    f"{source}: notices.templates_dir: expected a directory holding notice templates "
+                    f"{where}: expected a directory holding notice templates "
                     f"({', '.join(TEMPLATE_NAMES)}), got {str(directory)!r} (no such directory)"
                 )
             loaders.append(jinja2.FileSystemLoader(str(path)))
@@ -206,10 +209,10 @@ class NoticeTemplates:
                 self.render(name, **_SAMPLE)
             except jinja2.TemplateSyntaxError as exc:
                 raise ConfigError(
-                    f"{source}: notices.templates_dir: {name} line {exc.lineno}: {exc.message}"
+                    f"{where}: {name} line {exc.lineno}: {exc.message}"
                 ) from None
             except (jinja2.UndefinedError, ValueError) as exc:
-                raise ConfigError(f"{source}: notices.templates_dir: {name}: {exc}") from None
+                raise ConfigError(f"{where}: {name}: {exc}") from None
 
     def render(self, name: str, **context: Any) -> tuple[str, str]:
         """Render one template → (subject, body)."""
@@ -502,7 +505,8 @@ def notices_from_config(config: Config, spool: Spool, *, hostname: str, postmast
         directory = str(
             Path(config.source).parent / directory
         )  # relative to the config file, like an include
-    templates = NoticeTemplates(directory or None, source=config.source)
+    at = n.templates_dir_at if ":" in n.templates_dir_at else f"{config.source}: {n.templates_dir_at}"
+    templates = NoticeTemplates(directory or None, source=config.source, where=at)
     q = config.quarantine
     settings = NoticeSettings(
         postmaster=postmaster,

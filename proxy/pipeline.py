@@ -16,6 +16,13 @@ This module owns the life of a spooled message after the SMTP 250:
    ones) get a DSN to the sender, itself spooled before the state records it.
 4. Remove the spool entry only when every recipient's outcome is durable.
 
+An entry whose processing raises (a corrupt spool file, a bug) is tried again
+`max_failed_passes` times, then set aside, logged once, and the relay goes on:
+its undecided recipients are held in the quarantine with the rule
+`process-failed` (nothing is sent), or, when the entry cannot even be read, its
+files move to `spool/bad/` for the admin. A quarantine that cannot take the hold
+leaves the entry queued and retried: set aside never means lost.
+
 One structured log event per decision (`relay.decision`) carries the queue id,
 hashed Message-ID, sender domain, recipient classes and actions, hashed outside
 addresses, rule ids, finding kinds and counts, and timings — nothing else.
@@ -46,6 +53,7 @@ from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolEntry
 
 _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 SCAN_FAILED = "scan-failed"
+PROCESS_FAILED = "process-failed"  # processing raised on every pass: held as it is, for a supervisor
 REDACT_FAILED = "redaction-refused"  # the redacted copy was not clean on the second scan: held instead
 MAX_EXCERPTS = 50  # the quarantine keeps at most this many per item
 
@@ -114,6 +122,7 @@ class Pipeline:
         workers: int = 2,
         clock: Callable[[], float] = time.time,
         notices: Notices | None = None,
+        max_failed_passes: int = 5,
     ) -> None:
         self.spool = spool
         self.scanner = scanner  # replaced whole on SIGHUP
@@ -126,6 +135,8 @@ class Pipeline:
         self.workers = workers
         self.clock = clock
         self.notices = notices  # None: no sender notices (replaced whole on SIGHUP)
+        self.max_failed_passes = max_failed_passes
+        self._failed_passes: dict[str, int] = {}  # entry id → passes that raised (in this run of the relay)
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._queued: set[str] = set()
         self._active: set[str] = set()  # being processed: one worker per entry at a time
@@ -162,7 +173,11 @@ class Pipeline:
         """Resume the queue left on disk and start the workers; return how many entries were found."""
         ids = await asyncio.to_thread(self.spool.ids)
         for entry_id in ids:
-            state = await asyncio.to_thread(self.spool.load_state, entry_id)
+            try:
+                state = await asyncio.to_thread(self.spool.load_state, entry_id)
+            except (OSError, ValueError):  # a damaged state file: its passes fail and set it aside
+                self.submit(entry_id)
+                continue
             due = [r.next_attempt for r in state.recipients.values() if r.status == "pending"]
             if due and min(due) > self.clock():
                 self._schedule(entry_id, min(due))
@@ -212,9 +227,9 @@ class Pipeline:
             self._active.add(entry_id)
             try:
                 await self.process(entry_id)
-            except Exception as exc:  # a bug or a disk problem: keep the entry, try again later
-                self.log.error("relay.process_failed", queue_id=entry_id, error=exc.__class__.__name__)
-                self._schedule(entry_id, self.clock() + max(self.retry.first, 1.0))
+                self._failed_passes.pop(entry_id, None)
+            except Exception as exc:  # a bug or a disk problem: keep the entry, try again later, then set it aside
+                await self._failed(entry_id, exc)
             finally:
                 self._active.discard(entry_id)
                 if entry_id in self._rerun:
@@ -222,6 +237,50 @@ class Pipeline:
                     self.submit(entry_id)
                 self.processed += 1
                 self.changed.set()
+
+    async def _failed(self, entry_id: str, exc: Exception) -> None:
+        """One more pass of `entry_id` raised: try again later, or after `max_failed_passes` set it aside."""
+        passes = self._failed_passes[entry_id] = self._failed_passes.get(entry_id, 0) + 1
+        if passes == 1:  # logged once, with the outcome below
+            self.log.error("relay.process_failed", queue_id=entry_id, error=exc.__class__.__name__,
+                           max_passes=self.max_failed_passes)
+        if passes < self.max_failed_passes:
+            self._schedule(entry_id, self.clock() + max(self.retry.first, 1.0))
+            return
+        try:
+            outcome = await asyncio.to_thread(self._set_aside, entry_id)
+        except Exception as hold_exc:  # the quarantine cannot take it now: keep it queued, never drop it
+            self.log.warning("relay.set_aside_failed", queue_id=entry_id, error=hold_exc.__class__.__name__)
+            self._schedule(entry_id, self.clock() + max(self.retry.first, 1.0))
+            return
+        self._failed_passes.pop(entry_id, None)
+        self.log.error("relay.entry_set_aside", queue_id=entry_id, passes=passes, error=exc.__class__.__name__,
+                       **outcome)
+
+    def _set_aside(self, entry_id: str) -> dict[str, Any]:
+        """Hold the undecided recipients as `process-failed` and drop the entry; an unreadable one goes to bad/."""
+        try:
+            entry = self.spool.load(entry_id)
+        except FileNotFoundError:
+            return {"outcome": "gone"}
+        except Exception:  # not a spool file, a damaged envelope: nothing to hold it with
+            return {"outcome": "moved", "where": str(self.spool.set_aside(entry_id))}
+        try:
+            state = self.spool.load_state(entry_id)
+            pending = [a for a, r in state.recipients.items() if r.status == "pending"]
+        except Exception:  # a damaged state file: which recipients got it is unknown, so hold them all
+            state, pending = EntryState(), []
+        if not state.recipients:
+            pending = list(dict.fromkeys(entry.envelope.rcpt_tos))
+        summary = {
+            "rules": [*state.rules, PROCESS_FAILED],
+            "recipients": [{"address": a, "cls": state.recipients[a].cls if a in state.recipients else "unknown"}
+                           for a in pending],
+            "findings": list(state.findings),
+        }
+        hold_id = self.holds.hold(entry, pending, summary) if pending else ""
+        self.spool.remove(entry_id)
+        return {"outcome": "held", "hold_id": hold_id, "held": len(pending)}
 
     # ------------------------------------------------------------- processing
 

@@ -67,11 +67,24 @@ def _domain_in(domain: str, domains: tuple[str, ...]) -> bool:
     return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
+def routed(address: str) -> bool:
+    """Whether the local part names another destination: `user%domain@`, `"user@domain"@`, `domain!user@`.
+
+    Mail systems after the relay may deliver such an address elsewhere (Postfix
+    rewrites `user%domain@local` to `user@domain` by default, `allow_percent_hack`),
+    so the domain after the last `@` does not say where it ends up.
+    """
+    local = address.strip().strip("<>").rpartition("@")[0]
+    return any(c in local for c in "%!@")
+
+
 def classify(address: str, config: Config) -> Recipient:
-    """Put one recipient address in its class."""
+    """Put one recipient address in its class (a routed address is outside: it may leave the library)."""
     address = address.strip().strip("<>")
     local, _, domain = address.rpartition("@")
     domain = domain.lower().rstrip(".")
+    if routed(address):
+        return Recipient(address, RecipientClass.EXTERNAL)
     if _domain_in(domain, config.library_domains):
         return Recipient(address, RecipientClass.INTERNAL)
     fax = config.fax

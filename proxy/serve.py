@@ -26,6 +26,7 @@ import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -244,7 +245,7 @@ class Service:
         listener = Listener(None, config, who.hostname, logs.get_logger("patronguard.smtp"))
         spool = await asyncio.to_thread(Spool, state / "spool")
         notices = _notices(config, spool)  # a bad template is a ConfigError before anything else opens
-        quarantine = await asyncio.to_thread(open_store, config.quarantine)
+        quarantine = await asyncio.to_thread(partial(open_store, config.quarantine, create=True))  # only serve creates
         holds = QuarantineHoldStore(quarantine)
         await asyncio.to_thread(spool.recover)
         scanner = Scanner(config)
@@ -266,6 +267,7 @@ class Service:
             log=logs.get_logger("patronguard.relay"),
             workers=config.spool.workers,
             notices=notices,
+            max_failed_passes=config.spool.max_failed_passes,
         )
         handler = self._handler = RelayHandler(spool, RelayRules.from_config(config), pipeline.submit,
                                                logs.get_logger("patronguard.smtp"))
@@ -287,7 +289,7 @@ class Service:
             from proxy.web import start_review_ui
 
             try:
-                review = self.review = await start_review_ui(config, submit=pipeline.submit)
+                review = self.review = await start_review_ui(config, submit=pipeline.submit, store=quarantine)
             except BaseException:
                 await listener.stop()
                 await pipeline.stop()
@@ -373,6 +375,7 @@ class Service:
             self.pipeline.retry = retry_policy(config)
             self.pipeline.identity = identity(config)
             self.pipeline.notices = notices
+            self.pipeline.max_failed_passes = config.spool.max_failed_passes
             previous, self.pipeline.upstream = self.pipeline.upstream, upstream  # new password, TLS settings, url
             await asyncio.to_thread(close_upstream, previous)
         if self.review is not None and reviewers is not None:

@@ -11,9 +11,12 @@ library's MTA. Its handler translates and never decides about content:
   `server.tls.require` every command but EHLO/HELO/STARTTLS/NOOP/QUIT/RSET
   answers 530 until TLS is up. Lines longer than `server.max_line_length`
   (CRLF included) answer 500.
-- RCPT: a recipient limit (452, the client sends the rest later).
-- DATA: refuse SMTP-smuggling line endings, write message + envelope to the
-  spool (fsync'd) and only then answer `250 … queued as <id>`; a spool failure
+- RCPT: a recipient limit (452, the client sends the rest later); with
+  `recipients.routed_addresses: refuse`, a recipient that routes on
+  (`user%domain@`, `"user@domain"@`, `domain!user@`) is refused with 553.
+- DATA: refuse SMTP-smuggling line endings and NUL bytes (RFC 5321 allows
+  neither), turn a bare CR into CRLF, write message + envelope to the spool
+  (fsync'd) and only then answer `250 … queued as <id>`; a spool failure
   answers 451/452, never 250.
 - Any unexpected exception answers a fixed `451 4.3.0` (aiosmtpd's default
   would send a permanent 500 with the exception text, which may quote data).
@@ -41,6 +44,7 @@ from proxy import logs
 from proxy.auth import Authenticator, load_accounts
 from proxy.config import Config
 from proxy.errors import ConfigError
+from proxy.policy import routed
 from proxy.spool import Envelope, Spool, SpoolError
 
 IDENT = "PatronGuard ESMTP"
@@ -54,6 +58,23 @@ _PLAIN_ADDRESS = re.compile(rf"<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z
 # "\r\n.\r\n", so these arrive inside the content; a downstream server that
 # accepts bare LF could read them as the end of the message. Linear-time regex.
 _SMUGGLING = re.compile(rb"(?:(?<!\r)\n|\r(?!\n))\.[\r\n]|[\r\n]\.(?:\n|\r(?!\n))")
+
+
+_BARE_CR = re.compile(rb"\r(?!\n)")
+NUL_REFUSED = ("550 5.6.0 Message refused: it contains a NUL byte, which SMTP does not allow (RFC 5321); "
+               "send binary data as an encoded attachment")
+
+
+def crlf_for_bare_cr(raw: bytes) -> bytes:
+    """Each CR not followed by LF becomes CRLF, so every server after this one reads the same lines.
+
+    Python's email parser (the scan) already reads a lone CR as a line end; an
+    upstream might join the lines instead, or drop the CR. Counting first keeps
+    the regular expression off nearly all mail (which has none).
+    """
+    if raw.count(b"\r") == raw.count(b"\r\n"):
+        return raw
+    return _BARE_CR.sub(b"\r\n", raw)
 
 
 def smuggling(raw: bytes) -> bool:
@@ -74,6 +95,7 @@ class RelayRules:
     max_recipients: int
     max_message_size: int
     auth_enabled: bool = False  # accounts configured: an authenticated client may relay from anywhere
+    refuse_routed: bool = False  # recipients.routed_addresses: refuse user%domain@-style recipients at RCPT
 
     @classmethod
     def from_config(cls, config: Config) -> RelayRules:
@@ -84,6 +106,7 @@ class RelayRules:
             max_recipients=server.max_recipients,
             max_message_size=server.max_message_size,
             auth_enabled=bool(server.auth.users or server.auth.password_file),
+            refuse_routed=config.routed_addresses == "refuse",
         )
 
     def client_allowed(self, peer: Any) -> bool:
@@ -145,6 +168,10 @@ class RelayHandler:
         local, at, domain = address.rpartition("@")
         if not at or not local or ("." not in domain and not domain.startswith("[")):
             return "553 5.1.3 Recipient address is not a full mail address (name@domain)"
+        if self.rules.refuse_routed and routed(address):
+            self.log.warning("smtp.refused", error="routed-recipient")
+            return ("553 5.7.1 Recipient refused: this address routes mail on to another address "
+                    "(user%domain, \"user@domain\" or domain!user); give the recipient's own address")
         if len(envelope.rcpt_tos) >= self.rules.max_recipients:
             return f"452 4.5.3 Too many recipients: at most {self.rules.max_recipients} per message; send the rest in another message"
         envelope.rcpt_tos.append(address)
@@ -153,9 +180,13 @@ class RelayHandler:
 
     async def handle_DATA(self, server: SMTP, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or b""
+        if b"\x00" in raw:  # an upstream that drops NUL could then see "\r\n.\r\n" and end the message early
+            self.log.warning("smtp.refused", error="nul-byte")
+            return NUL_REFUSED
         if smuggling(raw):
             self.log.warning("smtp.refused", error="bare-line-ending")
             return "550 5.6.0 Message refused: a bare CR or LF next to a lone dot (SMTP smuggling); use CRLF line endings"
+        raw = crlf_for_bare_cr(raw)  # spooled, scanned, held and delivered as the same lines
         options = tuple(o for o in envelope.mail_options if o == "SMTPUTF8" or o.startswith("BODY="))
         spooled = Envelope(
             mail_from="" if envelope.mail_from == "<>" else envelope.mail_from,

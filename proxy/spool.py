@@ -5,6 +5,7 @@ This module owns the on-disk queue under `<state_dir>/spool/`:
     spool/tmp/<id>          being written (never read; cleaned at start)
     spool/queue/<id>.msg    one accepted message: a header line, its envelope as JSON, the raw bytes
     spool/queue/<id>.state  per-recipient progress (JSON), replaced atomically
+    spool/bad/<id>.*        entries the relay could not read, set aside for the admin (`set_aside`)
 
 Every write is `write tmp → fsync file → rename → fsync directory`, so after a
 crash a file is either wholly there or not there at all: the SMTP layer answers
@@ -251,6 +252,19 @@ class Spool:
     def save_state(self, entry_id: str, state: EntryState) -> None:
         data = json.dumps(state.to_json(), ensure_ascii=True).encode("ascii")
         write_durably(self.queue, f"{entry_id}.state", data, self.tmp)
+
+    def set_aside(self, entry_id: str) -> Path:
+        """Move an entry that cannot be processed to `spool/bad/` (kept for the admin, never swept); return it."""
+        bad = self.root / "bad"
+        bad.mkdir(mode=_DIR_MODE, exist_ok=True)
+        for suffix in (".msg", ".state"):
+            try:
+                os.rename(self.queue / f"{entry_id}{suffix}", bad / f"{entry_id}{suffix}")
+            except FileNotFoundError:
+                continue
+        fsync_dir(bad)
+        fsync_dir(self.queue)
+        return bad / f"{entry_id}.msg"
 
     def remove(self, entry_id: str) -> None:
         """Drop an entry whose every recipient has a durable outcome (message first, then its state)."""

@@ -71,3 +71,65 @@ def test_missing_file_is_a_config_error(tmp_path):
     """A path that does not exist says so."""
     with pytest.raises(ConfigError, match="no such configuration file"):
         load(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (MINIMAL + "policy:\n  min_score: 7\n",
+         "bad.yaml:4: policy.min_score: expected a score between 0 and 1, e.g. 0.75 (at most 1.0), got 7"),
+        (MINIMAL + "policy:\n  min_name_score: 3\n",
+         "bad.yaml:4: policy.min_name_score: expected a score between 0 and 1, e.g. 0.7 (at most 1.0), got 3"),
+        (MINIMAL + "recipients:\n  fax:\n    default_region: Narnia\n",
+         "bad.yaml:5: recipients.fax.default_region: expected a two-letter region code phonenumbers knows"),
+        (MINIMAL + "barcodes:\n  layouts:\n    - name: x\n      length: 40\n",
+         "bad.yaml:6: barcodes.layouts[0].length: expected the number of digits, e.g. 14 (at most 32), got 40"),
+        (MINIMAL + "barcodes:\n  layouts:\n    - name: x\n      type_digit: \"22\"\n",
+         "bad.yaml:6: barcodes.layouts[0].type_digit: expected a single digit"),
+        (MINIMAL + "barcodes:\n  layouts:\n    - name: x\n      prefixes: [\"23a\"]\n",
+         "bad.yaml:6: barcodes.layouts[0].prefixes[0]: expected a digit prefix"),
+        (MINIMAL + "barcodes:\n  layouts:\n    - name: x\n      type_digit: \"3\"\n      prefixes: [\"2361\"]\n",
+         "bad.yaml:7: barcodes.layouts[0].prefixes: expected prefixes that start with type_digit '3', got '2361'"),
+        (MINIMAL + "recipients:\n  fax:\n    default_region: GB\n    approved:\n      - number: \"503-555-0142\"\n",
+         "bad.yaml:7: recipients.fax.approved[0].number: expected a valid fax number of region GB"),
+    ],
+)
+def test_values_are_checked_in_the_reader(text, expected):
+    """Values that used to pass the reader and fail later (scores above 1, an unknown fax region, an approved
+    number that does not parse in it, impossible barcode layouts) are collected file:line: key errors."""
+    with pytest.raises(ConfigError) as info:
+        parse(text, "bad.yaml")
+    assert expected in str(info.value)
+
+
+def test_an_unknown_region_with_a_local_fax_number_is_one_error_not_a_traceback():
+    """default_region Narnia and an approved number without + give the region error (no phonenumbers exception)."""
+    text = MINIMAL + "recipients:\n  fax:\n    default_region: Narnia\n    approved:\n      - number: \"503-555-0142\"\n"
+    with pytest.raises(ConfigError) as info:
+        parse(text, "bad.yaml")
+    assert str(info.value).splitlines() == [
+        "bad.yaml:5: recipients.fax.default_region: expected a two-letter region code phonenumbers knows, such as "
+        "US, CA or GB, got 'Narnia'"]
+
+
+def test_a_lower_case_region_is_read_as_upper_case():
+    """default_region: ca is region CA; numbers without + are read in it."""
+    cfg = parse(MINIMAL + "recipients:\n  fax:\n    default_region: ca\n    approved:\n      - number: \"604-555-0142\"\n",
+                "ok.yaml")
+    assert cfg.fax.default_region == "CA" and cfg.fax.approved[0].number == "+16045550142"
+
+
+def test_missing_files_named_in_the_config_name_its_line(tmp_path):
+    """A review_ui.password_file or notices.templates_dir that is not there is an error with file, line and key."""
+    from proxy.notify import notices_from_config
+    from proxy.spool import Spool
+    from proxy.web.accounts import load_reviewers
+
+    text = MINIMAL + f"review_ui:\n  password_file: {tmp_path / 'nope'}\nnotices:\n  templates_dir: {tmp_path / 'gone'}\n"
+    cfg = parse(text, "conf.yaml")
+    with pytest.raises(ConfigError) as info:
+        load_reviewers(cfg.review_ui, tmp_path)
+    assert str(info.value).startswith(f"conf.yaml:4: review_ui.password_file: cannot read password file {tmp_path / 'nope'}")
+    with pytest.raises(ConfigError) as info:
+        notices_from_config(cfg, Spool(tmp_path / "spool"), hostname="relay.test", postmaster="postmaster@ccrls.org")
+    assert str(info.value).startswith("conf.yaml:6: notices.templates_dir: expected a directory")

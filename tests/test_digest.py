@@ -248,7 +248,7 @@ def leak_holds(tmp_path_factory):
     cfg = config_module.parse(base_config("ccrls.org, cityofsalem.net, dallasor.gov, mtangelpubliclibrary.com"),
                               "<test>")
     scanner = Scanner(cfg)
-    store = open_store(config_module.QuarantineConfig(path=str(tmp / "q.db"), key_file=str(tmp / "q.key")))
+    store = open_store(config_module.QuarantineConfig(path=str(tmp / "q.db"), key_file=str(tmp / "q.key")), create=True)
     subjects = []
     for name, expect, _scenario in LABELS:
         if expect != "hold":
@@ -336,7 +336,7 @@ def cli_store(path: str):  # type: ignore[no-untyped-def]
     from proxy.quarantine import open_store
     from proxy.serve import Overrides, apply_overrides
 
-    return open_store(apply_overrides(config_module.load(path), Overrides()).quarantine)
+    return open_store(apply_overrides(config_module.load(path), Overrides()).quarantine, create=True)
 
 
 def test_cli_spools_one_digest_per_library_and_a_second_run_sends_nothing(capsys, cli_config, tmp_path):

@@ -73,13 +73,14 @@ def state(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def hook(config: Config, scanner, spool: Spool, state: Path):  # type: ignore[no-untyped-def]
+    store_for(config, state).close()  # the quarantine `serve` (or `quarantine init`) made
     h = FaxHook(config, spool.root, state, scanner=scanner)
     yield h
     h.close()
 
 
 def store_for(config: Config, state: Path) -> SqlQuarantine:
-    store = open_store(quarantine_under_state(config.quarantine, str(state)))
+    store = open_store(quarantine_under_state(config.quarantine, str(state)), create=True)
     assert isinstance(store, SqlQuarantine)
     return store
 
@@ -215,6 +216,7 @@ def test_release_records_an_approval_and_the_resubmitted_job_passes(config: Conf
     """A supervisor's release sends nothing, records the approval and tells the owner to resubmit; the same
     documents to the same number then pass (a new cover page is read again); changed ones or another number do not."""
     record = f.pdf_text(f.PATRON_LINES)
+    store_for(config, state).close()
     hook = FaxHook(dataclasses.replace(config, spool=dataclasses.replace(config.spool, state_dir=str(state))),
                    spool.root, state, scanner=scanner)
     held = hook.check(spool.job(20, [("pdf", record)], cover=f.postscript(["FAX COVER", "Date: 3 March 2025"])))
@@ -253,6 +255,7 @@ def test_verdicts_are_cached_per_job_and_documents(config: Config, scanner, spoo
     """HylaFAX asking again about the same job gets the cached verdict without a scan; new documents or
     an expired entry are scanned again."""
     job = spool.job(30, [("postscript", f.postscript(f.BENIGN_LINES))])
+    store_for(config, state).close()
     first = FaxHook(config, spool.root, state, scanner=scanner)
     assert first.check(job).passed
     now = [datetime.now(UTC).timestamp()]
@@ -293,8 +296,15 @@ def _hook_process(spool: Spool, job: str, config: str, state: Path) -> subproces
 
 def test_hook_as_a_subprocess_from_the_spool(spool: Spool, state: Path, tmp_path: Path) -> None:
     """Run as faxq does (cwd = spool): a patron record prints one RejectNotice line, a benign job nothing,
-    an unknown job or a broken config a fail-closed RejectNotice; always exit 0, stderr says why."""
+    an unknown job, a broken config or no quarantine a fail-closed RejectNotice; always exit 0, stderr says why."""
     config = str(REPO / "config.yaml")
+    nowhere = _hook_process(spool, spool.job(39, [("pdf", f.pdf_text(f.PATRON_LINES))]), config, state)
+    assert nowhere.returncode == 0 and nowhere.stdout.startswith('RejectNotice: "PatronGuard could not check')
+    assert f"{state / 'quarantine.db'}: no quarantine database there" in nowhere.stderr
+    assert not (state / "quarantine.db").exists() and not (state / "quarantine.key").exists()
+    from proxy.cli import main
+
+    assert main(["quarantine", "init", "--config", config, "--state-dir", str(state)]) == 0
     held = _hook_process(spool, spool.job(40, [("pdf", f.pdf_text(f.PATRON_LINES))]), config, state)
     assert held.returncode == 0
     assert held.stdout.startswith('RejectNotice: "PatronGuard held this fax for review (ref q-')
@@ -388,6 +398,7 @@ def test_fax_constants_match_the_quarantine() -> None:
 def test_reject_tells_the_owner_with_the_note(config: Config, scanner, spool: Spool, state: Path) -> None:  # type: ignore[no-untyped-def]
     """Rejecting a held fax destroys it and spools the owner's fax notice with the supervisor's note, no data."""
     cfg = dataclasses.replace(config, spool=dataclasses.replace(config.spool, state_dir=str(state)))
+    store_for(config, state).close()
     hook = FaxHook(cfg, spool.root, state, scanner=scanner)
     held = hook.check(spool.job(50, [("pdf", f.pdf_text(f.PATRON_LINES))]))
     service = review_service(cfg, hook.store(), upstream_url=f"maildir:{state / 'outbox'}")

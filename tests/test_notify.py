@@ -234,13 +234,13 @@ def test_reasons_are_plain_words_from_rules(rules, excerpts, reasons):
 
 
 def test_bad_templates_dir_is_a_clear_config_error(tmp_path):
-    """A templates_dir that does not exist is a ConfigError naming the key and the path."""
+    """A templates_dir that does not exist is a ConfigError naming the file, the line, the key and the path."""
     cfg = config_module.parse(
         config_text(tmp_path) + '  templates_dir: "/nonexistent/notices"\n', "config.yaml"
     )
     with pytest.raises(
         ConfigError,
-        match=r"config.yaml: notices.templates_dir: .*'/nonexistent/notices' \(no such directory\)",
+        match=r"config.yaml:\d+: notices.templates_dir: expected a directory .*'/nonexistent/notices' \(no such directory\)",
     ):
         notices_from_config(
             cfg, Spool(tmp_path / "spool"), hostname="relay.test", postmaster="postmaster@ccrls.org"

@@ -47,6 +47,20 @@ def test_classify(cfg, address, cls, approved):
     assert recipient.approved is approved
 
 
+@pytest.mark.parametrize("address", [
+    "landlord%example.net@cityofsalem.net",
+    '"landlord@example.net"@cityofsalem.net',
+    "example.net!landlord@cityofsalem.net",
+    "landlord%example.net@ccrls.org",
+    "15035550142%efaxsend.com@ccrls.org",
+    "reports%unique-mgmt.com@cityofsalem.net",
+])
+def test_routed_addresses_are_outside_whatever_their_domain(cfg, address):
+    """A library-domain address whose local part routes elsewhere (percent hack, quoted address, bang path) is
+    outside the library: a mail system after the relay may deliver it to the other domain."""
+    assert classify(address, cfg).cls is RecipientClass.EXTERNAL
+
+
 def test_fax_number_is_normalised_to_e164(cfg):
     """Both 10- and 11-digit gateway local parts give the same E.164 number."""
     assert classify("5035550142@efaxsend.com", cfg).fax_number == "+15035550142"

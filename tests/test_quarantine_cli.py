@@ -15,7 +15,7 @@ from quarantine_support import (
 
 from proxy.cli import main
 from proxy.config import load
-from proxy.quarantine import ItemState, open_store
+from proxy.quarantine import ItemState, KeyFileError, open_store
 
 # The fixtures (sink, postgres) live beside the tests; tests/conftest.py is shared and left alone.
 pytest_plugins = ["quarantine_fixtures"]
@@ -34,7 +34,7 @@ def config(tmp_path):
 
 @pytest.fixture
 def store(config):
-    s = open_store(load(config).quarantine)
+    s = open_store(load(config).quarantine, create=True)
     yield s
     s.close()
 
@@ -128,12 +128,25 @@ def test_reject_purge_and_stats(capsys, config, store):
 def test_audit_verify_passes_then_finds_tampering(capsys, config, store, tmp_path):
     """`audit verify` passes on an intact chain and fails (one line, exit 2) after a row is edited."""
     hold_patron_message(store)
-    assert run(capsys, "audit", "verify", "--config", config)[:2] == (0, "audit: 1 records, chain intact\n")
+    assert run(capsys, "audit", "verify", "--config", config)[:2] == (
+        0, "audit: 1 records, chain intact, its end matches the anchor (record 1)\n")
     with sqlite3.connect(tmp_path / "q.db") as db:
         db.execute("DROP TRIGGER audit_no_update")
         db.execute("UPDATE audit SET actor = 'someone-else'")
     code, _, err = run(capsys, "audit", "verify", "--config", config)
     assert code == 2 and "record 1 was altered" in err and err.count("\n") == 1
+
+
+def test_audit_verify_names_how_many_records_were_lost_from_the_end(capsys, config, store, tmp_path):
+    """After the newest two audit rows are deleted, `audit verify` fails on one line that says two are missing."""
+    for _ in range(3):
+        hold_patron_message(store)
+    with sqlite3.connect(tmp_path / "q.db") as db:
+        db.execute("DROP TRIGGER audit_no_delete")
+        db.execute("DELETE FROM audit WHERE seq > 1")
+    code, out, err = run(capsys, "audit", "verify", "--config", config)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "2 record(s) missing at the end" in err and "record 3" in err
 
 
 def test_keys_rotate_keeps_items_readable(capsys, config, store):
@@ -185,3 +198,55 @@ def test_a_spool_that_cannot_be_written_does_not_undo_the_decision(capsys, tmp_p
     assert store.get(item_id).state is ItemState.REJECTED
     assert [r.action for r in store.audit_log() if r.item_id == item_id][-1] == "notify_failed"
     assert os.path.isfile(state / "spool")
+
+
+@pytest.mark.parametrize("argv", [
+    ("quarantine", "list"), ("quarantine", "stats"), ("quarantine", "purge"), ("quarantine", "show", "q-x"),
+    ("quarantine", "reject", "q-x", "--by", "a", "--note", "n"), ("quarantine", "digest", "--dry-run"),
+    ("audit", "verify"), ("keys", "rotate"),
+])
+def test_a_mistyped_state_dir_is_refused_and_creates_nothing(capsys, config, tmp_path, argv):
+    """Every command but `serve` and `quarantine init` refuses a state dir without a quarantine, on one line
+    naming the database path, and leaves no database or key file behind."""
+    (tmp_path / "q.db").unlink(missing_ok=True)
+    wrong = tmp_path / "wrong"
+    text = (tmp_path / "config.yaml").read_text().replace(f"{tmp_path / 'q.db'}", f"{wrong / 'q.db'}")
+    (tmp_path / "config.yaml").write_text(text.replace(f"{tmp_path / 'q.key'}", f"{wrong / 'q.key'}"))
+    code, out, err = run(capsys, *argv, "--config", config)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{wrong / 'q.db'}: no quarantine database there" in err
+    assert not wrong.exists()
+
+
+def test_the_default_state_dir_from_another_directory_is_refused(capsys, tmp_path, monkeypatch):
+    """Without --state-dir or a config, `quarantine list` names the default database path instead of making one."""
+    monkeypatch.chdir(tmp_path)
+    state = tmp_path / "elsewhere"
+    code, out, err = run(capsys, "quarantine", "list", "--state-dir", str(state))
+    assert code == 2 and out == "" and f"{state / 'quarantine.db'}: no quarantine database there" in err
+    assert not state.exists()
+
+
+def test_a_database_without_its_key_file_is_refused_even_by_init(capsys, config, store, tmp_path):
+    """With the key file gone, nothing (not `quarantine init`, nor serve's opening) makes a new key beside the data."""
+    hold_patron_message(store)
+    (tmp_path / "q.key").unlink()
+    for argv in (("quarantine", "list"), ("quarantine", "init")):
+        code, _, err = run(capsys, *argv, "--config", config)
+        assert code == 2 and f"{tmp_path / 'q.key'}: no key file for the quarantine database" in err
+    with pytest.raises(KeyFileError):
+        open_store(load(config).quarantine, create=True)
+    assert not (tmp_path / "q.key").exists()
+
+
+def test_quarantine_init_creates_database_and_key_once(capsys, tmp_path):
+    """`quarantine init` creates the database and key file (mode 0600); run again it changes neither."""
+    path = tmp_path / "config.yaml"
+    path.write_text(f"library:\n  domains: [ccrls.org]\nspool:\n  state_dir: {tmp_path / 'state'}\n")
+    code, out, _ = run(capsys, "quarantine", "init", "--config", str(path))
+    assert code == 0 and f"{tmp_path / 'state' / 'quarantine.db'} ready" in out
+    key = (tmp_path / "state" / "quarantine.key").read_bytes()
+    assert (tmp_path / "state" / "quarantine.key").stat().st_mode & 0o077 == 0
+    assert run(capsys, "quarantine", "init", "--config", str(path))[0] == 0
+    assert (tmp_path / "state" / "quarantine.key").read_bytes() == key
+    assert run(capsys, "quarantine", "list", "--config", str(path))[:2] == (0, "")

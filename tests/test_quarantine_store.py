@@ -367,6 +367,23 @@ def test_audit_chain_detects_a_tampered_row(store, backend):
     assert not report.ok and report.bad_seq == 2 and "altered" in report.problem
 
 
+@pytest.mark.parametrize("lost", [1, 3])
+def test_audit_verify_reports_records_lost_from_the_end(store, backend, lost):
+    """Deleting the newest audit rows leaves a valid shorter chain; the anchor beside the key file says how many went."""
+    for _ in range(4):
+        hold_patron_message(store)
+    assert store.verify_audit().ok and store.verify_audit().anchored == 4
+    with store._write() as tx:  # someone with database access (or a lost WAL) takes the tail away
+        if backend.name == "sqlite":
+            tx.run("DROP TRIGGER audit_no_delete")
+        else:
+            tx.run("DROP TRIGGER audit_no_change ON audit")
+        tx.run("DELETE FROM audit WHERE seq > ?", (4 - lost,))
+    report = backend.open().verify_audit()  # another process, reading the same anchor
+    assert not report.ok and report.missing == lost and report.records == 4 - lost
+    assert f"{lost} record(s) missing at the end" in report.problem
+
+
 def test_audit_records_hold_no_content(store, sink):
     """Every action is audited with who and from where, and no record holds content or addresses."""
     svc = service(store, sink.port)
@@ -380,3 +397,29 @@ def test_audit_records_hold_no_content(store, sink):
     text = repr(log)
     for secret in (CARD, PATRON_NAME, PATRON_EMAIL, "fine for"):
         assert secret not in text
+
+
+def test_open_store_creates_only_when_asked_and_never_a_key_for_existing_data(backend):
+    """Without `create` a missing quarantine (file, or PostgreSQL tables) or key file is refused; with it, a
+    new key file is still refused for a database that already holds data."""
+    from proxy.quarantine import KeyFileError, StoreSettings, StoreUnavailable, open_store
+
+    settings = StoreSettings(backend=backend.name, path=str(backend.db_path), dsn=backend.dsn,
+                             key_file=str(backend.key_file))
+    with pytest.raises(StoreUnavailable if backend.name == "sqlite" else KeyFileError):
+        open_store(settings)
+    assert not backend.key_file.exists() and not backend.db_path.exists()
+    if backend.name == "postgresql":  # a key file alone does not make an empty database a quarantine
+        from proxy.quarantine.crypto import KeyRing
+
+        KeyRing.load_or_create(backend.key_file)
+        with pytest.raises(StoreUnavailable, match="no quarantine tables yet"):
+            open_store(settings)
+        backend.key_file.unlink()
+    created = open_store(settings, create=True)
+    hold_patron_message(created)
+    created.close()
+    backend.key_file.unlink()
+    with pytest.raises(KeyFileError, match="a new key could not open"):
+        open_store(settings, create=True)
+    assert not backend.key_file.exists()

@@ -273,6 +273,47 @@ def test_mixed_recipients_internal_delivered_external_held(relay, sink):
     assert sink.matching(to("friend1@example.net")) == []
 
 
+ROUTED = ["landlord%example.net@cityofsalem.net", '"landlord@example.net"@cityofsalem.net',
+          "example.net!landlord@cityofsalem.net"]
+
+
+def _rcpt_session(port: int, recipient: str, body: str) -> list[bytes]:
+    """One message to `recipient` exactly as written (smtplib would re-quote it)."""
+    data = (f"From: Staff <{SENDER}>\r\nTo: tenant file\r\nSubject: tenant\r\n\r\n{body}\r\n").encode()
+    return _raw_session(port, b"EHLO ws1.ccrls.org\r\nMAIL FROM:<" + SENDER.encode() + b">\r\nRCPT TO:<"
+                        + recipient.encode() + b">\r\nDATA\r\n" + data + b".\r\nQUIT\r\n")
+
+
+@pytest.mark.parametrize("recipient", ROUTED)
+def test_routed_recipients_in_a_library_domain_are_held_as_outside(relay, sink, recipient):
+    """A patron record to user%domain@, "user@domain"@ or domain!user@ a library domain is held as outside mail:
+    the upstream would route it to example.net."""
+    replies = _rcpt_session(relay.port, recipient, f"Tenant check: patron card {CARD}, three items overdue.")
+    assert sum(b"queued as" in r for r in replies) == 1, replies
+    item = relay.held_for(recipient)
+    assert item.recipient_classes == ("external",) and "patron-card" in item.rules
+    relay.queue_empty()
+    assert sink.matching(to(recipient)) == []
+
+
+def test_routed_recipients_can_be_refused_at_rcpt(sink, tmp_path):
+    """With recipients.routed_addresses: refuse, each routed form gets a 553 that says why; nothing is queued."""
+    config = tmp_path / "relay.yaml"
+    config.write_text(CONFIG.format(max_size=MAX_SIZE, max_rcpt=MAX_RCPT, sink_port=sink.port, state=tmp_path / "s")
+                      + "recipients:\n  routed_addresses: refuse\n")
+    refusing = Relay(tmp_path / "s", config).start()
+    try:
+        for recipient in ROUTED:
+            replies = _rcpt_session(refusing.port, recipient, "hello")
+            refusal = [r for r in replies if r.startswith(b"553 5.7.1")]
+            assert refusal and b"routes mail on to another address" in refusal[0], replies
+            assert not any(b"queued as" in r for r in replies)
+        assert sum(b"queued as" in r for r in _rcpt_session(refusing.port, "circ@cityofsalem.net", "hi")) == 1
+    finally:
+        refusing.stop()
+    assert all(sink.matching(to(r)) == [] for r in ROUTED)
+
+
 def test_benign_mail_to_outside_is_delivered(relay, sink):
     """Ordinary library business mail to an outside address is delivered, envelope preserved."""
     send(relay, ["vendor2@example.com"], message("vendor2@example.com", "Please send the invoice for order 4471 (ISBN 9780143127741)."))
@@ -421,6 +462,33 @@ def test_smuggling_line_endings_are_refused_or_harmless(relay, sink, eod, refuse
         assert sink.matching(to(outer)) == []
 
 
+@pytest.mark.parametrize("body", [b"hello\r\n\x00.\r\nsmuggled", b"hello\n\x00.\nsmuggled", b"a NUL \x00 in a line"])
+def test_nul_in_data_is_refused(relay, sink, body):
+    """A NUL byte anywhere in DATA (also one that would become a lone dot where an upstream drops it) is a 550 5.6.0
+    that says why; nothing is queued or sent."""
+    outer = f"nul-{body.hex()[:24]}@ccrls.org"
+    script = (b"EHLO ws1.ccrls.org\r\nMAIL FROM:<staff@ccrls.org>\r\nRCPT TO:<" + outer.encode() + b">\r\nDATA\r\n"
+              b"Subject: nul\r\n\r\n" + body + b"\r\n.\r\nQUIT\r\n")
+    replies = _raw_session(relay.port, script)
+    refusal = [r for r in replies if r.startswith(b"550 5.6.0")]
+    assert refusal and b"NUL byte" in refusal[0], replies
+    assert not any(b"queued as" in r for r in replies)
+    relay.queue_empty()
+    assert sink.matching(to(outer)) == []
+
+
+def test_bare_cr_becomes_crlf_before_it_is_spooled(relay, sink):
+    """A CR without LF in DATA reaches the upstream as CRLF: every server after the relay reads the same lines."""
+    outer = "bare-cr@ccrls.org"
+    script = (b"EHLO ws1.ccrls.org\r\nMAIL FROM:<staff@ccrls.org>\r\nRCPT TO:<" + outer.encode() + b">\r\nDATA\r\n"
+              b"Subject: cr\r\n\r\nline one\rline two\r\rline four\r\n.\r\nQUIT\r\n")
+    replies = _raw_session(relay.port, script)
+    assert sum(b"queued as" in r for r in replies) == 1, replies
+    got = sink.wait_for(to(outer))[0]
+    assert b"line one\r\nline two\r\n\r\nline four\r\n" in got.data
+    assert got.data.count(b"\r") == got.data.count(b"\r\n")
+
+
 def test_pipelined_session_and_lone_dot_line(relay, sink):
     """A pipelined session works, and a dot-stuffed line of its own arrives as '.' without ending the message."""
     script = (
@@ -437,7 +505,7 @@ MALFORMED = (
     b"From: staff@ccrls.org\r\nTo: vendor3@example.net\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
     b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n'
     b"--b1\r\nContent-Type: application/pdf; name=x.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n%%%% not base64 !!!\r\n"
-    b"--b1\r\nContent-Type: application/octet-stream\r\n\r\n\x00\x01\x02 truncated, no closing boundary\r\n"
+    b"--b1\r\nContent-Type: application/octet-stream\r\n\r\n\x01\x02\xff truncated, no closing boundary\r\n"
 )
 
 

@@ -269,3 +269,43 @@ def test_sighup_reloads_config_and_sigterm_exits_cleanly(tmp_path, cleanup):
     relay.proc.send_signal(signal.SIGHUP)
     wait_until(lambda: mail_from_branch() == 250, 15, "the reloaded config was not applied")
     assert relay.terminate() == 0
+
+
+def test_poison_entries_are_set_aside_once_and_the_relay_keeps_going(tmp_path, cleanup):
+    """A spool file that is not one moves to spool/bad/, an entry whose state file is damaged is held in the
+    quarantine as process-failed, each after spool.max_failed_passes passes and one log line; other mail flows."""
+    from proxy.spool import Envelope, Spool
+
+    sink = Sink()
+    cleanup.append(sink)
+    relay = RelayProcess(tmp_path, sink.port)
+    relay.config.write_text(CONFIG.replace("spool:\n  workers: 2\n", "spool:\n  workers: 2\n  max_failed_passes: 2\n"))
+    spool = Spool(relay.state / "spool")
+    (spool.queue / "0000000000000001BADBAD.msg").write_bytes(b"this is not a spool file\n")
+    damaged = spool.put(Envelope(SENDER, ("friend1@example.net", "circ1@ccrls.org"), received_at=time.time()),
+                        f"From: {SENDER}\r\nSubject: x\r\n\r\nPatron card {CARD}.\r\n".encode())
+    (spool.queue / f"{damaged}.state").write_bytes(b"{not json")
+    relay.start()
+    cleanup.append(relay)
+
+    with smtplib.SMTP("127.0.0.1", relay.port, timeout=5) as smtp:
+        reply = smtp.sendmail(SENDER, ["vendor9@example.com"], b"Subject: order\r\n\r\nPlease confirm order 9.\r\n")
+    assert reply == {}
+    wait_until(lambda: len(sink.delivered()) == 1, 30, "ordinary mail to be delivered")
+    wait_until(lambda: relay.queued() == [], 60, "both poison entries to be set aside")
+    assert sorted(p.name for p in (spool.root / "bad").iterdir()) == ["0000000000000001BADBAD.msg"]
+    store = open_store(StoreSettings(path=str(relay.state / "quarantine.db"), key_file=str(relay.state / "quarantine.key")))
+    try:
+        (item,) = [i for i in store.items() if i.queue_id == damaged]
+        assert "process-failed" in item.rules and len(item.recipient_hashes) == 2
+        assert item.recipient_hashes == tuple(store.keys.address_hash(a)  # type: ignore[attr-defined]
+                                              for a in ("friend1@example.net", "circ1@ccrls.org"))
+    finally:
+        store.close()
+    assert relay.terminate() == 0
+    log = (tmp_path / "relay.log").read_text()
+    for queue_id in ("0000000000000001BADBAD", damaged):
+        assert log.count(f'"queue_id": "{queue_id}"') == 2, log  # the first failure and the outcome, once each
+    assert log.count('"event": "relay.entry_set_aside"') == 2
+    assert '"outcome": "moved"' in log and '"outcome": "held"' in log
+    assert not [line for line in log.splitlines() if "relay.entry_set_aside" in line and "dropped_keys" in line]

@@ -161,7 +161,7 @@ def test_a_message_that_kills_the_scanner_is_held_and_the_others_still_flow(tmp_
     from proxy.spool import Envelope, Spool
 
     spool = Spool(tmp_path / "spool")
-    store = open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")))
+    store = open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")), create=True)
     outbox = tmp_path / "outbox"
     pool = ScanPool(1)
     crashing = _CrashingScanner(scanner.config)

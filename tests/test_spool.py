@@ -127,7 +127,7 @@ def test_spool_full_has_its_own_reply():
 def _quarantine(tmp_path):  # type: ignore[no-untyped-def]
     from proxy.quarantine import StoreSettings, open_store
 
-    return open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")))
+    return open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")), create=True)
 
 
 SUMMARY = {
@@ -181,3 +181,44 @@ def test_upstream_deliverer_uses_the_relay_transports(tmp_path):
         port = s.getsockname()[1]  # closed again at once: nothing listens there
     with pytest.raises(TemporaryDeliveryError):
         UpstreamDeliverer(SmtpUpstream("127.0.0.1", port, timeout=2)).deliver("a@ccrls.org", ["x@example.net"], RAW)
+
+
+def test_set_aside_moves_an_entry_out_of_the_queue_into_bad(tmp_path):
+    """set_aside moves message and state to spool/bad/ (private), and the queue no longer lists the entry."""
+    spool = Spool(tmp_path)
+    entry_id = spool.put(ENV, RAW)
+    spool.save_state(entry_id, EntryState(scanned=True))
+    moved = spool.set_aside(entry_id)
+    assert moved == tmp_path / "bad" / f"{entry_id}.msg" and moved.read_bytes().endswith(RAW)
+    assert (tmp_path / "bad" / f"{entry_id}.state").exists() and spool.ids() == []
+    assert (tmp_path / "bad").stat().st_mode & 0o077 == 0
+
+
+def test_a_poison_entry_stays_queued_while_the_quarantine_cannot_hold_it(tmp_path):
+    """When the last failed pass cannot hold the entry (quarantine down), it stays in the queue for a later pass."""
+    import asyncio
+
+    from proxy import logs
+    from proxy.delivery import RetryPolicy
+    from proxy.pipeline import Identity, Pipeline
+
+    class Refusing:
+        calls = 0
+
+        def hold(self, entry, recipients, summary):  # type: ignore[no-untyped-def]
+            Refusing.calls += 1
+            raise OSError("the quarantine is not there")
+
+    spool = Spool(tmp_path)
+    entry_id = spool.put(ENV, RAW)
+    (spool.queue / f"{entry_id}.state").write_bytes(b"{damaged")
+
+    async def run() -> None:
+        pipeline = Pipeline(spool, None, None, Refusing(), RetryPolicy(first=60.0), Identity("relay.test", "pm@ccrls.org"),  # type: ignore[arg-type]
+                            scan_executor=None, log=logs.get_logger("test"), max_failed_passes=1)  # type: ignore[arg-type]
+        await pipeline._failed(entry_id, ValueError("damaged state"))
+        assert entry_id in pipeline._timers  # tried again later
+        await pipeline.stop()
+
+    asyncio.run(run())
+    assert Refusing.calls == 1 and spool.ids() == [entry_id]

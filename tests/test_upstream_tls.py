@@ -235,7 +235,7 @@ def test_review_service_releases_through_the_same_tls_and_login(tmp_path, pki, s
     sink = sinks(pki, accounts={"relay": PASSWORD})
     config = upstream_config(tmp_path, sink.port, tls="required-starttls", verify=str(pki.ca), username="relay",
                              password_file=str(password_file))
-    store = open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")))
+    store = open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")), create=True)
     try:
         service = review_service(config, store)
         deliverer = service.deliverer

@@ -22,7 +22,7 @@ pytest_plugins = ["quarantine_fixtures"]
 @pytest.fixture
 def setup(tmp_path, sink):  # type: ignore[no-untyped-def]
     path = web_config(tmp_path, f"smtp://127.0.0.1:{sink.port}")
-    store = open_store(load(path).quarantine)
+    store = open_store(load(path).quarantine, create=True)
     running = RunningUi(path)
     yield path, store, running
     running.close()
@@ -56,6 +56,66 @@ def test_failed_logins_are_limited_per_client(setup) -> None:  # type: ignore[no
         assert client.login(password="nope nope nope").status == 401
     page = client.login()
     assert page.status == 429 and "Too many" in page.body
+
+
+WRONG = "nope nope nope"
+
+
+def test_a_good_sign_in_does_not_reset_guessing_at_another_account(setup) -> None:  # type: ignore[no-untyped-def]
+    """From one computer, wrong guesses at dallas interleaved with maria's good sign-ins are limited all the same:
+    of 13 guesses at most max_failures are tried, the rest get 429."""
+    client = Client(setup[2].port)
+    tried = 0
+    for n in range(13):
+        page = client.login("dallas", WRONG)
+        tried += page.status == 401
+        assert page.status in (401, 429)
+        if n % 2:
+            client.cookies.clear()
+            client.login()  # maria, right password (refused too once this computer is over the limit)
+            client.cookies.clear()
+    assert tried == 3
+
+
+def test_failed_sign_ins_are_limited_per_account_across_addresses(setup) -> None:  # type: ignore[no-untyped-def]
+    """Wrong passwords for one account from several addresses lock that account for a while, not the others."""
+    port = setup[2].port
+    for n in range(3):
+        assert Client(port, f"127.0.0.{10 + n}").login("dallas", WRONG).status == 401
+    refused = Client(port, "127.0.0.20").login("dallas")  # the right password, from a fresh address
+    assert refused.status == 429 and "for this name" in refused.body
+    assert Client(port, "127.0.0.21").login().status == 200  # maria is not affected
+
+
+def test_a_success_clears_only_its_own_accounts_count(setup) -> None:  # type: ignore[no-untyped-def]
+    """dallas' failures survive maria's sign-in from the same address; dallas' own sign-in clears them."""
+    port = setup[2].port
+    for n in range(2):
+        assert Client(port, f"127.0.0.{30 + n}").login("dallas", WRONG).status == 401
+    assert Client(port, "127.0.0.31").login().status == 200  # maria: her count only
+    assert Client(port, "127.0.0.32").login("dallas", WRONG).status == 401
+    assert Client(port, "127.0.0.33").login("dallas").status == 429  # 3 failures for dallas
+    # A success of dallas' own, once allowed, starts dallas' count again.
+    app = setup[2].ui.app
+    app.account_failures.pop("dallas")
+    assert Client(port, "127.0.0.34").login("dallas").status == 200
+    assert "dallas" not in app.account_failures
+
+
+def test_signed_out_visits_to_the_login_page_keep_a_bounded_number_of_sessions(setup, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each cookie-less GET /login makes a session, but only MAX_ANONYMOUS_SESSIONS are kept (oldest evicted);
+    signed-in sessions are never evicted by them."""
+    import proxy.web.app as web_app
+
+    monkeypatch.setattr(web_app, "MAX_ANONYMOUS_SESSIONS", 20)
+    running = setup[2]
+    reviewer = Client(running.port)
+    assert reviewer.login().status == 200
+    for _ in range(60):
+        assert Client(running.port).get("/login").status == 200
+    app = running.ui.app
+    assert len(app.sessions) == 21 and len(app.anonymous) == 20
+    assert reviewer.get("/").status == 200 and "Held" in reviewer.get("/").body
 
 
 def test_a_post_without_the_csrf_token_changes_nothing(setup) -> None:  # type: ignore[no-untyped-def]
@@ -259,10 +319,15 @@ def test_the_database_holds_no_clear_identifiers_after_web_actions(setup, tmp_pa
     client = Client(running.port)
     page = client.login()
     client.get(f"/items/{item}")
-    client.post(f"/items/{item}/reject", {"csrf": page.csrf, "note": "no", "confirm": "yes"})
+    done = client.post(f"/items/{item}/reject", {"csrf": page.csrf, "note": "no", "confirm": "yes"})
+    assert done.status == 200 and "Rejected" in done.body
+    assert store.get(item).state is ItemState.REJECTED
     sqlite3.connect(tmp_path / "q.db").execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
-    for file in tmp_path.glob("q.db*"):
-        assert CARD.encode() not in file.read_bytes()
+    files = sorted(tmp_path.glob("q.db*"))
+    assert tmp_path / "q.db" in files
+    data = b"".join(file.read_bytes() for file in files)
+    assert b"circ@cityofsalem.net" in data and item.encode() in data  # the clear metadata is there to be read
+    assert CARD.encode() not in data
 
 
 # ----------------------------------------------------------------- accounts and the CLI

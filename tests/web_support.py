@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proxy.config import load
+from proxy.quarantine import open_store
 from proxy.web import ReviewUi, start_review_ui
 from proxy.web.accounts import set_reviewer
 
@@ -40,6 +41,7 @@ def web_config(tmp_path: Path, upstream: str, extra: str = "") -> Path:
         encoding="utf-8",
     )
     (tmp_path / "state").mkdir(exist_ok=True)
+    open_store(load(path).quarantine, create=True).close()  # as `serve` or `quarantine init` would have
     set_reviewer(tmp_path / "state" / "review-users", "maria", PASSWORD)
     set_reviewer(tmp_path / "state" / "review-users", "dallas", PASSWORD, ("dallasor.gov",))
     return path
@@ -99,12 +101,15 @@ class Page:
 class Client:
     """A browser-like client over real HTTP: keeps the session cookie, follows redirects on request."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, source: str | None = None) -> None:
+        """`source`: the loopback address to connect from (e.g. 127.0.0.7), a client address of its own."""
         self.port = port
+        self.source = source
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None, follow: bool = True) -> Page:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
+                                          source_address=(self.source, 0) if self.source else None)
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
         body = None
         if form is not None:

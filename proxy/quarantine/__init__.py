@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from proxy.quarantine.audit import Actor, AuditAction, AuditRecord, AuditReport
 from proxy.quarantine.crypto import KEY_FILE_ENV, KeyRing
@@ -64,20 +65,56 @@ class StoreSettings:
     key_file: str = "/var/lib/patronguard/quarantine.key"
 
 
-def open_store(settings: StoreSettings | object, clock: Callable[[], datetime] | None = None) -> QuarantineStore:
-    """Open the configured backend (creating the key file and schema on first use)."""
-    backend = getattr(settings, "backend", "sqlite")
-    keys = KeyRing.load_or_create(getattr(settings, "key_file", None))
-    if backend == "postgresql":
-        from proxy.quarantine.postgres import PostgresQuarantine
+def open_store(settings: StoreSettings | object, clock: Callable[[], datetime] | None = None, *,
+               create: bool = False) -> QuarantineStore:
+    """Open the configured backend.
 
-        dsn = getattr(settings, "dsn", "")
-        if not dsn:
-            raise StoreUnavailable("quarantine.backend is postgresql but quarantine.dsn is empty")
-        return PostgresQuarantine(dsn, keys, clock)
+    Only `create=True` (`patronguard serve`, `patronguard quarantine init`) makes a
+    new database, schema and key file. Everything else refuses a missing database
+    or key file with `StoreUnavailable`/`KeyFileError` naming the path, so a
+    mistyped `--state-dir` never starts a second, empty quarantine. A key file is
+    never created for a database that already holds data: a new key could not
+    open it, and would make the mail held there unreadable.
+    """
+    backend = getattr(settings, "backend", "sqlite")
+    key_file = KeyRing.configured(getattr(settings, "key_file", None))
+    if backend == "postgresql":
+        return _open_postgres(getattr(settings, "dsn", ""), key_file, clock, create)
     from proxy.quarantine.sqlite import SqliteQuarantine
 
-    return SqliteQuarantine(getattr(settings, "path", "/var/lib/patronguard/quarantine.db"), keys, clock)
+    path = Path(getattr(settings, "path", "/var/lib/patronguard/quarantine.db"))
+    if not path.exists():
+        if not create:
+            raise StoreUnavailable(f"{path}: no quarantine database there (check --state-dir and quarantine.path); "
+                                   "`patronguard serve` or `patronguard quarantine init` creates it")
+        return SqliteQuarantine(path, KeyRing.load_or_create(key_file), clock, create=True)
+    if not key_file.exists():
+        raise KeyFileError(f"{key_file}: no key file for the quarantine database {path}: restore it from the backup "
+                           "(a new key could not open the mail held there); nothing was created")
+    return SqliteQuarantine(path, KeyRing.load(key_file), clock, create=False)
+
+
+def _open_postgres(dsn: str, key_file: Path, clock: Callable[[], datetime] | None, create: bool) -> QuarantineStore:
+    from proxy.quarantine.postgres import PostgresQuarantine
+
+    if not dsn:
+        raise StoreUnavailable("quarantine.backend is postgresql but quarantine.dsn is empty")
+    if key_file.exists():
+        return PostgresQuarantine(dsn, KeyRing.load(key_file), clock, create=create)
+    if not create:
+        raise KeyFileError(f"{key_file}: no quarantine key file there (check --state-dir and quarantine.key_file; "
+                           "every node needs a copy of the same key file)")
+    keys = KeyRing.generate(key_file)
+    store = PostgresQuarantine(dsn, keys, clock, create=True)
+    if store.holds_data():
+        store.close()
+        raise KeyFileError(f"{key_file}: no key file, and the PostgreSQL quarantine already holds data: copy the key "
+                           "file from another node or the backup (a new key could not open it); nothing was created")
+    saved = keys.save_new()
+    if saved is not keys:  # another process on this machine created the key file first: use theirs
+        store.close()
+        return PostgresQuarantine(dsn, saved, clock, create=True)
+    return store
 
 
 __all__ = [

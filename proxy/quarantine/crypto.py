@@ -89,33 +89,53 @@ class KeyRing:
 
     # ------------------------------------------------------------ the file
 
-    @classmethod
-    def load_or_create(cls, path: str | Path | None = None) -> KeyRing:
-        """Open the key file at `path` (or $PATRONGUARD_KEY_FILE), creating it with mode 0600 if absent."""
+    @staticmethod
+    def configured(path: str | Path | None = None) -> Path:
+        """The key file to use: $PATRONGUARD_KEY_FILE, else `path`."""
         chosen = os.environ.get(KEY_FILE_ENV) or path
         if not chosen:
             raise KeyFileError(f"no key file configured: set quarantine.key_file or ${KEY_FILE_ENV}")
-        p = Path(chosen)
+        return Path(chosen)
+
+    @classmethod
+    def load_or_create(cls, path: str | Path | None = None) -> KeyRing:
+        """Open the key file at `path` (or $PATRONGUARD_KEY_FILE), creating it with mode 0600 if absent.
+
+        Only what may create a quarantine calls this (`open_store(create=True)`, tests, benchmarks).
+        """
+        p = cls.configured(path)
         if not p.exists():
-            return cls._create(p)
+            return cls.generate(p).save_new()
         return cls._load(p)
 
     @classmethod
-    def _create(cls, path: Path) -> KeyRing:
+    def load(cls, path: str | Path | None = None) -> KeyRing:
+        """Open an existing key file; a missing one is a `KeyFileError` naming the path."""
+        p = cls.configured(path)
+        if not p.exists():
+            raise KeyFileError(f"{p}: no quarantine key file there")
+        return cls._load(p)
+
+    @classmethod
+    def generate(cls, path: Path) -> KeyRing:
+        """Fresh keys for a new quarantine, in memory only until `save_new()`."""
         kid = _new_key_id()
-        ring = cls(path, kid, {kid: AESGCM.generate_key(256)}, secrets.token_bytes(32), secrets.token_bytes(32))
+        return cls(path, kid, {kid: AESGCM.generate_key(256)}, secrets.token_bytes(32), secrets.token_bytes(32))
+
+    def save_new(self) -> KeyRing:
+        """Write a new key file (mode 0600, fsync'd); if another process created one first, return that one."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            return cls._load(path)  # another process created it first: use theirs
+            return self._load(self.path)  # another process created it first: use theirs
         except OSError as exc:
-            raise KeyFileError(f"{path}: cannot create key file ({exc.strerror or type(exc).__name__})") from None
+            raise KeyFileError(f"{self.path}: cannot create key file ({exc.strerror or type(exc).__name__})") from None
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(ring._serialise())
+            f.write(self._serialise())
             f.flush()
             os.fsync(f.fileno())
-        return ring
+        return self
 
     @classmethod
     def _load(cls, path: Path) -> KeyRing:

@@ -32,12 +32,20 @@ class PostgresQuarantine(SqlQuarantine):
     dialect = "postgresql"
     placeholder = "%s"
 
-    def __init__(self, dsn: str, keys: KeyRing, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, dsn: str, keys: KeyRing, clock: Callable[[], datetime] | None = None, *,
+                 create: bool = True) -> None:
+        """Connect; with `create=False` a database without the quarantine's tables is an error, not set up."""
         super().__init__(keys, clock)
         try:
             self._conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             raise StoreUnavailable(f"cannot connect to the PostgreSQL quarantine ({type(exc).__name__})") from None
+        if not create:
+            row = self._conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+            if not row or not row[0]:
+                self._conn.close()
+                raise StoreUnavailable("the PostgreSQL quarantine (quarantine.dsn) has no quarantine tables yet: "
+                                       "`patronguard serve` or `patronguard quarantine init` creates them")
         self._migrate()
 
     @contextmanager
@@ -62,3 +70,4 @@ class PostgresQuarantine(SqlQuarantine):
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+            self.anchor.close()

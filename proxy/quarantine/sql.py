@@ -33,7 +33,9 @@ from typing import Any
 from proxy.quarantine.audit import (
     GENESIS,
     Actor,
+    AnchorDamaged,
     AuditAction,
+    AuditAnchor,
     AuditRecord,
     AuditReport,
     chain_hash,
@@ -83,6 +85,7 @@ class Tx:
     def __init__(self, cursor: Any, placeholder: str) -> None:
         self._cur = cursor
         self._ph = placeholder
+        self.appended: tuple[int, str] | None = None  # the audit record this transaction added (seq, hash)
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         if self._ph != "?":
@@ -143,6 +146,7 @@ class SqlQuarantine:
         self.lease = lease
         # One connection per store; the lock makes a store safe to share between threads.
         self._lock = threading.RLock()
+        self.anchor = AuditAnchor.beside(keys.path)
 
     # ------------------------------------------------------------ backend hooks
 
@@ -170,8 +174,20 @@ class SqlQuarantine:
 
     @contextmanager
     def _write(self) -> Iterator[Tx]:
-        with self._lock, self._transaction() as cur:
-            yield Tx(cur, self.placeholder)
+        with self._lock:
+            with self._transaction() as cur:
+                tx = Tx(cur, self.placeholder)
+                yield tx
+            if tx.appended is not None:  # committed: the anchor may now name it (never ahead of the database)
+                self._advance_anchor(*tx.appended)
+
+    def _advance_anchor(self, seq: int, digest: str) -> None:
+        try:
+            self.anchor.advance(seq, digest)
+        except OSError:
+            # The change is committed and stands; the anchor lags behind until the next append
+            # (verify reports the anchored record number, so a lag shows).
+            pass
 
     @contextmanager
     def _read(self) -> Iterator[Tx]:
@@ -209,6 +225,7 @@ class SqlQuarantine:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, at, actor.name, action.value, item_id, actor.origin, detail, prev, digest),
         )
+        tx.appended = (seq, digest)
 
     def _get(self, tx: Tx, item_id: str) -> HeldItem:
         rows = tx.run(f"SELECT {_COLUMNS}{_FROM} WHERE i.id = ?", (item_id,))
@@ -498,6 +515,11 @@ class SqlQuarantine:
             )
         return int(rows[0][0]) == len(documents)
 
+    def holds_data(self) -> bool:
+        """Whether anything was ever held or audited here (a new key file must not be made for it)."""
+        with self._read() as tx:
+            return bool(tx.run("SELECT COUNT(*) FROM audit")[0][0] or tx.run("SELECT COUNT(*) FROM items")[0][0])
+
     def audit_log(self) -> list[AuditRecord]:
         with self._read() as tx:
             rows = tx.run("SELECT seq, at_us, actor, action, item_id, origin, detail, prev_hash, hash"
@@ -505,7 +527,14 @@ class SqlQuarantine:
         return [AuditRecord(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
 
     def verify_audit(self) -> AuditReport:
-        return verify(self.audit_log(), self.keys.audit_key)
+        """The chain, and its end against the anchor file (records lost from the end of the table)."""
+        try:
+            head = self.anchor.read()
+        except AnchorDamaged as exc:
+            records = self.audit_log()
+            chain = verify(records, self.keys.audit_key)
+            return chain if not chain.ok else AuditReport(chain.records, False, None, str(exc))
+        return verify(self.audit_log(), self.keys.audit_key, head)
 
     # ------------------------------------------------------------ supervisors' digests
     # A digest reports open items as "new" or "expiring". An item counts as reported once a

@@ -27,15 +27,22 @@ class ReviewUi:
     store: QuarantineStore
     port: int
     url: str
+    owns_store: bool = True  # False: the relay's store, closed by the relay
 
     async def stop(self) -> None:
         await self.runner.cleanup()
-        await asyncio.to_thread(self.store.close)
+        if self.owns_store:
+            await asyncio.to_thread(self.store.close)
 
 
 async def start_review_ui(config: Config, *, submit: Callable[[str], None] | None = None,
-                          host: str | None = None, port: int | None = None) -> ReviewUi:
-    """Open the quarantine, load the reviewers and listen; ConfigError (one line) when it cannot."""
+                          host: str | None = None, port: int | None = None,
+                          store: QuarantineStore | None = None) -> ReviewUi:
+    """Load the reviewers and listen; ConfigError (one line) when it cannot.
+
+    Beside the relay, `store` is the relay's own quarantine store (one store per
+    process, see `proxy.quarantine.sqlite`); on their own the pages open it.
+    """
     from proxy.serve import review_service  # the one construction CLI and web share
 
     ui = config.review_ui
@@ -43,7 +50,9 @@ async def start_review_ui(config: Config, *, submit: Callable[[str], None] | Non
     log = logs.get_logger("patronguard.web")
     if not reviewers:
         log.warning("web.no_accounts", users_file=str(users_file(ui, config.spool.state_dir)))
-    store = await asyncio.to_thread(open_store, config.quarantine)
+    owns_store = store is None
+    if store is None:
+        store = await asyncio.to_thread(open_store, config.quarantine)
     try:
         service = review_service(config, store, submit=submit)
         review = ReviewApp(config, store, service, reviewers, log=log)
@@ -58,11 +67,12 @@ async def start_review_ui(config: Config, *, submit: Callable[[str], None] | Non
             raise ConfigError(f"review_ui.listen: cannot listen on {listen_host}:{listen_port} "
                               f"({exc.strerror or exc.__class__.__name__})") from None
     except BaseException:
-        await asyncio.to_thread(store.close)
+        if owns_store:
+            await asyncio.to_thread(store.close)
         raise
     server = site._server
     bound = server.sockets[0].getsockname()[1] if server is not None and server.sockets else listen_port  # type: ignore[attr-defined]
     shown_host = f"[{listen_host}]" if ":" in listen_host else listen_host
     url = ui.url or f"http://{shown_host}:{bound}/"
     log.info("web.ready", listen=f"{listen_host}:{bound}", accounts=len(reviewers))
-    return ReviewUi(review, runner, store, bound, url)
+    return ReviewUi(review, runner, store, bound, url, owns_store)

@@ -52,7 +52,7 @@ def load_reviewers(ui: ReviewUiConfig, state_dir: str | Path) -> dict[str, Revie
     path = users_file(ui, state_dir)
     if ui.password_file or path.exists():
         for name, parsed, libraries, _ in password_file_entries(
-            path, "review_ui.password_file", "review_ui.password_file", reviewers, problems
+            path, "review_ui.password_file", ui.password_file_at, reviewers, problems
         ):
             reviewers[name] = Reviewer(name, parsed, frozenset(d.strip().lower() for d in libraries.split(",") if d.strip()))
     if problems:

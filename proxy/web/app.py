@@ -7,7 +7,10 @@ page shows. Every store call runs on one database thread, off the event loop.
 
 Security, in short: server-side sessions (a random token in an HttpOnly,
 SameSite=Strict cookie, Secure behind https), a CSRF token on every form, a
-limit on failed logins per client address, a strict Content-Security-Policy
+limit on failed logins per client address and per account (a good sign-in
+clears its own account's count only, so one valid login does not buy unlimited
+guesses at another), at most `MAX_ANONYMOUS_SESSIONS` signed-out sessions (the
+login form's; the oldest go first), a strict Content-Security-Policy
 (no scripts at all), `Cache-Control: no-store` everywhere, and reviewers scoped
 to their member libraries (an item of another library is "not found"). Logs
 carry item ids and a short hash of the reviewer's login name only (the audit
@@ -22,7 +25,7 @@ import email.policy
 import hmac
 import secrets
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -47,6 +50,8 @@ HERE = Path(__file__).parent
 COOKIE = "patronguard_session"
 ABSOLUTE_SESSION = timedelta(hours=12)
 FAILURE_WINDOW = 300.0
+MAX_ANONYMOUS_SESSIONS = 1000  # sessions of the login form, before sign-in: a flood of GET /login evicts the oldest
+MAX_TRACKED_NAMES = 10_000  # login names with recent failures (any name typed, so a flood cannot grow it forever)
 MAX_REVEAL_CHARS = 200_000
 LIST_LIMIT = 1000  # items per state (and library) on the list page
 HEADERS = {
@@ -113,7 +118,9 @@ class ReviewApp:
         self.log = log
         self.clock = clock
         self.sessions: dict[str, Session] = {}
-        self.failures: dict[str, list[float]] = {}
+        self.anonymous: OrderedDict[str, None] = OrderedDict()  # signed-out sessions' tokens, oldest first
+        self.failures: dict[str, list[float]] = {}  # by client address
+        self.account_failures: OrderedDict[str, list[float]] = OrderedDict()  # by login name typed
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-db")
         self._dummy = parse_hash(hash_password(secrets.token_hex(8)))
         self.templates = jinja2.Environment(
@@ -212,7 +219,7 @@ class ReviewApp:
             return None
         idle = self.config.review_ui.session_minutes * 60
         if now - session.seen > idle or now - session.created > ABSOLUTE_SESSION.total_seconds():
-            del self.sessions[token]
+            self._drop(token)
             return None
         session.seen = now
         return session
@@ -220,10 +227,19 @@ class ReviewApp:
     def _new_session(self, user: str | None = None) -> Session:
         now = self.clock()
         for token in [t for t, s in self.sessions.items() if now - s.seen > self.config.review_ui.session_minutes * 60]:
-            del self.sessions[token]
+            self._drop(token)
         session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now, now, user)
         self.sessions[session.token] = session
+        if user is None:
+            self.anonymous[session.token] = None
+            while len(self.anonymous) > MAX_ANONYMOUS_SESSIONS:
+                oldest, _ = self.anonymous.popitem(last=False)
+                self.sessions.pop(oldest, None)
         return session
+
+    def _drop(self, token: str) -> None:
+        self.sessions.pop(token, None)
+        self.anonymous.pop(token, None)
 
     def _set_cookie(self, response: web.StreamResponse, session: Session) -> None:
         response.set_cookie(COOKIE, session.token, httponly=True, samesite="Strict", path="/",
@@ -266,26 +282,49 @@ class ReviewApp:
         self._set_cookie(response, session)
         return response
 
+    def _recent(self, table: dict[str, list[float]], key: str, now: float) -> list[float]:
+        """The failures of `key` in the last FAILURE_WINDOW seconds (older ones forgotten)."""
+        recent = [t for t in table.get(key, ()) if now - t < FAILURE_WINDOW]
+        if recent:
+            table[key] = recent
+        else:
+            table.pop(key, None)
+        return recent
+
+    def _failed(self, client: str, name: str, now: float) -> None:
+        self.failures.setdefault(client, []).append(now)
+        self.account_failures.setdefault(name, []).append(now)
+        self.account_failures.move_to_end(name)
+        while len(self.account_failures) > MAX_TRACKED_NAMES:
+            self.account_failures.popitem(last=False)
+        for table in (self.failures, self.account_failures):  # forget what left the window
+            if len(table) > MAX_TRACKED_NAMES // 10:
+                for key in [k for k, times in table.items() if now - times[-1] >= FAILURE_WINDOW]:
+                    del table[key]
+
     async def login(self, request: web.Request) -> web.StreamResponse:
         form, client, now = request[FORM], self._client(request), self.clock()
         name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
-        recent = [t for t in self.failures.get(client, ()) if now - t < FAILURE_WINDOW]
-        self.failures[client] = recent
-        if len(recent) >= self.config.review_ui.max_failures:
-            self.log.warning("web.login_limited")
+        limit = self.config.review_ui.max_failures
+        if len(self._recent(self.failures, client, now)) >= limit:
+            self.log.warning("web.login_limited", scope="address")
             return self.render(request, "login.html", 429, name=name,
                                error="Too many failed attempts from this computer. Wait a few minutes and try again.")
+        if len(self._recent(self.account_failures, name, now)) >= limit:
+            self.log.warning("web.login_limited", scope="account", user_hash=name_digest(name))
+            return self.render(request, "login.html", 429, name=name,
+                               error="Too many failed attempts for this name. Wait a few minutes and try again.")
         reviewer = self.reviewers.get(name)
         ok = await asyncio.to_thread(verify_password, password, reviewer.password if reviewer else self._dummy)
         if not ok or reviewer is None:
-            recent.append(now)
+            self._failed(client, name, now)
             self.log.warning("web.login_failed", user_hash=name_digest(name))
             return self.render(request, "login.html", 401, name=name,
                                error="That name and password do not match. Check them and try again.")
-        self.failures.pop(client, None)
+        self.account_failures.pop(name, None)  # this account's own count only: not the address's, not others'
         old = request[SESSION]
         if old is not None:
-            self.sessions.pop(old.token, None)  # a fresh session id at login (no fixation)
+            self._drop(old.token)  # a fresh session id at login (no fixation)
         session = request[SESSION] = self._new_session(reviewer.name)
         self.log.info("web.login_ok", user_hash=name_digest(reviewer.name))
         response = web.HTTPSeeOther("/")
@@ -293,7 +332,7 @@ class ReviewApp:
         raise response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        self.sessions.pop(self._signed_in(request).token, None)
+        self._drop(self._signed_in(request).token)
         response = web.HTTPSeeOther("/login")
         response.del_cookie(COOKIE, path="/")
         raise response
