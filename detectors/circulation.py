@@ -184,9 +184,10 @@ _MONEY_RULES: tuple[_Rule, ...] = (
     _rule(
         "his|her|their|your|'s|’s|was|were|been",
         rf"(?:(?:his|her|their|your|\w['’]s){_SP}(?:\w{{1,15}}{_SP})?(?:amount{_SP}(?:owed|owing|outstanding)|lost[ -]item{_SP}(?:charges?|fees?|bills?)"
-        rf"|replacement{_SP}(?:fees?|costs?|charges?)|overdue{_SP}fines?|unpaid{_SP}(?:fines?|fees?|bills?|balance)|(?:account|bill|debt)s?)"
-        rf"(?:{_SP}(?:was|were|has{_SP}been|is){_SP}(?:sent|referred|turned{_SP}over|submitted){_SP}to{_SP}(?:a{_SP}|the{_SP})?collections?)?"
-        rf"|(?:was|were|been){_SP}(?:sent|referred|turned{_SP}over|submitted){_SP}to{_SP}(?:a{_SP}|the{_SP})?collections?)\b",
+        rf"|replacement{_SP}(?:fees?|costs?|charges?)|overdue{_SP}fines?|unpaid{_SP}(?:fines?|fees?|bills?|balance))"
+        rf"|(?:his|her|their|your|\w['’]s){_SP}(?:library{_SP})?(?:account|bill|debt|balance)s?"
+        rf"{_SP}(?:was|were|has{_SP}been|is|went){_SP}(?:sent|referred|turned{_SP}over|submitted|sent{_SP}out){_SP}to{_SP}(?:a{_SP}|the{_SP})?collections?"
+        rf"|(?:was|were|been){_SP}(?:sent|referred|turned{_SP}over|submitted){_SP}to{_SP}(?:a{_SP}|the{_SP})?collections?(?:{_SP}agency)?)\b",
         0.6,
         "owing-phrase",
         lookback=40,
@@ -263,7 +264,7 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
 # --- circulation -------------------------------------------------------------------------
 
 _CIRC_RULE = _rule(
-    "checked|check|overdue|due|renewed|returned|borrowed|has|have|had|currently|never|hasn|still|items|out"
+    "checked|check|overdue|due|renewed|returned|borrowed|has|have|had|currently|never|hasn|still|items|out|requested"
     "|prestad|vencid|atrasad|renovad|devol|fecha|préstamo|prestamo|tiene|просроч|quá hạn",
     rf"(?:checked{_SP}(?:it{_SP}|them{_SP})?out|check-?outs?|overdue|due{_SP}(?:back|on|by|date)|renewed"
     rf"|returned{_SP}late|borrowed|ha(?:s|ve|d){_SP}the{_SP}following{_SP}items?"
@@ -272,6 +273,7 @@ _CIRC_RULE = _rule(
     rf"{_SP}(?:out|checked{_SP}out|overdue|still{_SP}out)"
     rf"|(?:never|hasn'?t|has{_SP}not|not{_SP}yet){_SP}(?:been{_SP})?returned|still{_SP}has{_SP}(?:the|these|those|our|\d{{1,3}})"
     rf"|items{_SP}out|out{_SP}on{_SP}(?:her|his|their|your){_SP}(?:card|account)"
+    rf"|(?:you|she|he|they){_SP}requested|requested{_SP}(?:through|by|via){_SP}(?:interlibrary|ill)"
     # Spanish: tiene prestados, vencidos, atrasados, renovado, fecha de vencimiento/devolución
     rf"|tiene{_SP}(?:prestad[oa]s?|(?:\d{{1,3}}|estos|estas){_SP}(?:libros?|art[ií]culos?|materiales?))"
     rf"|prestad[oa]s?|vencid[oa]s?|atrasad[oa]s?|renovad[oa]s?|devolver|devoluci[oó]n"
@@ -287,7 +289,33 @@ _CAP_TITLE = re.compile(
     r"[ \t:]{0,3}(?:(?:the|a|an|his|her|their|books?|dvds?|titles?|items?|copies|of)[ \t]{1,2}){0,3}"
     r"[A-Z][a-z'\u2019]{1,20}(?:[ \t]{1,2}(?:of|the|and|a|in|to|for|[A-Z][\w'\u2019:-]{0,20})){1,6}"
 )
-_DUE_LINE = re.compile(r"^[^\n]{0,120}\b(?:due|DUE)\b[^\n]{0,30}\d{1,2}[/-]\d{1,2}(?:[/-]\d{2,4})?", re.MULTILINE)
+_DUE_LINE = re.compile(
+    r"^[^\n]{0,160}\b(?:due|DUE|Due|vence|Vence|VENCE|vencimiento|Vencimiento|devolver|срок|hạn)\b[^\n]{0,30}"
+    r"\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?",
+    re.MULTILINE,
+)
+# Labelled item lines of a checkout receipt, a hold slip or a notice ("Title: …", "Call Number: …").
+_ITEM_LABEL = re.compile(
+    r"^[ \t>*•-]{0,8}(?:Title|TITLE|Título|Titulo|Название|Tên sách|Author|AUTHOR|Autor"
+    r"|(?P<circ>Call[ ]?(?:Number|No\.?|#)|CALL[ ]#|Item[ ]barcode|Barcode|BARCODE|Código[ ]de[ ]barras|Due(?:[ ]date)?|DUE[ ]DATE"
+    r"|Fecha[ ]de[ ](?:vencimiento|devolución)|Vence|Pickup(?:[ ]location)?|Pick[ ]up[ ]by|Hold[ ]expires))[ \t]*[:\t][ \t]*\S",
+    re.MULTILINE,
+)
+# Marks of a title after a circulation phrase, in the same sentence: a list after a colon,
+# "by Author", "(Author)".
+_TITLE_MARK = re.compile(
+    r"^[^.!?\n]{0,80}?(?::[ \t]*[A-Z0-9¿¡][^\n]{2}|[ \t]by[ \t]+[A-Z][a-z]|\([A-Z][\w'’.-]+(?:,?[ ][A-Z][\w'’.-]*){1,3}\))"
+)
+# A title right before "was due", "is overdue", "are checked out": "El principito was due on …".
+# Its first word is capitalised and not a pronoun or determiner ("Her books are overdue" names
+# no title), or an article before a capitalised word ("The Night Circus is overdue").
+_TITLE_BEFORE_PHRASE = re.compile(
+    r"(?:^|(?<=[.!?:;,\n])|(?<=\bthat)|(?<=\bthat[ ]))[ \t]*"
+    r"(?:(?:The|A|An|El|La|Los|Las|Le|Les|Der|Die|Das)[ \t]+[A-Z0-9¿¡]"
+    r"|(?!(?:Her|His|Their|Your|My|Our|Its|The|This|That|These|Those|It|They|She|He|We|You|I|All|Some|Both|Any|Each|Every"
+    r"|Two|Three|Four|Five|Several|Many|Most|No|None|One|Items?|Books?|Materials?)\b)[A-Z¿¡])"
+    r"[\w'’:-]*(?:[ \t]+[\w'’:-]+){0,7}[ \t]+(?:was|were|is|are|has[ \t]been|have[ \t]been)[ \t]+$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,9 +351,39 @@ class CirculationDetector:
                 raw.append((start, end, s.with_titles_score, "circulation-phrase title=capitalised"))
             elif len(_DUE_LINE.findall(text, end, end + s.list_window)) >= 2:
                 raw.append((start, end, s.with_titles_score, "circulation-phrase title=due-list"))
+            elif _TITLE_MARK.match(after):
+                raw.append((start, end, s.with_titles_score, "circulation-phrase title=marked"))
+            elif _TITLE_BEFORE_PHRASE.search(before[-80:]):
+                raw.append((start, end, s.with_titles_score, "circulation-phrase title=before"))
             else:
                 raw.append((start, end, s.bare_score, "circulation-phrase"))
+        raw.extend(self._lists(text))
         return _to_findings(part, text, raw, Kind.CIRCULATION, self.name, frozenset({Category.TITLES}))
+
+    def _lists(self, text: str) -> list[tuple[int, int, float, str]]:
+        """Runs of due-dated lines or labelled item lines: a list of what was borrowed or held.
+
+        Two such lines at most three lines apart are one list; the finding spans it, so a
+        name in it or next to it binds. ("Due 5/12" once is a date; a list is titles.)
+        """
+        hits = sorted(
+            [(m.start(), m.end(), "due-dated") for m in _DUE_LINE.finditer(text)]
+            + [(m.start(), m.end(), "item-circ" if m.group("circ") else "item-labels") for m in _ITEM_LABEL.finditer(text)]
+        )
+        out: list[tuple[int, int, float, str]] = []
+        run: list[tuple[int, int, str]] = []
+        for hit in [*hits, (-1, -1, "")]:  # the sentinel closes the last run
+            if run and (not hit[2] or text.count("\n", run[-1][1], hit[0]) > 3):
+                lines = {text.count("\n", 0, h[0]) for h in run}
+                # Titles and authors alone are a book list; a shelf mark, a barcode or a due date
+                # makes them items someone has.
+                if len(lines) >= 2 and any(h[2] != "item-labels" for h in run):
+                    kind = "due-dated" if any(h[2] == "due-dated" for h in run) else "item-labels"
+                    out.append((run[0][0], max(h[1] for h in run), self.settings.with_titles_score, f"circulation-list {kind}"))
+                run = []
+            if hit[2]:
+                run.append(hit)
+        return out
 
 
 # --- holds ----------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from detectors.findings import Category, Finding, Kind, TextPart
 from detectors.names import person_key
 from detectors.signatures import signature_spans
-from detectors.subjects import Recipient, greetings, self_recipients, subject_of
+from detectors.subjects import Recipient, self_recipients, subject_of
 
 IDENTIFIERS = frozenset(
     {
@@ -88,7 +88,21 @@ _PUBLIC_CONTACT = re.compile(
     re.IGNORECASE,
 )
 _ROLE_BEFORE = re.compile(rf"\b(?:{_ROLES})[ \t]{{0,2}}[,:]?[ \t]{{1,2}}$", re.IGNORECASE)
-_ROLE_AFTER = re.compile(rf",?[ \t]{{1,2}}(?:(?:the|our|a|an|your)[ \t]{{1,2}})?(?:[\w-]{{1,20}}[ \t]{{1,2}})?(?:{_ROLES})\b", re.IGNORECASE)
+_ROLE_AFTER = re.compile(
+    rf"(?:,?[ \t]{{1,2}}|[ \t]{{0,2}}\([ \t]?)(?:(?:the|our|a|an|your)[ \t]{{1,2}})?(?:[\w-]{{1,20}}[ \t]{{1,2}}){{0,2}}(?:{_ROLES})\b",
+    re.IGNORECASE,
+)
+# A list of people introduced by what they are at a meeting or an event ("Present: A, B, C";
+# "Presenters: …"; "Staff: …"): attendees and speakers, not patrons. The label opens the line.
+_ATTENDANCE = re.compile(
+    r"^[ \t>*-]{0,6}(?:(?:board|members?|trustees?|staff|others?|also)[ \t]+)?(?:present|absent|attending|attendees|excused"
+    r"|in[ \t]attendance|guests?|presenters?|speakers?|panel(?:ists)?|facilitators?|moderators?|recorder|minutes(?:[ \t]by)?"
+    r"|staff|trustees|board(?:[ \t]members)?|committee|authors?|hosts?|organizers?)\b[^:\n]{0,30}:",
+    re.IGNORECASE | re.MULTILINE,
+)
+# "The Night Circus by Erin Morgenstern", "“Dune” by Frank Herbert": a title's author. ("checked
+# out by Jane Doe" is a borrower: the word before "by" is lower case there.)
+_AUTHOR_BEFORE = re.compile(r"(?:[\"”’)]|\b[A-Z0-9][\w'’:!?-]*)[ \t]+(?:by|de|por)[ \t]+(?:[A-Z][\w'’-]+,[ \t]*)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +126,9 @@ class Disclosure:
     score: float
     findings: tuple[Finding, ...]
     about: tuple[Finding, ...] = ()  # the names and person references it may be about
+    # Told to the reader ("your hold", "you owe", "su tarjeta"), with no "she", "his", "them"
+    # in the same sentence: what a letter to the patron herself says about her.
+    to_reader: bool = False
 
     @property
     def text(self) -> str:
@@ -188,6 +205,39 @@ def needs_names(findings: Sequence[Finding], settings: EvidenceSettings, whom: b
     return direct + triggers if whom else triggers
 
 
+_AGENT_GAP = re.compile(r"^(?:['’]s)?[ \t]+(?:(?:has|have|had|just|still|already|recently|also|never|not|n['’]t|been|is|was)[ \t]+){0,3}$")
+
+
+def _agent(f: Finding, names: Sequence[Finding], text: str) -> Finding | None:
+    """The named person right before a bare circulation statement ("Karen Dixon has checked out",
+    "what Sofon Teterin checked out"): the one who borrowed, so the statement is about her."""
+    if f.kind is not Kind.CIRCULATION:
+        return None
+    for n in names:
+        if n.part == f.part and 0 <= f.start - n.end <= 40 and _AGENT_GAP.match(text[n.end : f.start]):
+            return n
+    return None
+
+
+# Second person in English, Spanish, Russian and Vietnamese; third-person references to people.
+_SECOND_PERSON = re.compile(
+    r"\b(?:you|your|yours|yourself|tu|tus|usted|ustedes|su|sus|le|te|ti|вы|вас|вам|ваш\w{0,3}|bạn|quý[ ]vị)\b", re.IGNORECASE
+)
+# ("They", "them" and "their" are as often the items: "return them by Friday".)
+_THIRD_PERSON = re.compile(r"\b(?:she|he|her|him|his|hers|él|ella|она|он|его|её)\b", re.IGNORECASE)
+_BLOCK_KINDS = frozenset({Kind.ILS_RECORD, Kind.BULK_EXPORT})
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n\s*\n")
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence around [start, end), at most 200 characters either side."""
+    lo = max(0, start - 200)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, lo, start)]
+    lo = ends[-1] if ends else lo
+    m = _SENTENCE_END.search(text, end, min(len(text), end + 200))
+    return lo, (m.end() if m else min(len(text), end + 200))
+
+
 def _weak_card(f: Finding, settings: EvidenceSettings) -> bool:
     """A card number too weak to disclose alone (another library's prefix, no card word): a name makes it one."""
     return f.kind is Kind.PATRON_BARCODE and 0.5 <= f.score < settings.min_score
@@ -227,6 +277,11 @@ def assess(
         text = texts.get(f.part, "")
         if _ROLE_BEFORE.search(text, max(0, f.start - 40), f.start) or _ROLE_AFTER.match(text, f.end):
             return False  # "author Jane Smith", "Mark Jensen, sales representative": not a patron
+        if _AUTHOR_BEFORE.search(text, max(0, f.start - 60), f.start):
+            return False  # "The Overstory by Richard Powers": an author
+        line_start0 = text.rfind("\n", 0, f.start) + 1
+        if _ATTENDANCE.match(text, line_start0, f.start):
+            return False  # "Present: Jane Doe, …": a meeting's attendees
         line_start = text.rfind("\n", 0, f.start) + 1
         line_end = text.find("\n", f.end)
         if _PUBLIC_CONTACT.search(text, max(line_start, f.start - 160), min(f.end + 80, len(text) if line_end < 0 else line_end)):
@@ -242,23 +297,25 @@ def assess(
 
     disclosures: list[Disclosure] = []
     for part_findings in by_part.values():
-        disclosures.extend(_assess_part(part_findings, settings, is_patron_name, signatures))
+        disclosures.extend(_assess_part(part_findings, settings, is_patron_name, signatures, texts))
     if settings.disabled_rules:
         disclosures = [d for d in disclosures if d.rule not in settings.disabled_rules]
     about: frozenset[str] = frozenset()
     if recipients and disclosures:
-        addressees = greetings(parts)
+        by_path = {p.path: p for p in parts}
         printed = frozenset(
             r.address.lower() for r in recipients
             if trusted_notice and any(r.address.lower() in p.text.lower() for p in parts if p.origin == "body")
         )
         about = self_recipients(
-            [subject_of(d.about, d.rule, texts, addressees) for d in disclosures], recipients, printed
+            [subject_of(d.about, d.rule, d.findings[0], by_path, d.to_reader) for d in disclosures],
+            recipients,
+            printed,
         )
     return Assessment(all_findings, tuple(disclosures), tuple(uninspectable), about)
 
 
-def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclosure]:  # type: ignore[no-untyped-def]
+def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[Disclosure]:  # type: ignore[no-untyped-def]
     prox, ctx = settings.proximity_chars, settings.context_chars
     persons = [f for f in findings if f.kind in (Kind.PERSON_NAME, Kind.PERSON_REFERENCE) and is_patron_name(f)]
     names = [f for f in persons if f.kind is Kind.PERSON_NAME and f.score >= settings.min_name_score]
@@ -291,7 +348,14 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
             p for p in persons
             if (p.kind is Kind.PERSON_REFERENCE or p in names) and any(_near(p, m, prox) for m in members if m is not p)
         )
-        out.append(Disclosure(rule, cats, round(min(1.0, score), 3), members, about))
+        text = texts.get(anchor.part, "")
+        third = any(_THIRD_PERSON.search(text, *_sentence(text, m.start, m.end)) for m in members if m.kind not in _BLOCK_KINDS)
+        second = any(_SECOND_PERSON.search(text, max(0, m.start - 150), m.end + 150) for m in members)
+        # A staff letter to the patron says "you"; a printed notice may say only "the items below
+        # are overdue", but then it is a notice: its item list or layout is part of what it shows.
+        notice = any(m.reason.startswith(("circulation-list", "library-notice")) for m in members)
+        to_reader = not third and (second or notice)
+        out.append(Disclosure(rule, cats, round(min(1.0, score), 3), members, about, to_reader))
 
     for f in findings:
         rule = DIRECT.get(f.kind)
@@ -310,6 +374,11 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
             if f.kind is Kind.DRIVERS_LICENSE:
                 add("drivers-license", f, (person,))
                 continue
+            if f.kind is Kind.BIRTH_DATE:
+                # A named person's date of birth is the library's record of her, with or without
+                # library words (a birth date is found only next to its keyword).
+                add("name-with-identifier", f, (person,))
+                continue
             lang = next((c for c in language if _near(c, f, ctx) or _near(c, person, ctx)), None)
             if lang is not None or f.kind in (Kind.PARTIAL_BARCODE, Kind.PATRON_BARCODE):
                 add("name-with-identifier", f, (person,) + ((lang,) if lang else ()))
@@ -318,8 +387,9 @@ def _assess_part(findings, settings, is_patron_name, signatures) -> list[Disclos
                 c is not f and _near(c, f, ctx) for c in language
             ):
                 continue  # "owes $500" in the news; a patron's debt comes with library words
-            strong = _strong_record(f)
-            person = next((n for n in names if _near(n, f, prox)), None) if strong else None
+            agent = _agent(f, names, texts.get(f.part, ""))
+            strong = _strong_record(f) or agent is not None
+            person = (agent or next((n for n in names if _near(n, f, prox)), None)) if strong else None
             if person is None and (f.score >= 0.7 or f.kind is Kind.MONEY_OWED):
                 person = next((p for p in persons if p.kind is Kind.PERSON_REFERENCE and _near(p, f, prox)), None)
             if person is not None:

@@ -191,6 +191,15 @@ _AGENCY_LABELS: dict[str, frozenset[Category]] = {
     "title": frozenset({C.TITLES}),
     "dob": frozenset({C.BIRTH_DATE}),
     "date of birth": frozenset({C.BIRTH_DATE}),
+    "titles": frozenset({C.TITLES}),
+    "items": frozenset({C.TITLES}),
+    "item titles": frozenset({C.TITLES}),
+    "items out": frozenset({C.TITLES}),
+    "materials": frozenset({C.TITLES}),
+    "holds": frozenset({C.HOLDS}),
+    "notes": frozenset({C.NOTES}),
+    "note": frozenset({C.NOTES}),
+    "comments": frozenset({C.NOTES}),
 }
 _AGENCY_PERSON = frozenset({"patron #", "patron id", "patron number", "name", "patron name"})
 _AGENCY_MONEY = frozenset({"amount owed", "item cost", "first fine date"})
@@ -252,37 +261,45 @@ _NOTICE_GATE = (
 
 # --- labelled patron records: "Label: value" lines, in English, Spanish, Russian, Vietnamese ----
 
-# Normalised label → what it exposes, and whether only a patron record would carry it.
-_LABELLED_FIELDS: dict[str, tuple[frozenset[Category], bool]] = {}
-for _labels, _cats, _specific in (
-    ("name|full name|nombre|nombre completo|имя|фио|họ tên|họ và tên|tên", {C.NAME}, False),
-    ("patron|patron name|borrower|borrower name|cardholder|member name|usuario|usuaria|nombre del usuario"
-     "|socio|prestatario|lector|читатель|bạn đọc", {C.NAME}, True),
-    ("address|street|mailing address|home address|dirección|domicilio|адрес|địa chỉ", {C.ADDRESS}, False),
-    ("phone|telephone|tel|home phone|cell|cell phone|mobile|teléfono|celular|телефон|điện thoại|số điện thoại",
-     {C.PHONE}, False),
-    ("email|e-mail|email address|correo|correo electrónico|эл. почта|электронная почта", {C.EMAIL}, False),
-    ("card|card number|card #|card no|library card|library card number|barcode|patron barcode|tarjeta"
-     "|número de tarjeta|no. de tarjeta|código de barras|читательский билет|номер билета|số thẻ|thẻ",
-     {C.CARD_NUMBER}, True),
-    ("dob|date of birth|birth date|birthdate|fecha de nacimiento|дата рождения|ngày sinh", {C.BIRTH_DATE}, True),
-    ("fines|fines owed|balance|balance owed|amount owed|amount due|total owed|multas|saldo|deuda|adeudo"
-     "|штраф|штрафы|задолженность|tiền phạt", {C.MONEY_OWED}, True),
-    ("items out|checked out|checkouts|current checkouts|items checked out|loans|préstamos|artículos prestados"
-     "|книги на руках|sách đang mượn", {C.TITLES}, True),
-    ("holds|hold|holds pending|reservas|reserva|бронь|đặt trước", {C.HOLDS}, True),
-    ("notes|note|patron note|message|messages|notas|nota|comentario|примечание|ghi chú", {C.NOTES}, True),
-    ("patron id|patron #|patron number|record #|record number|id de usuario|número de usuario", {C.RECORD_NUMBER}, True),
-    ("guardian|parent/guardian|parent|tutor|padre/tutor|опекун", {C.GUARDIAN}, True),
-):
-    for _label in _labels.split("|"):
-        _LABELLED_FIELDS[_label] = (frozenset(_cats), _specific)
-_LABELLED_NAME_LABELS = frozenset(k for k, (cats, _) in _LABELLED_FIELDS.items() if C.NAME in cats)
+# What a label exposes, and whether only a patron record would carry it, by the words in it
+# (in English, Spanish, Russian and Vietnamese). First match wins.
+_LABEL_KINDS: tuple[tuple[re.Pattern[str], frozenset[Category], bool], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), frozenset(cats), specific)
+    for pattern, cats, specific in (
+        (r"^(?:patron|borrower|member|cardholder|customer|usuari[oa]|soci[oa]|prestatari[oa]|lector|читатель|bạn đọc)"
+         r"(?:[ ](?:name|nombre))?$|^nombre del (?:usuario|socio)$", {C.NAME}, True),
+        (r"^(?:(?:full|first|last|given|family|legal)[ ])?name$|^nombre(?:[ ]completo)?$|^имя$|^фио$|^họ(?:[ ]và)?[ ]tên$|^tên$",
+         {C.NAME}, False),
+        (r"^(?:patron|borrower|member|user)[ ]?(?:id|#|no\.?|number)$|^record[ ]?(?:#|no\.?|number)$|^id de usuario$"
+         r"|^número de usuario$", {C.RECORD_NUMBER}, True),
+        (r"\bitem\b|call[ ]?(?:number|no|#)", frozenset(), False),  # an item's barcode or shelf mark: no person
+        (r"card|barcode|tarjeta|código de barras|билет|\bthẻ", {C.CARD_NUMBER}, True),
+        (r"\bdob\b|birth|nacimiento|рождени|ngày sinh", {C.BIRTH_DATE}, True),
+        (r"guardian|parent|tutor|опекун", {C.GUARDIAN}, True),
+        (r"address|street|dirección|domicilio|адрес|địa chỉ|^city|^zip|postal", {C.ADDRESS}, False),
+        (r"phone|^tel\.?$|^cell|mobile|teléfono|celular|телефон|điện thoại", {C.PHONE}, False),
+        (r"e-?mail|correo|почта", {C.EMAIL}, False),
+        (r"fines?\b|owed|owing|balance|amount due|\bfees?\b|charges?|multas?|saldo|deuda|adeudo|штраф|задолженн|tiền phạt",
+         {C.MONEY_OWED}, True),
+        (r"\bholds?\b|reservas?|бронь|đặt trước", {C.HOLDS}, True),
+        (r"titles?|\bitems\b|checkouts?|checked out|\bloans?\b|materials?|\bbooks?\b|not returned|préstamos?|materiales"
+         r"|artículos|книг|sách", {C.TITLES}, True),
+        (r"\bnotes?\b|messages?|comments?|notas?|comentarios?|примечани|ghi chú|alerts?|\bflags?\b", {C.NOTES}, True),
+    )
+)
+
+
+def _label_kind(label: str) -> tuple[frozenset[Category], bool] | None:
+    for pattern, cats, specific in _LABEL_KINDS:
+        if pattern.search(label):
+            return cats, specific
+    return None
+
+
 _LABELLED_LINE = re.compile(
-    r"^[ \t]{0,8}(?:>[ \t]?){0,4}[ \t]{0,8}[*•-]?[ \t]{0,2}("
-    + "|".join(re.escape(k) for k in sorted(_LABELLED_FIELDS, key=len, reverse=True))
-    + r")[ \t]*(?::|\t)[ \t]*([^\n]{1,200})$",
-    re.MULTILINE | re.IGNORECASE,
+    r"^[ \t]{0,8}(?:>[ \t]?){0,4}[ \t]{0,8}[*•-]?[ \t]{0,2}([^\W\d_][^\W_]*(?:[ /#.()-]{1,2}[^\W_]+){0,4}[#.]?)"
+    r"[ \t]*(?::|\t)[ \t]*([^\n]{1,200})$",
+    re.MULTILINE,
 )
 # A value that is a template placeholder, not data: <<borrowers.firstname>>, [% user.name %],
 # {{name}}, %NAME%, [patron name], ____ — blank notices and templates go to printers and vendors.
@@ -355,26 +372,32 @@ class IlsRecordDetector:
         record has, with a real value (not a template placeholder), makes it one.
         """
         hits = []
+        kinds: dict[str, tuple[frozenset[Category], bool]] = {}
         for m in _LABELLED_LINE.finditer(text):
             value = m.group(2).strip()
             if not value or _PLACEHOLDER.search(value):
                 continue
             label = " ".join(m.group(1).lower().split())
+            kind = kinds.get(label) or _label_kind(label)
+            if kind is None or not kind[0]:
+                continue
+            kinds[label] = kind
             hits.append(_Hit(label, m.group(1), m.start(), m.end(), value, m.start(2)))
         if len(hits) < 3:
             return []
+        names = frozenset(label for label, (cats, _) in kinds.items() if C.NAME in cats)
         out: list[Finding] = []
-        for block in _blocks(text, hits, 3, _LABELLED_NAME_LABELS):
+        for block in _blocks(text, hits, 3, names):
             labels = _ordered_labels(block)
             cats: set[Category] = set()
             specific = False
             for h in block:
-                field_cats, field_specific = _LABELLED_FIELDS[h.label]
+                field_cats, field_specific = kinds[h.label]
                 cats |= field_cats
                 specific = specific or field_specific
             if len(labels) < 3 or C.NAME not in cats or not specific:
                 continue
-            key = [h for h in block if h.label in _LABELLED_NAME_LABELS]
+            key = [h for h in block if h.label in names]
             score = self.settings.strong_score if len(labels) >= 4 else self.settings.two_label_score
             out.append(
                 self._finding(part, block[0].start, block[-1].end, score,

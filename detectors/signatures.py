@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["signature_spans", "own_text_end"]
+__all__ = ["QUOTE_HEADER", "own_text_end", "signature_spans"]
 
 MAX_LINES = 10
 MAX_LINE_CHARS = 100
@@ -35,7 +35,7 @@ _SIGN_OFF = re.compile(
     r"saludos(?: cordiales)?|atentamente|cordialmente|gracias|с уважением|спасибо|trân trọng|cảm ơn)[ \t]*[,.!]?[ \t]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
-_QUOTE_HEADER = re.compile(
+QUOTE_HEADER = re.compile(
     r"^[ \t]*(?:On .{1,200} wrote:|El .{1,200} escribió:|-{2,} ?(?:Original|Forwarded) [Mm]essage ?-{2,}"
     r"|Begin forwarded message:|From: .{1,200}\n(?:Sent|Date): |>)",
     re.MULTILINE,
@@ -61,7 +61,7 @@ _NAME_LINE = re.compile(r"^[ \t]*[A-ZÀ-Ý][\w'’.-]*(?:,?[ \t]+(?:[A-ZÀ-Ý][\
 
 def own_text_end(text: str) -> int:
     """Where the writer's own text ends: the first quote header or quoted line, else the end."""
-    m = _QUOTE_HEADER.search(text)
+    m = QUOTE_HEADER.search(text)
     return m.start() if m else len(text)
 
 
@@ -96,7 +96,7 @@ def _block_end(text: str, pos: int) -> int:
         if nxt < 0:
             nxt = len(text)
         line = text[end + 1 : nxt] if text[end : end + 1] == "\n" else text[end:nxt]
-        if _QUOTE_HEADER.match(line) or len(line) > MAX_LINE_CHARS:
+        if QUOTE_HEADER.match(line) or len(line) > MAX_LINE_CHARS:
             break
         if not line.strip():
             if seen_contact:

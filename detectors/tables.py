@@ -205,6 +205,16 @@ _NOT_PERSON = re.compile(
     r"school|university|college|district|room|office|desk|main|north|south|east|west)\b",
     re.IGNORECASE,
 )
+# A person's mailing label: a name line, a street line (house number first), a city/state/ZIP
+# line, and optionally a phone or email line under it.
+_ADDRESS_LIST_BLOCK = re.compile(
+    r"^[ \t]{0,8}(?:[-*•]\s+)?(?P<name>[A-Z][A-Za-z'\u2019.-]{0,25}(?:,? [A-Z][A-Za-z'\u2019.-]{0,25}){1,3})[ \t]*\r?\n"
+    r"[ \t]{0,8}\d{1,6}[A-Za-z]?[ \t][^\n]{2,60}\r?\n"
+    r"[ \t]{0,8}[A-Za-z][A-Za-z.' ]{1,30},?[ \t]{1,3}[A-Z]{2}[ \t]{1,3}\d{5}(?:-\d{4})?[ \t]*"
+    r"(?:\r?\n[ \t]{0,8}(?:[^\n]{0,12}\d{3}[ .)-]{1,2}\d{3}[ .-]\d{4}|[\w.+-]+@[\w.-]+)[^\n]{0,40})?",
+    re.MULTILINE,
+)
+_PHONE_IN_BLOCK = re.compile(r"\d{3}[ .)-]{1,2}\d{3}[ .-]\d{4}")
 _EMAIL_CELL = re.compile(r"^[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,6}$")
 _PHONE_CELL = re.compile(r"^(?:\+?1[ .-]?)?\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}$")
 _CARD_CELL = re.compile(r"^[A-D]?(\d{13,14})[A-D]?$")
@@ -269,6 +279,8 @@ class BulkExportSettings:
     header_search_lines: int = 3  # a header may sit up to this many lines into a run
     max_rows_examined: int = 1000  # rows split per table; longer tables are judged on these
     max_chars: int = 4_000_000
+    min_address_blocks: int = 3  # name/street/city blocks that make a mailing list of people
+    address_list_score: float = 0.8
 
 
 class BulkExportDetector:
@@ -289,7 +301,37 @@ class BulkExportDetector:
             f = self._judge(part, run)
             if f is not None:
                 found.append(f)
+        found.extend(self._address_lists(part, text))
         return _drop_overlaps(found)
+
+    def _address_lists(self, part: TextPart, text: str) -> list[Finding]:
+        """Mailing-label lists: several people, each a name line over a street and a city line.
+
+        Delivery lists, holds-to-deliver and "patrons with balances" reports are pasted this
+        way; one such block is a letter's address, three or more are a list of people.
+        """
+        s = self.settings
+        if text.count("\n") < 3 * s.min_address_blocks:
+            return []
+        blocks = [m for m in _ADDRESS_LIST_BLOCK.finditer(text) if looks_like_person(" ".join(m.group("name").split()))]
+        out: list[Finding] = []
+        run: list[re.Match[str]] = []
+        for m in [*blocks, None]:
+            if run and (m is None or text.count("\n", run[-1].end(), m.start()) > 6):
+                if len(run) >= s.min_address_blocks:
+                    cats = {Category.NAME, Category.ADDRESS}
+                    if any(_PHONE_IN_BLOCK.search(text, b.start(), b.end()) for b in run):
+                        cats.add(Category.PHONE)
+                    out.append(Finding(
+                        kind=Kind.BULK_EXPORT, part=part.path, start=run[0].start(), end=run[-1].end(),
+                        score=s.address_list_score,
+                        reason=f"address-list people={len(run)} columns={','.join(sorted(c.value for c in cats))}",
+                        masked=f"{len(run)} people", detector=self.name, categories=frozenset(cats),
+                    ))
+                run = []
+            if m is not None:
+                run.append(m)
+        return out
 
     def _judge(self, part: TextPart, run: TableRun) -> Finding | None:
         s = self.settings

@@ -366,3 +366,37 @@ def test_library_cards_in_general_are_weak_context(text: str, score: float) -> N
 def test_su_cuenta_is_not_someone_else() -> None:
     """Spanish "su cuenta" is also the formal "your account": not a reference to another person."""
     assert _spans(PersonReferenceDetector(), "Su cuenta tiene una multa.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("- Michelle Flores: Ramona Quimby, Age 8 (due 12/13)\n- Amélie Bernier: Martin Eden (due 12/18)\n",
+         "circulation-list due-dated"),
+        ("Title: Dune\nAuthor: Herbert, Frank\nCall Number: FIC HER\nBarcode: 33610034998721\n", "circulation-list item-labels"),
+        ('"Dog Man" de Pilkey, Dav, FIC PILK, Vence: 03/14/2025\n"Holes", Vence: 03/20/2025\n', "circulation-list due-dated"),
+    ],
+)
+def test_lists_of_items_someone_has(text: str, reason: str) -> None:
+    """Due-dated lines and labelled item lines with a shelf mark, barcode or due date are titles someone has."""
+    assert [f.reason for f in _find(CirculationDetector(), text)] == [reason]
+
+
+def test_a_book_list_is_not_someones_items() -> None:
+    """Titles and authors alone (a newsletter's book list) are not items anyone has."""
+    assert _find(CirculationDetector(), "Title: Dune\nAuthor: Herbert, Frank\n\nTitle: Holes\nAuthor: Sachar, Louis\n") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Here is what she checked out last month: Because of Winn-Dixie and Holes.", "circulation-phrase title=marked"),
+        ("He borrowed the novel by Kate DiCamillo.", "circulation-phrase title=marked"),
+        ("A reminder that El principito was due on 06/21/2025.", "circulation-phrase title=before"),
+        ("Her books are overdue.", "circulation-phrase"),
+        ("The book is overdue.", "circulation-phrase"),
+    ],
+)
+def test_titles_marked_around_a_circulation_phrase(text: str, reason: str) -> None:
+    """A list after a colon, "by Author" or a title right before "was due" make a circulation phrase name titles."""
+    assert [f.reason for f in _find(CirculationDetector(), text)] == [reason]

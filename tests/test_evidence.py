@@ -190,3 +190,56 @@ def test_titles_anywhere_in_a_disclosing_message_are_mentioned():
     assert C.TITLES in a.mentioned and C.TITLES not in a.categories
     assert C.TITLES not in assess([PART], [card, bare], (), EvidenceSettings()).mentioned
     assert assess([PART], [titles], (), EvidenceSettings()).mentioned == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ('I loved "Lessons in Chemistry" by Bonnie Garmus; the patron phone line is 503-555-0199.', "Bonnie Garmus"),
+        ("Present: Jane Smith, Tom Baker. The patron phone line is 503-555-0199.", "Tom Baker"),
+        ("Presenter Lucy Dunn (Circulation Manager) takes patron questions at 503-555-0199.", "Lucy Dunn"),
+    ],
+)
+def test_authors_attendees_and_titled_speakers_are_not_patrons(text: str, name: str) -> None:
+    """An author after a title's "by", a meeting's attendee list and a name with its job in brackets are not patrons."""
+    got = rules(
+        f(Kind.PERSON_NAME, text.index(name), 0.9, {C.NAME}, length=len(name)),
+        f(Kind.PATRON_CONTEXT, text.index("patron"), 0.5),
+        f(Kind.PHONE, text.index("503"), 0.8, {C.PHONE}, length=12),
+        text=text,
+    )
+    assert got == set(), text
+
+
+def test_a_birth_date_binds_to_a_name_without_library_words():
+    """A named person's date of birth is a disclosure on its own (dates count only next to a birth keyword)."""
+    text = "For Malwina Myga the DOB we have is 06/28/1992."
+    name = f(Kind.PERSON_NAME, 4, 0.8, {C.NAME}, length=13)
+    dob = f(Kind.BIRTH_DATE, text.index("06/"), 0.85, {C.BIRTH_DATE}, length=10)
+    assert rules(name, dob, text=text) == {"name-with-identifier"}
+
+
+def test_a_bare_circulation_phrase_right_after_a_name_is_about_that_person():
+    """"Karen Dixon has checked out" binds even without titles: the borrower is named right there."""
+    text = "you wanted to know what Karen Dixon has checked out, here it is"
+    name = f(Kind.PERSON_NAME, text.index("Karen"), 0.9, {C.NAME}, length=11)
+    circ = f(Kind.CIRCULATION, text.index("checked"), 0.5, {C.TITLES}, length=11)
+    assert rules(name, circ, text=text) == {"circulation-record"}
+    far = "Karen Dixon said the branch was busy; most books are checked out"
+    assert rules(f(Kind.PERSON_NAME, 0, 0.9, {C.NAME}, length=11),
+                 f(Kind.CIRCULATION, far.index("checked"), 0.5, {C.TITLES}, length=11), text=far) == set()
+
+
+def test_told_in_the_third_person_is_about_someone_else():
+    """A disclosure told with "she", "his" … is not addressed to the reader; "you"/"your" or a notice layout is."""
+    from detectors.evidence import assess
+
+    def to_reader(text: str, *extra: Finding) -> bool:
+        name = f(Kind.PERSON_NAME, 0, 0.9, {C.NAME}, length=5)
+        card = f(Kind.PATRON_BARCODE, text.index("2361"), 0.95, {C.CARD_NUMBER}, length=14)
+        (d,) = assess([TextPart("1", text)], [name, card, *extra], (), EvidenceSettings()).disclosures
+        return d.to_reader
+
+    assert to_reader("Maria, your card 23610003622817 is ready.")
+    assert not to_reader("Maria, her card 23610003622817 is ready.")
+    assert not to_reader("Maria, card 23610003622817 is ready.")

@@ -260,3 +260,10 @@ def test_ordinary_mail_corpus_has_no_ils_records() -> None:
         part = TextPart(path.name, path.read_bytes().decode("latin-1"))
         hits += [(path.name, f.reason) for f in det.detect(part)]
     assert hits == []
+
+
+def test_labels_are_read_by_their_words() -> None:
+    """Labels are classed by the words in them ("Items not returned", "Amount owed"), not a fixed list."""
+    text = "Name: Toledo, Gonzalo\nAddress: 8206 State St, Salem, OR 97301\nAmount owed: $88.10\nItems not returned: Dune; Holes\n"
+    (f,) = IlsRecordDetector().detect(TextPart("1", text))
+    assert f.reason.startswith("labelled-patron-record") and {C.TITLES, C.MONEY_OWED} <= f.categories

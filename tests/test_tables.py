@@ -165,3 +165,22 @@ def test_ordinary_mail_corpus_has_no_bulk_exports() -> None:
         part = TextPart(path.name, path.read_bytes().decode("latin-1"))
         hits += [(path.name, f.reason) for f in det.detect(part)]
     assert hits == []
+
+
+def test_mailing_label_lists_are_lists_of_people() -> None:
+    """Three or more name/street/city blocks (a delivery list) are a bulk list of people; one is a letter's address."""
+    from detectors.tables import BulkExportDetector
+
+    blocks = [
+        "Angela Hernandez\n1299 Market St NE\nSalem, OR 97301\n971-779-0119\n",
+        "Gianna Galilei\n5243 Young St\nWoodburn, OR 97071\n",
+        "Tony Martin\n2872 Ellendale Ave Apt 106\nDallas, OR 97338\n503-362-0012\n",
+    ]
+    (f,) = BulkExportDetector().detect(TextPart("1", "I ran the report:\n\n" + "\n".join(blocks)))
+    assert f.reason.startswith("address-list people=3") and Category.PHONE in f.categories
+    one = "Dear Sir,\n\n" + blocks[0] + "\nPlease find our invoice attached.\n\nThanks,\nJo\n"
+    assert list(BulkExportDetector().detect(TextPart("1", one))) == []
+    orgs = "\n".join(
+        f"{org}\n{n} Main St\nSalem, OR 97301\n" for n, org in ((1, "Baker Library Services"), (2, "City Center"), (3, "County Office"))
+    )
+    assert list(BulkExportDetector().detect(TextPart("1", orgs))) == []
