@@ -218,6 +218,58 @@ class EvalRow:
     rules: list[str]
     kinds: list[str]
     error: str | None = None
+    why: str = ""  # for a miss: the mechanism (see miss_mechanism), never content
+
+
+_IDENTIFIER_KINDS = {"phone", "email", "street_address", "city_state_zip", "drivers_license", "birth_date",
+                     "partial_barcode", "patron_barcode"}
+_RECORD_KINDS = {"circulation", "hold", "money_owed", "patron_note"}
+_CONTEXT_KINDS = {"patron_context", "person_reference"}
+
+
+def miss_mechanism(klass: str, ok: bool, rules: list[str], kinds: list[str], got: list[dict[str, str]]) -> str:
+    """Why a message was judged wrong, in categories: which step of detection did not bind."""
+    if ok:
+        return ""
+    if klass != "disclosure":
+        detection = [r for r in rules if not r.startswith(("policy:", "partner-", "fax-"))]
+        return "held by " + (", ".join(sorted(set(detection))) or "policy")
+    if "patron-is-recipient" in rules or "trusted-notice-to-patron" in rules:
+        return "delivered as the patron herself"
+    if any(not r.startswith("policy:") for r in rules):
+        return "disclosure found, recipient allowed it (scope)"
+    k = set(kinds)
+    has_name, has_id, has_rec = "person_name" in k, bool(k & _IDENTIFIER_KINDS), bool(k & _RECORD_KINDS)
+    if has_name and has_id:
+        return "name and identifier, not bound"
+    if has_name and has_rec:
+        return "name and record words, not bound"
+    if has_id:
+        return "identifier, no name found"
+    if has_rec:
+        return "record words, no name found"
+    if has_name:
+        return "name alone"
+    return "nothing found"
+
+
+def where_bound(result: Any) -> str:
+    """Where the names a held message's disclosures bind stand: its closing lines (a signature the
+    scanner did not see as one), a forwarded or attached part, or the body."""
+    parts = {p.path: p for p in result.message.extraction.parts}
+    places = set()
+    for d in result.message.assessment.disclosures:
+        for f in d.findings:
+            if f.kind.value != "person_name" or f.part not in parts:
+                continue
+            part = parts[f.part]
+            if part.origin != "body":
+                places.add(part.origin)
+            elif part.text.count("\n", f.end) <= 12 and len(part.text) - f.end < 600:
+                places.add("closing lines")
+            else:
+                places.add("body")
+    return ", ".join(sorted(places)) or "no name"
 
 
 def judge(klass: str, expected: list[dict[str, str]], got: dict[str, str]) -> bool:
@@ -249,14 +301,19 @@ def scan_eval_corpus(scanner: Any, folder: Path, manifest: list[dict[str, Any]])
         base = dict(file=entry["file"], split=entry["split"], klass=entry["klass"], family=entry["family"], kind=entry["kind"],
                     scenario=entry["scenario"], expected=entry["recipients"])
         try:
-            out = scanner.scan(raw).to_json(entry["file"])
+            result = scanner.scan(raw)
+            out = result.to_json(entry["file"])
         except Exception as exc:  # report and go on
             rows.append(EvalRow(**base, ok=False, got=[], rules=[], kinds=[], error=type(exc).__name__))
             continue
         got = [{"address": r["address"], "class": r["class"], "action": r["action"]} for r in out["recipients"]]
         actions = {r["address"].lower(): r["action"] for r in got}
-        rows.append(EvalRow(**base, ok=judge(entry["klass"], entry["recipients"], actions), got=got, rules=list(out["rules"]),
-                            kinds=sorted({f["kind"] for f in out["findings"]})))
+        ok = judge(entry["klass"], entry["recipients"], actions)
+        kinds = sorted({f["kind"] for f in out["findings"]})
+        why = miss_mechanism(entry["klass"], ok, list(out["rules"]), kinds, got)
+        if why.startswith("held by"):
+            why += " (" + where_bound(result) + ")"
+        rows.append(EvalRow(**base, ok=ok, got=got, rules=list(out["rules"]), kinds=kinds, why=why))
     return rows
 
 
@@ -350,6 +407,15 @@ def print_eval_corpus(folder: Path, rows: list[EvalRow], show_test: bool, second
             rules = ", ".join(f"{k} {v}" for k, v in list(f["rules"].items())[:6]) or "-"
             print(f"{family:<13} {f['messages']:>4} {f['disclosures']:>4} {f['held']:>4} {f['missed']:>6} {f['to_deliver']:>7} "
                   f"{f['false_holds']:>5}  {rules}")
+    print("\n-- mail that had to go but was held, by kind (dev, test) --")
+    held = {split: collections.Counter(r.kind for r in hrows if not r.ok and r.klass != "disclosure")
+            for split, hrows in halves.items()}
+    for kind in sorted(set(held["dev"]) | set(held["test"]), key=lambda k: -(held["dev"][k] + held["test"][k])):
+        print(f"  {kind:<60} {held['dev'][kind]:>4} {held['test'][kind]:>4}")
+    print("\n-- why messages were judged wrong (mechanism: dev, test) --")
+    counts = {split: collections.Counter(r.why for r in hrows if not r.ok) for split, hrows in halves.items()}
+    for why in sorted(set(counts["dev"]) | set(counts["test"]), key=lambda w: -(counts["dev"][w] + counts["test"][w])):
+        print(f"  {why:<60} {counts['dev'][why]:>4} {counts['test'][why]:>4}")
     for split in ("dev", "test"):
         misses = [r for r in halves[split] if not r.ok]
         if split == "test" and not show_test:

@@ -290,7 +290,8 @@ _CAP_TITLE = re.compile(
     r"[A-Z][a-z'\u2019]{1,20}(?:[ \t]{1,2}(?:of|the|and|a|in|to|for|[A-Z][\w'\u2019:-]{0,20})){1,6}"
 )
 _DUE_LINE = re.compile(
-    r"^[^\n]{0,160}\b(?:due|DUE|Due|vence|Vence|VENCE|vencimiento|Vencimiento|devolver|срок|hạn)\b[^\n]{0,30}"
+    r"^[^\n]{0,160}\b(?:due|DUE|Due|vence|Vence|VENCE|vencimiento|Vencimiento|devolver|срок|hạn|pick[ -]?up[ ]by|Pick[ -]?up[ ]by"
+    r"|PICK[ -]?UP[ ]BY|expires?|Expires?|hold[ ]until|Hold[ ]until|[Rr]equest(?:ed)?[ ][Dd]ate)\b[^\n]{0,30}"
     r"\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?",
     re.MULTILINE,
 )
@@ -298,7 +299,8 @@ _DUE_LINE = re.compile(
 _ITEM_LABEL = re.compile(
     r"^[ \t>*•-]{0,8}(?:Title|TITLE|Título|Titulo|Название|Tên sách|Author|AUTHOR|Autor"
     r"|(?P<circ>Call[ ]?(?:Number|No\.?|#)|CALL[ ]#|Item[ ]barcode|Barcode|BARCODE|Código[ ]de[ ]barras|Due(?:[ ]date)?|DUE[ ]DATE"
-    r"|Fecha[ ]de[ ](?:vencimiento|devolución)|Vence|Pickup(?:[ ]location)?|Pick[ ]up[ ]by|Hold[ ]expires))[ \t]*[:\t][ \t]*\S",
+    r"|Fecha[ ]de[ ](?:vencimiento|devolución)|Vence|Pickup(?:[ ]location)?|Pick[ ]up[ ]by|Hold[ ]expires|Request(?:ed)?[ ]Date"
+    r"|Expires|Hold[ ]until))[ \t]*[:\t][ \t]*\S",
     re.MULTILINE,
 )
 # Marks of a title after a circulation phrase, in the same sentence: a list after a colon,
@@ -390,13 +392,15 @@ class CirculationDetector:
 
 _HOLD_RULES: tuple[_Rule, ...] = (
     _rule(
-        "hold|ready|available|placed|pick|item|book|title|copy|dvd|has|have|had|put|request|is|are|reserv"
+        "hold|ready|available|placed|pick|item|book|title|copy|dvd|has|have|had|put|request|is|are|reserv|you|she|he|they|cancel|expire"
         "|disponible|recoger|apartad|lista|бронь|заказ|đặt trước",
         rf"(?:holds?{_SP}(?:is|are){_SP}(?:now{_SP})?(?:ready|available|waiting)"
         rf"|(?:ready|available){_SP}for{_SP}(?:you{_SP}to{_SP})?pick[ -]?up"
         rf"|placed{_SP}(?:a{_SP}|the{_SP}|an?{_SP}\w{{1,15}}{_SP}|\d{{1,3}}{_SP})?holds?"
         rf"|pick{_SP}up{_SP}(?:your|her|his|their){_SP}holds?"
         rf"|(?:can|may|could|will){_SP}be{_SP}picked{_SP}up|(?:ready|available){_SP}to{_SP}be{_SP}picked{_SP}up"
+        rf"|(?:you|she|he|they){_SP}(?:reserved|requested|asked{_SP}for|placed{_SP}on{_SP}hold)\b[^.\n]{{0,40}}?{_SP}(?:is|are){_SP}(?:now{_SP})?(?:ready|available|in|here|waiting)"
+        rf"|pick{_SP}(?:it|them){_SP}up|(?:cancel(?:l?ed)?|expired?){_SP}(?:the{_SP}|your{_SP}|her{_SP}|his{_SP})?holds?"
         rf"|(?:asked|requested){_SP}(?:us{_SP})?to{_SP}hold|holds?{_SP}(?:has|have){_SP}(?:come{_SP}in|arrived)"
         rf"|ha(?:s|ve){_SP}[^.\n]{{1,60}}?{_SP}waiting{_SP}(?:for{_SP}(?:her|him|them|you)|on{_SP}the{_SP}hold{_SP}shelf|at)"
         rf"|en{_SP}reserva|tiene{_SP}(?:\w{{1,12}}{_SP}){{0,2}}reservad[oa]s?"

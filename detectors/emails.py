@@ -67,6 +67,21 @@ _ROLE_SUFFIXES = (
 _ROLE_PREFIXES = ("owner-", "bounce-", "bounces-", "noreply-", "no-reply-")
 
 
+# Mail providers for private people: an address there belongs to a person, not to an office.
+_FREE_MAIL = frozenset(
+    """
+    gmail googlemail yahoo ymail rocketmail hotmail outlook live msn aol icloud me mac comcast proton protonmail
+    pm gmx mail zoho yandex att sbcglobal bellsouth verizon charter spectrum centurylink frontier earthlink cox
+    """.split()
+)
+
+
+def _is_free_mail(domain: str) -> bool:
+    """True for addresses at a mail provider for private people (gmail.com, yahoo.co.uk, comcast.net …)."""
+    labels = domain.lower().split(".")
+    return len(labels) >= 2 and labels[-2 if len(labels) == 2 or labels[-2] not in ("co", "com") else -3] in _FREE_MAIL
+
+
 def is_role_address(local: str) -> bool:
     """True when a local part names a role, a robot or a mailing-list address rather than a person."""
     value = local.lower()
@@ -97,13 +112,14 @@ class EmailDetector:
             local, domain = text[start:at], text[at + 1 : end].lower()
             if not self._is_own(domain) and text[start:end].lower() not in self.settings.own_addresses:
                 role = is_role_address(local)
+                reason = "email role-address" if role else "email free-mail" if _is_free_mail(domain) else "email"
                 yield Finding(
                     kind=Kind.EMAIL,
                     part=part.path,
                     start=start,
                     end=end,
                     score=0.3 if role else 0.7,
-                    reason="email role-address" if role else "email",
+                    reason=reason,
                     masked=mask(text[start:end]),
                     detector=self.name,
                     categories=_CATEGORIES,

@@ -148,5 +148,6 @@ class DetectionEngine:
             sender_names=sender_names,
             recipients=[Recipient(a, shown.get(a.lower(), "")) for a in outside],
             trusted_notice=trusted_notice,
+            sender_address=extraction.sender or "",
         )
         return MessageScan(extraction, assessment, windows)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from detectors.findings import Category, Finding, Kind, TextPart
 from detectors.names import person_key
-from detectors.signatures import signature_spans
+from detectors.signatures import QUOTE_HEADER, signature_spans
 from detectors.subjects import Recipient, self_recipients, subject_of
 
 IDENTIFIERS = frozenset(
@@ -77,6 +77,9 @@ _ROLES = (
     r"|president|ceo|trustees?|editor|publisher|agent|vendor|consultant|trainer|instructor"
     r"|hr|human[ ]resources|ill|interlibrary[ ]loan|board[ ]members?|treasurer|secretary|clerk|assistant|specialist"
     r"|technician|associate|volunteer|organi[sz]er|officer|detective|sergeant|principal|teacher|counselor"
+    # Departments and desks in a staff directory ("Youth services: Jane Doe"):
+    r"|services|circulation|reference|outreach|cataloging|acquisitions|administration|facilities|marketing"
+    r"|communications|development|desk|office|department|dept\.?|branch"
 )
 # Phrases that offer a person as a contact to the reader ("For more information, contact
 # Jane Doe at 503-…", "Questions? Email …", "To register, call …"): a public contact.
@@ -196,7 +199,7 @@ def needs_names(findings: Sequence[Finding], settings: EvidenceSettings, whom: b
     language = [f for f in findings if f.kind in PATRON_LANGUAGE and f.score >= 0.5]
     triggers = []
     for f in findings:
-        if f.kind in (Kind.DRIVERS_LICENSE, Kind.PARTIAL_BARCODE) or _weak_card(f, settings):
+        if f.kind in (Kind.DRIVERS_LICENSE, Kind.PARTIAL_BARCODE, Kind.BIRTH_DATE) or _weak_card(f, settings) or _personal(f):
             triggers.append(f)
         elif f.kind in RECORD_LANGUAGE and _strong_record(f):
             triggers.append(f)
@@ -238,6 +241,81 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     return lo, (m.end() if m else min(len(text), end + 200))
 
 
+_PROFILE_KINDS = frozenset({Kind.STREET_ADDRESS, Kind.EMAIL, Kind.PHONE, Kind.BIRTH_DATE, Kind.DRIVERS_LICENSE})
+
+
+def _profile(
+    f: Finding,
+    person: Finding,
+    findings: Sequence[Finding],
+    prox: int,
+    signatures: dict[str, list[tuple[int, int]]],
+    text: str,
+) -> bool:
+    """A private person's profile: the name with a personal identifier (a home street address or a
+    free-mail address) and one more identifier of another kind — what a patron record holds, library
+    words or not. An office contact has a work address or mail domain instead."""
+    if not _personal(f) or _business_block(text, person):
+        return False
+    signed = signatures.get(f.part, ())
+    others = {
+        g.kind for g in findings
+        if g is not f and g.kind in _PROFILE_KINDS and g.kind is not f.kind and g.score >= 0.5
+        and _near(g, person, prox) and not _inside(g, signed)
+    }
+    return bool(others)
+
+
+# A business card around a name: a title, an organisation, a web address.
+_BUSINESS = re.compile(
+    r"\b(?:inc|llc|ltd|corp|co|company|corporation|gmbh|plc|president|director|manager|ceo|cto|founder|partner|sales"
+    r"|marketing|engineer|consultant|librarian|coordinator|supervisor|officer|specialist|assistant|associate"
+    r"|department|division|university|college|school|institute|county|city of|state of|foundation|agency)\b\.?"
+    r"|www\.|https?://",
+    re.IGNORECASE,
+)
+
+
+def _business_block(text: str, person: Finding) -> bool:
+    """True when the lines around a name read as a business card or a signature of an office."""
+    lo = text.rfind("\n", 0, max(0, text.rfind("\n", 0, person.start))) + 1
+    hi = person.end
+    for _ in range(3):
+        nxt = text.find("\n", hi + 1)
+        hi = len(text) if nxt < 0 else nxt
+    return bool(_BUSINESS.search(text, lo, hi))
+
+
+def _personal(f: Finding) -> bool:
+    """An identifier of a private person, not of an office: a home street address, or an email at a
+    free mail provider. With a name it is the person's own, library words or not."""
+    return f.kind is Kind.STREET_ADDRESS or (f.kind is Kind.EMAIL and f.reason == "email free-mail")
+
+
+# Patron-context reasons that name a general thing ("patron", "library card", "barcode"): about
+# this person only right next to her name ("patron Jane Doe", "Jane Doe's library card").
+_BARE_CONTEXT = ("patron-context",)
+_ATTACHED_CHARS = 40
+
+
+def _about_person(lang: Finding, person: Finding, ident: Finding, text: str, ctx: int) -> bool:
+    """Whether library words speak of this person, not of patrons in general.
+
+    Record language (fines, holds, loans, notes) and records phrases ("on file", "in our
+    records", "her account") count in the same sentence as the name or the identifier;
+    a bare "patron" or "library card" counts only right next to the name or the number.
+    """
+    if not (_near(lang, ident, ctx) or _near(lang, person, ctx)):
+        return False
+    if lang.kind is Kind.PATRON_CONTEXT and lang.reason in _BARE_CONTEXT:
+        return _near(lang, person, _ATTACHED_CHARS) or _near(lang, ident, _ATTACHED_CHARS)
+    for anchor in (person, ident):
+        lo, hi = _sentence(text, anchor.start, anchor.end)
+        if lo <= lang.start and lang.end <= hi:
+            return True
+    return False
+
+
 def _weak_card(f: Finding, settings: EvidenceSettings) -> bool:
     """A card number too weak to disclose alone (another library's prefix, no card word): a name makes it one."""
     return f.kind is Kind.PATRON_BARCODE and 0.5 <= f.score < settings.min_score
@@ -255,6 +333,7 @@ def assess(
     sender_names: Sequence[str] = (),
     recipients: Sequence[Recipient] = (),
     trusted_notice: bool = False,
+    sender_address: str = "",
 ) -> Assessment:
     """Bind findings into disclosures. `sender_names` are the sender's own name words (not patrons).
 
@@ -265,7 +344,7 @@ def assess(
     """
     all_findings = tuple(sorted(findings, key=lambda f: (f.part, f.start, f.end, f.kind.value)))
     texts = {p.path: p.text for p in parts}
-    signatures = {p.path: signature_spans(p.text, sender_names) for p in parts if p.text}
+    signatures = {p.path: signature_spans(p.text, sender_names, sender_address) for p in parts if p.text}
     sender_words = {w.lower() for n in sender_names for w in re.findall(r"\w{2,}", n)}
     staff = {person_key(n) for n in settings.staff_names} - {None}
 
@@ -282,6 +361,8 @@ def assess(
         line_start0 = text.rfind("\n", 0, f.start) + 1
         if _ATTENDANCE.match(text, line_start0, f.start):
             return False  # "Present: Jane Doe, …": a meeting's attendees
+        if QUOTE_HEADER.match(text, line_start0) and not text[line_start0:f.start].lstrip().startswith(">"):
+            return False  # "On Thu, … Karen Hollis wrote:": the quoted letter's writer
         line_start = text.rfind("\n", 0, f.start) + 1
         line_end = text.find("\n", f.end)
         if _PUBLIC_CONTACT.search(text, max(line_start, f.start - 160), min(f.end + 80, len(text) if line_end < 0 else line_end)):
@@ -379,8 +460,9 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[
                 # library words (a birth date is found only next to its keyword).
                 add("name-with-identifier", f, (person,))
                 continue
-            lang = next((c for c in language if _near(c, f, ctx) or _near(c, person, ctx)), None)
-            if lang is not None or f.kind in (Kind.PARTIAL_BARCODE, Kind.PATRON_BARCODE):
+            text = texts.get(f.part, "")
+            lang = next((c for c in language if _about_person(c, person, f, text, ctx)), None)
+            if lang is not None or f.kind in (Kind.PARTIAL_BARCODE, Kind.PATRON_BARCODE) or _profile(f, person, findings, prox, signatures, text):
                 add("name-with-identifier", f, (person,) + ((lang,) if lang else ()))
         elif f.kind in RECORD_LANGUAGE and f.score >= 0.5:
             if f.kind is Kind.MONEY_OWED and f.reason.startswith(GENERIC_OWING) and not any(

@@ -305,6 +305,13 @@ class NameDetector:
                         if " " not in value and not m.group("hon"):
                             strength = _SALUTATION_ONE_WORD  # "Dear Maria," (but "Dear Ms. López:" is a name)
                     found.append(_Candidate(m.start("name"), m.end("name"), signal, strength))
+            # Two or three capitalised words that open with a given name: the names spaCy's
+            # English model misses mid-sentence and in other languages ("… de Tomás Rael es …").
+            for m in _PAIR.finditer(part.text, offset, stop):
+                words = m.group("name").split()
+                rank = lists.given_rank(words[0])
+                if rank is not None and rank <= _PAIR_GIVEN_RANK and words[-1].lower().strip(".") not in _SCREEN_WORDS:
+                    found.append(_Candidate(m.start("name"), m.end("name"), "census-pair", _STRUCTURE_STRENGTH["census-pair"]))
         out: list[Finding] = []
         for part, candidates in by_part.values():
             for start, end, signals, score in _weigh(part.text, candidates, lists):
@@ -351,7 +358,10 @@ _STRUCTURE_STRENGTH = {
     "list-item": 0.65,  # "- Jane Doe: The Night Circus (due 9/19)"
     "cue": 0.55,  # "holds for Jane Doe", "what Jane Doe checked out", "Jane Doe owes"
     "cue-word": 0.4,  # "Andrew has …", "Maria owes …"
+    "census-pair": 0.45,  # "Tomás Rael": a common given name, then a capitalised word
+    "honorific": 0.8,  # "Mr. Okafor", "Ms. Jane Doe"
 }
+_PAIR_GIVEN_RANK = 3000
 _MAX_SCORE = 0.97
 
 # One name word: title case (with particles, apostrophes, hyphens) or upper case.
@@ -406,13 +416,20 @@ _CUE = regex.compile(
 # One capitalised word doing what a borrower does ("Andrew has … on the hold shelf"): weak
 # alone, a name only with spaCy or the Census lists agreeing.
 _CUE_ONE_WORD = regex.compile(rf"(?<![\p{{L}}\p{{N}}'’-])(?P<name>{_TITLE}){_CUE_AFTER}")
+# "Mr. Okafor", "Ms. Jane Doe", "Sra. López", "Dr. Nguyen": an honorific is followed by a name.
+_HONORIFIC_NAME = regex.compile(
+    rf"(?<![\p{{L}}\p{{N}}])(?:Mr|Mrs|Ms|Mx|Dr|Sr|Sra|Srta|Miss|Mister|Señor|Señora|Señorita|Г-н|Г-жа|Ông|Bà)\.?[ ]+"
+    rf"(?P<name>{_TITLE}(?:[ ](?:{_PARTICLE}[ ])?(?:{_TITLE}|\p{{Lu}}\.)){{0,2}})(?![\p{{L}}\p{{N}}'’-])"
+)
 _STRUCTURES: tuple[tuple[str, regex.Pattern[str]], ...] = (
     ("salutation", _SALUTATION),
+    ("honorific", _HONORIFIC_NAME),
     ("address-block", _ADDRESS_BLOCK),
     ("list-item", _LIST_ITEM),
     ("cue", _CUE),
     ("cue-word", _CUE_ONE_WORD),
 )
+_PAIR = regex.compile(rf"(?<![\p{{L}}\p{{N}}'’.-])(?P<name>{_TITLE}(?:[ ](?:{_PARTICLE}[ ])?{_TITLE}){{1,2}})(?![\p{{L}}\p{{N}}'’-])")
 # Greetings to groups and roles, not people.
 _NOT_ADDRESSEES = frozenset(
     """
@@ -440,6 +457,8 @@ _SCREEN_WORDS = frozenset(
     request form collection collections agency report total totals count counts statistics new books book dvd
     lost damaged missing claimed returned billed paid waived help support team online portal app mobile self
     fic nonfic nf ya jfic jnf bio ref lp cd spa esp gn mys sf oversize audio
+    county city school church center centre college university museum hospital clinic station valley river lake
+    mountain beach bay island creek village district foundation society association council office department
     """.split()
 )
 _STREET_SUFFIXES = frozenset(
@@ -572,6 +591,8 @@ def _vetoed(text: str, start: int, end: int) -> bool:
         return True  # "Liberty St SE", "Grace Ave"
     if regex.search(r"\d{1,6}[A-Za-z]?[ ]+$", text[max(0, start - 10) : start]):
         return True  # "585 Liberty": a house number before it
+    if regex.match(r"[ ,]*(?:[A-Z]{2}[ ]+)?\d{5}\b", text[end : end + 12]) or regex.search(r"(?:^|[ ])[A-Z]{2}$", text[start:end]):
+        return True  # "Charlotte NC 28217", "Salem, 97301": a city line
     before = text[max(0, start - 30) : start]
     if _TITLE_BEFORE.search(before) or _TITLE_AFTER.match(text, end, end + 40):
         return True  # "holds on Harry Potter", "Eleanor Oliphant by …", "Harry Potter and the …"

@@ -220,6 +220,8 @@ _NOTICE_PHRASE = re.compile(
     rf"|the{_W}following{_W}items?(?:\(s\))?{_W}(?:is|are|were|has|have){_W}(?:now{_W}|been{_W})?(overdue|due|on{_W}hold|ready|available|billed)"
     rf"|items?(?:\(s\))?{_W}(?:(?:are|is){_W})?(on){_W}hold{_W}for{_W}you"
     rf"|(?:is|are){_W}(?:now{_W})?(?:available|ready){_W}for{_W}(?:you{_W}to{_W})?(pick)[ -]?up"
+    rf"|items?(?:\(s\))?{_W}you{_W}(?:reserved|requested|placed{_W}on{_W}hold){_W}(?:is|are){_W}(?:now{_W})?(ready|available)"
+    rf"|(hold){_W}(?:available|ready|cancell?ed|expired)\b"
     # Spanish notices: "Aviso de vencimiento", "los siguientes artículos están vencidos",
     # "su reserva está lista", "disponible para recoger".
     rf"|aviso{_W}de{_W}(vencimiento|multa|cobro|reserva|préstamo(?:s)?{_W}vencidos?)"
@@ -255,7 +257,8 @@ _ORG_WORDS = re.compile(
 _NOTICE_GATE = (
     "overdue", "billing notice", "bill notice", "final notice", "courtesy notice", "item notice", "following item",
     "hold for you", "for pickup", "for pick up", "for pick-up",
-    "aviso de", "siguientes", "su reserva", "para recoger",
+    "aviso de", "siguientes", "su reserva", "para recoger", "you reserved", "you requested", "hold available",
+    "hold ready", "hold cancel", "hold expired",
 )
 
 

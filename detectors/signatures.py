@@ -65,17 +65,40 @@ def own_text_end(text: str) -> int:
     return m.start() if m else len(text)
 
 
-def signature_spans(text: str, sender_names: Sequence[str] = ()) -> list[tuple[int, int]]:
-    """Character spans of signature blocks in `text`, sorted and merged."""
+def signature_spans(text: str, sender_names: Sequence[str] = (), sender_address: str = "") -> list[tuple[int, int]]:
+    """Character spans of signature blocks in `text`, sorted and merged.
+
+    `sender_names` are the From display name(s); `sender_address` the From address, whose
+    local part names the writer too (jill.sato@…, jsato@…).
+    """
     if "\n" not in text:
         return []
     spans = _sign_off_blocks(text)
     own_end = own_text_end(text)
-    spans.extend(_sender_name_blocks(text, own_end, sender_names))
-    tail = _tail_block(text, own_end)
-    if tail is not None:
-        spans.append(tail)
+    spans.extend(_sender_name_blocks(text, own_end, sender_names, sender_address))
+    spans.extend(_tail_blocks(text, own_end))
+    # Every quoted or forwarded letter in the thread closes with its writer's signature too.
+    # (Its closing block must still say whom the writer works for: a patron's own signed
+    # letter, forwarded on, keeps her name and address.)
+    unquoted = _QUOTE_MARKS.sub(lambda m: " " * len(m.group()), text)
+    starts = [m.start() for m in QUOTE_HEADER.finditer(text) if not text[m.start() : m.end()].lstrip().startswith(">")]
+    quoted_start = _first_quoted_line(text)
+    if quoted_start is not None:
+        starts.append(quoted_start)
+    bounds = sorted(set(starts)) + [len(text)]
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        body = unquoted.find("\n", lo) + 1 if unquoted.find("\n", lo) >= 0 else hi
+        if body < hi:
+            spans.extend((body + a, body + b) for a, b in _tail_blocks(unquoted[body:hi], hi - body))
     return _merge(spans)
+
+
+_QUOTE_MARKS = re.compile(r"^(?:[ \t]*>)+", re.MULTILINE)
+
+
+def _first_quoted_line(text: str) -> int | None:
+    m = re.search(r"^[ \t]*>", text, re.MULTILINE)
+    return m.start() if m else None
 
 
 def _sign_off_blocks(text: str) -> list[tuple[int, int]]:
@@ -108,41 +131,87 @@ def _block_end(text: str, pos: int) -> int:
     return end
 
 
-def _sender_name_blocks(text: str, own_end: int, sender_names: Sequence[str]) -> list[tuple[int, int]]:
+def _sender_name_blocks(
+    text: str, own_end: int, sender_names: Sequence[str], sender_address: str = ""
+) -> list[tuple[int, int]]:
+    """Lines that are the writer's own name — by the display name, or by the address's local part —
+    and the short lines under them."""
     words = {w.lower() for n in sender_names for w in re.findall(r"\w{2,}", n)}
-    if not words:
+    local = "".join(ch for ch in sender_address.rpartition("@")[0].lower() if ch.isalpha())
+    if not words and len(local) < 4:
         return []
     spans = []
-    for m in re.finditer(r"^[^\n]{2,60}$", text[:own_end], re.MULTILINE):
-        line_words = {w.lower() for w in re.findall(r"\w{2,}", m.group())}
-        if line_words and line_words <= words and _NAME_LINE.match(m.group()):
+    for m in re.finditer(r"^[^\n]{2,80}$", text[:own_end], re.MULTILINE):
+        line = m.group()
+        head = re.split(r"[|(]| - | – ", line, maxsplit=1)[0]  # "Jill Sato | Circulation", "Jill Sato (she/her)"
+        line_words = [w.lower() for w in re.findall(r"[^\W\d_]{2,}", head)]
+        if not line_words or not _NAME_LINE.match(head.strip() or "x"):
+            continue
+        by_display = bool(words) and set(line_words) <= words
+        by_address = len(local) >= 4 and len(line_words) >= 2 and _in_local(line_words, local)
+        if by_display or by_address:
             spans.append((m.start(), _block_end(text, m.end())))
     return spans
 
 
-def _tail_block(text: str, own_end: int) -> tuple[int, int] | None:
-    """The last paragraph of the writer's own text, when it reads as a signature."""
+def _in_local(words: list[str], local: str) -> bool:
+    """jill.sato / jsato / satoj / jillsato name the writer of the line "Jill Sato"."""
+    given, surname = words[0], words[-1]
+    if len(surname) < 3 or surname not in local:
+        return False
+    rest = local.replace(surname, "", 1)
+    return not rest or given.startswith(rest[:1]) or given in rest
+
+
+# Closing boilerplate after a signature: disclaimers, "Sent from my phone", a mailing list footer.
+_BOILERPLATE = re.compile(
+    r"confidential|intended (?:only )?for|intended recipient|privileged|disclaimer|public records? (?:law|request)"
+    r"|sent from my|get outlook|unsubscribe|this (?:e-?mail|message) (?:and|may|is)|please consider the environment",
+    re.IGNORECASE,
+)
+
+
+def _tail_blocks(text: str, own_end: int) -> list[tuple[int, int]]:
+    """The closing paragraphs of the writer's own text, when they read as a signature.
+
+    Looked at from the end: boilerplate paragraphs (a disclaimer, "Sent from my iPhone")
+    are stepped over, then up to two short-line paragraphs that open with a name or a
+    title and say whom the writer works for.
+    """
     own = text[:own_end].rstrip()
-    if not own:
-        return None
-    start = own.rfind("\n\n")
-    start = 0 if start < 0 else start + 2
-    block = own[start:]
+    paragraphs = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(own)]
+    while paragraphs and _BOILERPLATE.search(own, *paragraphs[-1]) and len(paragraphs) > 1:
+        paragraphs.pop()
+    spans: list[tuple[int, int]] = []
+    for count in (1, 2):
+        if len(paragraphs) < count + (0 if count == 1 else 1):
+            break
+        start, end = paragraphs[-count][0], paragraphs[-1][1]
+        if _reads_as_signature(own[start:end], start == 0):
+            spans = [(start, end)]
+    return spans
+
+
+# A paragraph: lines with something on them (a line of blanks, as a quoted ">" becomes, ends one).
+_PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
+
+
+def _reads_as_signature(block: str, whole_message: bool) -> bool:
     lines = [ln for ln in block.split("\n") if ln.strip()]
     if not lines or len(lines) > MAX_LINES or any(len(ln) > MAX_LINE_CHARS for ln in lines):
-        return None
-    if len(lines) == 1 and start == 0:
-        return None  # a one-line message is not a signature
+        return False
+    if len(lines) == 1 and whole_message:
+        return False  # a one-line message is not a signature
     first = lines[0].strip()
-    if not (_NAME_LINE.match(first) or _SIGN_OFF.match(first)):
-        return None
+    # "Jill Sato | Circulation", "Jill Sato (she/her)": the name before the separator.
+    head = re.split(r"[|(]| - | – ", first, maxsplit=1)[0].strip()
+    if len(first.split()) > 8 or not (_NAME_LINE.match(first) or _NAME_LINE.match(head or "x") or _SIGN_OFF.match(first)):
+        return False
     if first.endswith((".", "?", "!")) and not re.search(r"\b[A-Z]\.$", first):
-        return None  # a sentence, not a name
+        return False  # a sentence, not a name
     # A name with a phone and an address alone could be a patron's, pasted at the end:
     # a signature also says whom the writer works for.
-    if not any(_AFFILIATION.search(ln) for ln in lines):
-        return None
-    return start, len(own)
+    return any(_AFFILIATION.search(ln) for ln in lines)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

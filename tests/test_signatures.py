@@ -54,11 +54,18 @@ def test_patron_details_at_the_end_are_not_a_signature(text: str) -> None:
     assert signed(text) == []
 
 
-def test_quoted_messages_keep_their_contents() -> None:
-    """The structural rules stop at a quote header: a forwarded letter's closing block is not the sender's."""
-    text = (
-        "See below.\n\nJill Sato\nSalem Public Library\n\n"
-        "On Mon, Mar 3, 2025, Maria Lopez wrote:\n> Please update my address.\n>\n> Maria Lopez\n> Library volunteer\n"
+def test_quoted_letters_close_with_their_writers_signature() -> None:
+    """A quoted letter's closing block is a signature only if it says whom its writer works for."""
+    vendor = (
+        "Thanks, go ahead.\n\nJill Sato\nSalem Public Library\n\n"
+        "On Mon, Mar 3, 2025, Karen Hollis wrote:\n> We can add the series.\n>\n> Karen Hollis\n"
+        "> Senior Sales Consultant, Baker & Taylor\n> Office 800-555-0114\n"
     )
-    blocks = signed(text)
+    assert any("Sales Consultant" in b for b in signed(vendor))
+    patron = (
+        "See below.\n\nJill Sato\nSalem Public Library\n\n"
+        "On Mon, Mar 3, 2025, Maria Lopez wrote:\n> Please update my address.\n>\n> Maria Lopez\n"
+        "> 1420 Oak Hollow Dr NE\n> Keizer, OR 97303\n> 503-555-0187\n"
+    )
+    blocks = signed(patron)
     assert blocks and all("Maria Lopez" not in b for b in blocks)
