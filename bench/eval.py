@@ -412,10 +412,23 @@ def print_eval_corpus(folder: Path, rows: list[EvalRow], show_test: bool, second
             for split, hrows in halves.items()}
     for kind in sorted(set(held["dev"]) | set(held["test"]), key=lambda k: -(held["dev"][k] + held["test"][k])):
         print(f"  {kind:<60} {held['dev'][kind]:>4} {held['test'][kind]:>4}")
-    print("\n-- why messages were judged wrong (mechanism: dev, test) --")
+    print("\n-- disclosures delivered, by kind (dev, test) --")
+    missed = {split: collections.Counter(r.kind for r in hrows if not r.ok and r.klass == "disclosure")
+              for split, hrows in halves.items()}
+    for kind in sorted(set(missed["dev"]) | set(missed["test"]), key=lambda k: -(missed["dev"][k] + missed["test"][k])):
+        print(f"  {kind:<60} {missed['dev'][kind]:>4} {missed['test'][kind]:>4}")
+    print("\n-- why messages were judged wrong (mechanism: dev, test; kinds of message) --")
     counts = {split: collections.Counter(r.why for r in hrows if not r.ok) for split, hrows in halves.items()}
+    kinds_of = {split: collections.defaultdict(collections.Counter) for split in halves}
+    for split, hrows in halves.items():
+        for r in hrows:
+            if not r.ok:
+                kinds_of[split][r.why][r.kind] += 1
     for why in sorted(set(counts["dev"]) | set(counts["test"]), key=lambda w: -(counts["dev"][w] + counts["test"][w])):
         print(f"  {why:<60} {counts['dev'][why]:>4} {counts['test'][why]:>4}")
+        for split in ("dev", "test"):
+            if kinds_of[split][why]:
+                print(f"      {split}: " + ", ".join(f"{k} {n}" for k, n in kinds_of[split][why].most_common()))
     for split in ("dev", "test"):
         misses = [r for r in halves[split] if not r.ok]
         if split == "test" and not show_test:

@@ -266,7 +266,8 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
 _CIRC_RULE = _rule(
     "checked|check|overdue|due|renewed|returned|borrowed|has|have|had|currently|never|hasn|still|items|out|requested"
     "|prestad|vencid|atrasad|renovad|devol|fecha|préstamo|prestamo|tiene|просроч|quá hạn",
-    rf"(?:checked{_SP}(?:it{_SP}|them{_SP})?out|check-?outs?|overdue|due{_SP}(?:back|on|by|date)|renewed"
+    rf"(?:checked{_SP}(?:it{_SP}|them{_SP})?(?:out|in)|check-?outs?|overdue|due{_SP}(?:back|on|by|date|soon)|renewed"
+    rf"|(?:is|are|now|be){_SP}due\b"
     rf"|returned{_SP}late|borrowed|ha(?:s|ve|d){_SP}the{_SP}following{_SP}items?"
     rf"|currently{_SP}has{_SP}\d{{1,4}}{_SP}items?(?:{_SP}(?:checked{_SP})?out)?"
     rf"|ha(?:s|ve|d){_SP}(?:\d{{1,3}}|these|those|several|two|three|four|five|a{_SP}few){_SP}(?:items?|books?|dvds?|titles?|things)"
@@ -303,6 +304,33 @@ _ITEM_LABEL = re.compile(
     r"|Expires|Hold[ ]until))[ \t]*[:\t][ \t]*\S",
     re.MULTILINE,
 )
+# A line naming an item by its barcode (type 3, 14 digits): "Dune, Herbert, Frank (33610034998721)".
+_ITEM_BARCODE_LINE = re.compile(r"^[^\n]*[A-Za-z][^\n]*(?<!\d)3\d{13}(?!\d)[^\n]*$", re.MULTILINE)
+# What an item line of a notice, slip or receipt carries besides its title: a shelf mark, an item
+# barcode, a date, an amount, its author. Two of them on a line with words make it an item line.
+_ITEM_FEATURES = (
+    re.compile(r"(?<!\d)3\d{13}(?!\d)"),  # item barcode
+    re.compile(r"\b(?:\d{3}(?:\.\d{1,6})?[ ][A-Z]{2,6}|(?:J|YA|E|JE|JUV|SPA|LP|REF)?[ ]?(?:FIC|NF|DVD|CD|BIO|GN|PB|BD|EASY)[ ][A-Z]{2,6})\b"),
+    re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b|\b(?:19|20)\d{2}-\d{2}-\d{2}\b"),  # a date
+    re.compile(r"\$[ ]?\d{1,4}(?:\.\d{2})\b"),  # an amount
+    re.compile(r"(?:\bby|[ ]/)[ ]+[A-Z][\w'’-]+"),  # an author
+)
+_ITEM_LINE = re.compile(r"^[^\n]*[A-Za-z]{3}[^\n]*$", re.MULTILINE)
+
+
+def _item_lines(text: str) -> list[tuple[int, int]]:
+    """Lines with two or more item features (shelf mark, item barcode, date, amount, author)."""
+    if not any(ch.isdigit() for ch in text):
+        return []
+    out = []
+    for m in _ITEM_LINE.finditer(text):
+        line = m.group()
+        if len(line) > 300:
+            continue
+        features = sum(1 for f in _ITEM_FEATURES if f.search(line))
+        if features >= 2 or (features and _ITEM_FEATURES[0].search(line)):
+            out.append((m.start(), m.end()))
+    return out
 # Marks of a title after a circulation phrase, in the same sentence: a list after a colon,
 # "by Author", "(Author)".
 _TITLE_MARK = re.compile(
@@ -353,6 +381,8 @@ class CirculationDetector:
                 raw.append((start, end, s.with_titles_score, "circulation-phrase title=capitalised"))
             elif len(_DUE_LINE.findall(text, end, end + s.list_window)) >= 2:
                 raw.append((start, end, s.with_titles_score, "circulation-phrase title=due-list"))
+            elif _ITEM_BARCODE_LINE.search(text, end, end + s.list_window):
+                raw.append((start, end, s.with_titles_score, "circulation-phrase title=item-barcode"))
             elif _TITLE_MARK.match(after):
                 raw.append((start, end, s.with_titles_score, "circulation-phrase title=marked"))
             elif _TITLE_BEFORE_PHRASE.search(before[-80:]):
@@ -371,6 +401,7 @@ class CirculationDetector:
         hits = sorted(
             [(m.start(), m.end(), "due-dated") for m in _DUE_LINE.finditer(text)]
             + [(m.start(), m.end(), "item-circ" if m.group("circ") else "item-labels") for m in _ITEM_LABEL.finditer(text)]
+            + [(a, b, "item-line") for a, b in _item_lines(text)]
         )
         out: list[tuple[int, int, float, str]] = []
         run: list[tuple[int, int, str]] = []
@@ -380,7 +411,9 @@ class CirculationDetector:
                 # Titles and authors alone are a book list; a shelf mark, a barcode or a due date
                 # makes them items someone has.
                 if len(lines) >= 2 and any(h[2] != "item-labels" for h in run):
-                    kind = "due-dated" if any(h[2] == "due-dated" for h in run) else "item-labels"
+                    found = {h[2] for h in run}
+                    kind = ("due-dated" if "due-dated" in found
+                            else "item-labels" if found & {"item-circ", "item-labels"} else "item-lines")
                     out.append((run[0][0], max(h[1] for h in run), self.settings.with_titles_score, f"circulation-list {kind}"))
                 run = []
             if hit[2]:

@@ -344,7 +344,11 @@ def assess(
     """
     all_findings = tuple(sorted(findings, key=lambda f: (f.part, f.start, f.end, f.kind.value)))
     texts = {p.path: p.text for p in parts}
-    signatures = {p.path: signature_spans(p.text, sender_names, sender_address) for p in parts if p.text}
+    signatures = {
+        p.path: signature_spans(p.text, sender_names, sender_address, letter=p.origin != "attachment")
+        for p in parts
+        if p.text
+    }
     sender_words = {w.lower() for n in sender_names for w in re.findall(r"\w{2,}", n)}
     staff = {person_key(n) for n in settings.staff_names} - {None}
 

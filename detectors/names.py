@@ -398,7 +398,8 @@ _CUE_BEFORE = (
     r"|reservas?|préstamos?|multas?)[ ]+(?:for|of|de|para)|(?:what|whether|if|that|lo[ ]que)"
     r"|(?:patron|borrower|customer|cardholder|member|usuari[oa]|soci[oa]|lector(?:a)?)(?:[ ]+(?:named|name))?:?"
     r"|(?:call|contact|e-?mail|text|ask|tell|reach|phone|llame[ ]a|contacte[ ]a)"
-    r"|(?:under|(?:en|a)[ ]nombre[ ]de|registered[ ]to|belongs[ ]to|issued[ ]to))[ ]+"
+    r"|(?:under|(?:en|a)[ ]nombre[ ]de|registered[ ]to|belongs[ ]to|issued[ ]to|checked[ ]out[ ]to|bill(?:ed)?[ ]to:?"
+    r"|received[ ](?:with[ ]thanks[ ])?from|(?:hold|reserved|requested|waiting)[ ]for|on[ ]behalf[ ]of|account[ ]of))[ ]+"
 )
 _CUE_AFTER = (
     r"(?=['’]s[ ]+(?:(?:library[ ]+)?(?:account|card|holds?|fines?|books?|record|items?|checkouts?|loans?|address|phone"

@@ -284,7 +284,7 @@ _LABEL_KINDS: tuple[tuple[re.Pattern[str], frozenset[Category], bool], ...] = tu
         (r"e-?mail|correo|почта", {C.EMAIL}, False),
         (r"fines?\b|owed|owing|balance|amount due|\bfees?\b|charges?|multas?|saldo|deuda|adeudo|штраф|задолженн|tiền phạt",
          {C.MONEY_OWED}, True),
-        (r"\bholds?\b|reservas?|бронь|đặt trước", {C.HOLDS}, True),
+        (r"\bholds?\b|\brequests?\b|reservas?|бронь|đặt trước", {C.HOLDS}, True),
         (r"titles?|\bitems\b|checkouts?|checked out|\bloans?\b|materials?|\bbooks?\b|not returned|préstamos?|materiales"
          r"|artículos|книг|sách", {C.TITLES}, True),
         (r"\bnotes?\b|messages?|comments?|notas?|comentarios?|примечани|ghi chú|alerts?|\bflags?\b", {C.NOTES}, True),
@@ -690,6 +690,12 @@ def _judge_header(cells: Sequence[str]) -> tuple[str, list[str], set[Category]] 
         cats = set()
         for c in agency:
             cats |= _AGENCY_LABELS[c]
+        # The other columns by the words in them ("Hold Requests", "Items Not Returned", "Notes").
+        for c in lower:
+            if c not in _AGENCY_LABELS:
+                kind = _label_kind(c)
+                if kind is not None:
+                    cats |= kind[0]
         return "collection-agency-report", _dedupe(agency), cats
     return None
 

@@ -65,15 +65,20 @@ def own_text_end(text: str) -> int:
     return m.start() if m else len(text)
 
 
-def signature_spans(text: str, sender_names: Sequence[str] = (), sender_address: str = "") -> list[tuple[int, int]]:
+def signature_spans(
+    text: str, sender_names: Sequence[str] = (), sender_address: str = "", letter: bool = True
+) -> list[tuple[int, int]]:
     """Character spans of signature blocks in `text`, sorted and merged.
 
     `sender_names` are the From display name(s); `sender_address` the From address, whose
-    local part names the writer too (jill.sato@…, jsato@…).
+    local part names the writer too (jill.sato@…, jsato@…). `letter` is false for an
+    attached document (a notice, a report): only its sign-off lines are looked for.
     """
     if "\n" not in text:
         return []
     spans = _sign_off_blocks(text)
+    if not letter:
+        return _merge(spans)
     own_end = own_text_end(text)
     spans.extend(_sender_name_blocks(text, own_end, sender_names, sender_address))
     spans.extend(_tail_blocks(text, own_end))
@@ -192,6 +197,11 @@ def _tail_blocks(text: str, own_end: int) -> list[tuple[int, int]]:
     return spans
 
 
+_GREETING_LINE = re.compile(
+    r"^(?:dear|hello|hi|hey|good (?:morning|afternoon|evening)|estimad[oa]|querid[oa]|hola|buen[oa]s|уважаем|здравствуйте"
+    r"|kính gửi|xin chào|chào)\b",
+    re.IGNORECASE,
+)
 # A paragraph: lines with something on them (a line of blanks, as a quoted ">" becomes, ends one).
 _PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
 
@@ -203,6 +213,8 @@ def _reads_as_signature(block: str, whole_message: bool) -> bool:
     if len(lines) == 1 and whole_message:
         return False  # a one-line message is not a signature
     first = lines[0].strip()
+    if _GREETING_LINE.match(first):
+        return False  # "Dear Parks, Karen": a letter opens here, it does not close
     # "Jill Sato | Circulation", "Jill Sato (she/her)": the name before the separator.
     head = re.split(r"[|(]| - | – ", first, maxsplit=1)[0].strip()
     if len(first.split()) > 8 or not (_NAME_LINE.match(first) or _NAME_LINE.match(head or "x") or _SIGN_OFF.match(first)):

@@ -186,9 +186,9 @@ _COLUMN_KINDS: tuple[tuple[re.Pattern[str], Category, bool], ...] = (
     (re.compile(r"^(?:patron|borrower|record|member|student|user)\s?(?:#|no\.?|num|number|id)$|record #"), Category.RECORD_NUMBER, True),
     (re.compile(r"^dob$|birth"), Category.BIRTH_DATE, True),
     (re.compile(r"owed|owing|fines?$|^fines|balance|money|^fees?$|^bill|amount due|item cost|fine date"), Category.MONEY_OWED, True),
-    (re.compile(r"^titles?$|^items?(?: title)?$|checkouts?|checked out|^due|due date|cur chkout"), Category.TITLES, True),
-    (re.compile(r"holds?$|hold status|pickup"), Category.HOLDS, True),
-    (re.compile(r"^notes?$|message|comment"), Category.NOTES, True),
+    (re.compile(r"titles?\b|^items?\b|checkouts?|checked out|^due|due date|cur chkout|not returned|materials?|loans?\b"), Category.TITLES, True),
+    (re.compile(r"\bholds?\b|hold status|pickup|\brequests?\b|reserv"), Category.HOLDS, True),
+    (re.compile(r"\bnotes?\b|message|comment|alerts?|flags?"), Category.NOTES, True),
     (re.compile(r"guardian|parent"), Category.GUARDIAN, True),
 )
 

@@ -400,3 +400,12 @@ def test_a_book_list_is_not_someones_items() -> None:
 def test_titles_marked_around_a_circulation_phrase(text: str, reason: str) -> None:
     """A list after a colon, "by Author" or a title right before "was due" make a circulation phrase name titles."""
     assert [f.reason for f in _find(CirculationDetector(), text)] == [reason]
+
+
+def test_item_lines_of_a_notice() -> None:
+    """Lines carrying two item features (title with shelf mark, item barcode, date, amount, author) are a list of items."""
+    text = ('"The Hunger Games" by Collins, Suzanne, 306.89 COLL, Barcode: 33611082136651 Fine: $2.00\n'
+            '"Feeling Good" by Burns, David D., DVD BURN, Barcode: 33611087801069 Fine: $5.50\n')
+    assert "circulation-list" in " ".join(f.reason for f in _find(CirculationDetector(), text))
+    schedule = "Storytime, Main branch\nBaby signing, West Salem\n"
+    assert _find(CirculationDetector(), schedule) == []
