@@ -274,6 +274,7 @@ _CIRC_RULE = _rule(
     rf"{_SP}(?:out|checked{_SP}out|overdue|still{_SP}out)"
     rf"|(?:never|hasn'?t|has{_SP}not|not{_SP}yet){_SP}(?:been{_SP})?returned|still{_SP}has{_SP}(?:the|these|those|our|\d{{1,3}})"
     rf"|items{_SP}out|out{_SP}on{_SP}(?:her|his|their|your){_SP}(?:card|account)"
+
     rf"|(?:you|she|he|they){_SP}requested|requested{_SP}(?:through|by|via){_SP}(?:interlibrary|ill)"
     # Spanish: tiene prestados, vencidos, atrasados, renovado, fecha de vencimiento/devolución
     rf"|tiene{_SP}(?:prestad[oa]s?|(?:\d{{1,3}}|estos|estas){_SP}(?:libros?|art[ií]culos?|materiales?))"
@@ -283,6 +284,16 @@ _CIRC_RULE = _rule(
     rf"|просроч\w{{0,8}}|quá{_SP}hạn)\b",
     0.5,
     "circulation-phrase",
+)
+# Other verbs of borrowing and using what the library lends: weaker than "checked out" (people
+# read and watch everywhere), so alone they are no library words; with a title they are loans.
+_CIRC_WEAK_RULE = _rule(
+    "took|has|have|had|brought|hasn|never|is|was|were|are|renewed",
+    rf"(?:took{_SP}(?:out|home)|(?:has|have|had){_SP}(?:\w{{1,12}}{_SP}){{0,3}}out{_SP}(?:right{_SP}now|now|currently|at{_SP}the{_SP}moment)"
+    rf"|(?:has|have|had){_SP}out|brought{_SP}back|(?:hasn'?t|has{_SP}not|never){_SP}brought{_SP}back"
+    rf"|(?:is|was|were|are){_SP}(?:still{_SP})?(?:reading|listening{_SP}to|watching)|renewed{_SP}it)\b",
+    0.4,
+    "circulation-phrase weak",
 )
 # A quoted title: starts upper-case and has lower-case letters (not a quoted code or domain).
 _QUOTED_TITLE = re.compile(r"[\"\u201c\u2018]([A-Z][a-z'\u2019]{1,30}(?:[ \t][\w'\u2019:,.-]{1,30}){0,10})[\"\u201d\u2019]")
@@ -372,7 +383,8 @@ class CirculationDetector:
         text = part.text[: s.max_chars]
         low = fold_case(text)
         raw: list[tuple[int, int, float, str]] = []
-        for start, end in _rule_matches(_CIRC_RULE, text, low):
+        weak = {(a, b) for a, b in _rule_matches(_CIRC_WEAK_RULE, text, low)}
+        for start, end in sorted(set(_rule_matches(_CIRC_RULE, text, low)) | weak):
             after = text[end: end + s.title_window]
             before = text[max(0, start - s.title_window): start]
             if _QUOTED_TITLE.search(after) or _QUOTED_TITLE.search(before):
@@ -387,6 +399,8 @@ class CirculationDetector:
                 raw.append((start, end, s.with_titles_score, "circulation-phrase title=marked"))
             elif _TITLE_BEFORE_PHRASE.search(before[-80:]):
                 raw.append((start, end, s.with_titles_score, "circulation-phrase title=before"))
+            elif (start, end) in weak:
+                raw.append((start, end, _CIRC_WEAK_RULE.score, _CIRC_WEAK_RULE.reason))
             else:
                 raw.append((start, end, s.bare_score, "circulation-phrase"))
         raw.extend(self._lists(text))

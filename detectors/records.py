@@ -284,10 +284,11 @@ _LABEL_KINDS: tuple[tuple[re.Pattern[str], frozenset[Category], bool], ...] = tu
         (r"e-?mail|correo|почта", {C.EMAIL}, False),
         (r"fines?\b|owed|owing|balance|amount due|\bfees?\b|charges?|multas?|saldo|deuda|adeudo|штраф|задолженн|tiền phạt",
          {C.MONEY_OWED}, True),
-        (r"\bholds?\b|\brequests?\b|reservas?|бронь|đặt trước", {C.HOLDS}, True),
-        (r"titles?|\bitems\b|checkouts?|checked out|\bloans?\b|materials?|\bbooks?\b|not returned|préstamos?|materiales"
-         r"|artículos|книг|sách", {C.TITLES}, True),
-        (r"\bnotes?\b|messages?|comments?|notas?|comentarios?|примечани|ghi chú|alerts?|\bflags?\b", {C.NOTES}, True),
+        (r"\bholds?\b|\brequests?\b|\breserv|reservas?|бронь|đặt trước", {C.HOLDS}, True),
+        (r"titles?|\bitems?\b|checkouts?|checked out|\bloans?\b|materials?|\bbooks?\b|not returned|borrowed|préstamos?"
+         r"|materiales|artículos|книг|sách", {C.TITLES}, True),
+        (r"\bnotes?\b|messages?|comments?|remarks?|notas?|comentarios?|примечани|ghi chú|alerts?|\bflags?\b|\bblocks?\b",
+         {C.NOTES}, True),
     )
 )
 

@@ -13,7 +13,7 @@ import html as html_lib
 import re
 
 from bench.corpus import prose, tables, wrappers
-from bench.corpus.identity import Patron, Row, Staff
+from bench.corpus.identity import Patron, Row, Staff, ascii_fold
 from bench.corpus.ils import TEMPLATES
 from bench.corpus.mime import Attachment, Mail, build, pdf_bytes
 from bench.corpus.model import Fill, Template, render
@@ -349,7 +349,8 @@ def agency_referral(ctx: Ctx, excess: str | None) -> Built:
     header = list(head) + ([extra_cols[excess]] if excess else [])
     rows = _agency_rows(ctx, patrons, excess)
     agent = ctx.people.new_staff()
-    to_addr = rng.choice(("placements@unique-mgmt.com", f"{agent.first[0].lower()}{agent.last.lower()}@unique-mgmt.com",
+    agent_local = ascii_fold(f"{agent.first[0]}{agent.last}").lower().replace(" ", "")  # addresses are ASCII
+    to_addr = rng.choice(("placements@unique-mgmt.com", f"{agent_local}@unique-mgmt.com",
                           "clientservices@unique-mgmt.com"))
     kind = rng.choice(("csv-unquoted-comma", "csv-quoted-comma", "xlsx", "pasted", "csv-pipe"))
     intro = {"dev": "Attached is this month's referral list for collections.",
