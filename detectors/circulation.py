@@ -338,8 +338,10 @@ def _item_lines(text: str) -> list[tuple[int, int]]:
         line = m.group()
         if len(line) > 300:
             continue
-        features = sum(1 for f in _ITEM_FEATURES if f.search(line))
-        if features >= 2 or (features and _ITEM_FEATURES[0].search(line)):
+        found = [bool(f.search(line)) for f in _ITEM_FEATURES]
+        # A date and an amount alone are an account line ("Doe, Jane  $47.25  10/14/2024"): an
+        # item line names the item too, by its barcode, shelf mark or author.
+        if found[0] or (sum(found) >= 2 and (found[1] or found[4])):
             out.append((m.start(), m.end()))
     return out
 # Marks of a title after a circulation phrase, in the same sentence: a list after a colon,

@@ -409,3 +409,10 @@ def test_item_lines_of_a_notice() -> None:
     assert "circulation-list" in " ".join(f.reason for f in _find(CirculationDetector(), text))
     schedule = "Storytime, Main branch\nBaby signing, West Salem\n"
     assert _find(CirculationDetector(), schedule) == []
+
+
+def test_account_rows_are_not_item_lines() -> None:
+    """A date and an amount on a patron's row (an agency report) name no item: no list of titles."""
+    text = ("p10004579   23610000104579    Whitfield, Marcus J  $47.25        10/14/2024        NEW\n"
+            "p10770033   23610051203981    Reyes, Lucia M       $88.10        11/02/2024        NEW\n")
+    assert [f for f in _find(CirculationDetector(), text) if f.reason.startswith("circulation-list")] == []
