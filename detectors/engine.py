@@ -30,7 +30,7 @@ from detectors.circulation import (
 )
 from detectors.documents import register_all
 from detectors.emails import EmailDetector, EmailSettings
-from detectors.evidence import Assessment, EvidenceSettings, assess, needs_names
+from detectors.evidence import Assessment, EvidenceSettings, assess, cover_end, needs_names, passed_on
 from detectors.extract import Extraction, ExtractLimits, ExtractorRegistry, extract
 from detectors.findings import Detector, Finding, TextPart
 from detectors.identity import BirthDateDetector, DriversLicenseDetector
@@ -115,6 +115,9 @@ class DetectionEngine:
                     for t in triggers
                     if t.part in by_path
                 ]
+                if any(passed_on(by_path[t.part], t.start) for t in triggers if t.part in by_path):
+                    # A record passed on (attached, forwarded, quoted): the covering note may say whose it is.
+                    requested.extend((p, 0, cover_end(p)) for p in parts if p.origin == "body" and p.text)
                 windows = len(requested)
                 seen = {(f.part, f.start, f.end) for f in findings}
                 for name in self.names.detect_windows(requested):

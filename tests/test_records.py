@@ -267,3 +267,26 @@ def test_labels_are_read_by_their_words() -> None:
     text = "Name: Toledo, Gonzalo\nAddress: 8206 State St, Salem, OR 97301\nAmount owed: $88.10\nItems not returned: Dune; Holes\n"
     (f,) = IlsRecordDetector().detect(TextPart("1", text))
     assert f.reason.startswith("labelled-patron-record") and {C.TITLES, C.MONEY_OWED} <= f.categories
+
+
+def test_a_notice_passed_on_is_a_record() -> None:
+    """An attached or forwarded letter that greets a person and speaks the notices' vocabulary is a notice."""
+    notice = ("Dear Jane Doe,\nThe items you borrowed are overdue. Please return or renew them; a fine of $0.25 a day "
+              "applies. Item: Dune. Call number: FIC HER.\n")
+    (f,) = IlsRecordDetector().detect(TextPart("2", notice, origin="attachment"))
+    assert f.reason.startswith("library-notice passed-on") and C.TITLES in f.categories
+    cover = "Hi Tom,\n\nHere it is.\n\n---------- Forwarded message ---------\n" + notice
+    assert [g.reason.split(" ")[0] for g in IlsRecordDetector().detect(TextPart("1", cover))] == ["library-notice"]
+    own = "Dear Tom,\nOur notices say items are overdue and fines apply; can your system renew items by barcode?\n"
+    assert list(IlsRecordDetector().detect(TextPart("1", own))) == []  # the writer's own letter
+
+
+@pytest.mark.parametrize(
+    "head",
+    ["Checked out to Jane Doe (23610003622817)\n", "Bill to: Jane Doe\n", "DOE, JANE\n", "Jane Doe\n12 Elm St\nSalem, OR 97301\n"],
+)
+def test_whom_a_notice_is_for(head: str) -> None:
+    """Slips, bills and receipts name their patron without a greeting."""
+    from detectors.names import letter_names
+
+    assert letter_names(head)
