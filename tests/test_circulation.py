@@ -416,3 +416,18 @@ def test_account_rows_are_not_item_lines() -> None:
     text = ("p10004579   23610000104579    Whitfield, Marcus J  $47.25        10/14/2024        NEW\n"
             "p10770033   23610051203981    Reyes, Lucia M       $88.10        11/02/2024        NEW\n")
     assert [f for f in _find(CirculationDetector(), text) if f.reason.startswith("circulation-list")] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "La biblioteca abre a las nueve y cierra a las seis.",
+        "Las multas se eliminaron en 2022 para todos los usuarios.",
+        "Наша библиотека открыта по субботам.",
+    ],
+)
+def test_other_languages_without_patron_data(text: str) -> None:
+    """Library prose in Spanish or Russian with no one's fines, loans or holds in it is no record language."""
+    found = [f for d in (MoneyOwedDetector(), CirculationDetector(), HoldDetector(), PersonReferenceDetector())
+             for f in _find(d, text) if f.score >= 0.5]
+    assert found == []

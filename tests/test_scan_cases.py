@@ -39,3 +39,32 @@ def test_hard_cases(scanner, scenario, body, held):
     raw = ("From: Jill Sato <jsato@cityofsalem.net>\nTo: someone@example.org\n" + body).encode()
     result = scanner.scan(raw)
     assert result.held is held, f"{scenario}: rules={result.rules}"
+
+
+REFERRAL = (
+    "From: Rachel Ostrander <rostrander@cityofsalem.net>\nTo: reports@unique-mgmt.com\nSubject: placements\n\n"
+    "Weekly placement:\n\n"
+    '"Patron #","Barcode","Name","Amount Owed","First Fine Date","Status"{extra_head}\n'
+    '"p10004579","23610000104579","WHITFIELD, MARCUS J","47.25","10/14/2024","NEW"{extra_1}\n'
+    '"p10770033","23610051203981","REYES, LUCIA M","88.10","11/02/2024","NEW"{extra_2}\n'
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("extra", "action"),
+    [
+        (("", "", ""), "deliver"),  # within the agency's categories
+        ((',"Items Not Returned"', ',"Dune; Holes"', ',"Becoming"'), "hold"),  # titles
+        ((',"Hold Requests"', ',"hold: Wonder"', ',"hold: Holes"'), "hold"),  # holds
+        ((',"Notes"', ',"threatened staff"', ',"banned until May"'), "hold"),  # record notes
+    ],
+)
+def test_collection_agency_scope(scanner, extra, action):
+    """A referral within the agency's categories goes; titles, holds or notes in any column hold it as partner excess."""
+    head, one, two = extra
+    raw = REFERRAL.format(extra_head=head, extra_1=one, extra_2=two).encode()
+    (d,) = scanner.scan(raw).decisions
+    assert d.action.value == action, d.rules
+    if action == "hold":
+        assert any(r.startswith("partner-not-approved-for:") for r in d.rules)
