@@ -527,7 +527,7 @@ def _covered_records(
     cover = [
         f for f in findings
         if f.kind is Kind.PERSON_NAME and f.score >= 0.7 and f.part in by_path
-        and by_path[f.part].origin == "body" and f.start < cover_end(by_path[f.part])
+        and by_path[f.part].origin in ("body", "subject") and f.start < cover_end(by_path[f.part])
         and f.reason != "person-name salutation" and "salutation" not in f.reason.split(" ", 1)[-1].split("+")
         and is_patron_name(f)
     ]

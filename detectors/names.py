@@ -135,6 +135,8 @@ _LABEL = regex.compile(
     r"(?<![\p{L}\p{N}])(?:"
     r"PATRN[ ]NAME(?:\[pn\])?[ \t]*[:=]?|"
     r"(?i:patron[ ]name|borrower[ ]name|full[ ]name|patron[ ]info|patron|borrower|name"
+    # slips and receipts: whom an item is held, reserved, lent or requested for
+    r"|(?:on[ ])?hold[ ]for|reserved[ ]for|pick[ ]?up[ ]for|checked[ ]out[ ]to|issued[ ]to|lent[ ]to|requested[ ]by"
     r"|nombre(?:[ ]completo|[ ]del[ ]usuario|[ ]del[ ]socio)?|usuari[oa]|soci[oa]|prestatari[oa]"
     r"|имя|фио|читатель|họ[ ](?:và[ ])?tên|tên)[ \t]*[:\t]"
     r")[ \t]*"
