@@ -39,7 +39,7 @@ from detectors.names import NameDetector, NameSettings
 from detectors.phones import PhoneDetector, PhoneSettings
 from detectors.records import IlsRecordDetector
 from detectors.subjects import Recipient
-from detectors.tables import BulkExportDetector
+from detectors.tables import BulkExportDetector, unpeopled_tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +112,12 @@ class DetectionEngine:
             if triggers:
                 by_path = {p.path: p for p in parts}
                 span = self.settings.names.window_chars
+                lists: dict[str, list[tuple[int, int]]] = {}
                 requested = [
-                    (by_path[t.part], max(0, t.start - span), min(len(by_path[t.part].text), t.end + span))
+                    (by_path[t.part], lo, hi)
                     for t in triggers
                     if t.part in by_path
+                    for lo, hi in _windows(by_path[t.part], t, span, lists)
                 ]
                 if any(passed_on(by_path[t.part], t.start) for t in triggers if t.part in by_path):
                     # A record passed on (attached, forwarded, quoted): the covering note or the subject
@@ -157,3 +159,25 @@ class DetectionEngine:
             sender_address=extraction.sender or "",
         )
         return MessageScan(extraction, assessment, windows)
+
+
+def _windows(part: TextPart, trigger: Finding, span: int, lists: dict[str, list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """Where to look for a name a trigger would bind: `span` characters either side of it, except
+    inside a long list of things (an item list found as one circulation list): there only titles
+    and authors stand, so only its first and last lines and what surrounds it are read — not a
+    50,000-row list cell by cell."""
+    lo, hi = max(0, trigger.start - span), min(len(part.text), trigger.end + span)
+    if trigger.end - trigger.start <= 4 * span:
+        return [(lo, hi)]
+    if part.path not in lists:
+        lists[part.path] = unpeopled_tables(part.text, part.tabular)
+    windows = [(lo, hi)]
+    for a, b in lists[part.path]:
+        out: list[tuple[int, int]] = []
+        for wlo, whi in windows:
+            if wlo < a + span and b - span < whi and b - a > 2 * span:
+                out.extend(w for w in ((wlo, a + span), (b - span, whi)) if w[0] < w[1])
+            else:
+                out.append((wlo, whi))
+        windows = out
+    return windows

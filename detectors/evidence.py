@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from detectors.emails import is_free_mail
@@ -139,6 +139,9 @@ class Disclosure:
     # Told to the reader ("your hold", "you owe", "su tarjeta"), with no "she", "his", "them"
     # in the same sentence: what a letter to the patron herself says about her.
     to_reader: bool = False
+    # With the rows of a table of many people where the same rule would fire again, folded into
+    # this one: they expose nothing the table's own disclosure does not (see `_Tables`).
+    places: int = 1
 
     @property
     def text(self) -> str:
@@ -573,6 +576,11 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
         for m in members:
             cats |= m.categories
         score = max(m.score for m in members if m.kind not in (Kind.PATRON_CONTEXT,))
+        if any(m.kind in _BLOCK_KINDS and many_people(m) for m in members):
+            # A table of many people is never one reader's own account (`subjects.subject_of`): whom
+            # each row is about and how it is told decide nothing, and cost a look at every row.
+            out.append(Disclosure(rule, cats, round(min(1.0, score), 3), members))
+            return
         # Everyone it may be about: each name and reference ("your son") close to what it
         # exposes. The patron-as-recipient check needs all of them to be the recipient.
         # A whole table or record layout among the members (not the anchor) does not make everyone
@@ -612,16 +620,23 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
         to_reader = not third and (second or notice)
         out.append(Disclosure(rule, cats, round(min(1.0, score), 3), members, about, to_reader))
 
+    tables = _Tables(findings, settings, everything, prox, ctx, name_ids)
+
     for f in findings:
         rule = DIRECT.get(f.kind)
         if rule and f.score >= settings.min_score:
+            if tables.folds(rule, f, out):
+                continue
             add(rule, f)
+            tables.added(f, out)
         elif f.kind is Kind.BULK_EXPORT and f.score >= 0.5 and language_around.near_finding(f, ctx):
             add("bulk-export", f)
 
     for f in findings:
         if (f.kind in IDENTIFIERS and f.score >= 0.5) or _weak_card(f, settings):
             if signatures and _inside(f, signatures.get(f.part, ())):
+                continue
+            if tables.folds("drivers-license" if f.kind is Kind.DRIVERS_LICENSE else "name-with-identifier", f, out):
                 continue
             person = next(iter(names_around.near_finding(f, prox)), None)
             if person is None:
@@ -643,6 +658,8 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
             if lang is not None or f.kind in (Kind.PARTIAL_BARCODE, Kind.PATRON_BARCODE) or _profile(f, person, everything.near_finding(person, prox), prox, signatures, text):
                 add("name-with-identifier", f, (person,) + ((lang,) if lang else ()))
         elif f.kind in RECORD_LANGUAGE and f.score >= 0.5:
+            if tables.folds("circulation-record", f, out):
+                continue
             if f.kind is Kind.MONEY_OWED and f.reason.startswith(GENERIC_OWING) and not any(
                 c is not f for c in language_around.near_finding(f, ctx)
             ):
@@ -657,7 +674,79 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
             if person is not None:
                 add("circulation-record", f, (person,))
     _addressed_records(findings, names, texts, signatures, out, add, personal)
-    return _dedupe(out)
+    return _dedupe(tables.counted(out))
+
+
+class _Tables:
+    """Tables of many people in one part, and the row disclosures they make redundant.
+
+    A 50,000-row export has a card, a name and a phone on every row: one disclosure per row
+    would be 100,000 disclosures of two rules whose findings all lie inside the table's own
+    disclosure (its cluster takes in everything within `proximity_chars` of it), and a table is
+    never one person's own account (`subjects.subject_of`), so they change no decision. Inside
+    such a table the first disclosure of each rule is kept and the others are counted on it
+    (`Disclosure.places`). Only tables whose surroundings hold nothing a row could bind beyond
+    the table's cluster (patron language just past it, a signature next to it) fold: there every
+    row is judged as before.
+    """
+
+    def __init__(self, findings, settings, everything, prox, ctx, name_ids) -> None:  # type: ignore[no-untyped-def]
+        self._tables = [
+            f for f in findings
+            if f.kind in DIRECT and f.score >= settings.min_score and many_people(f)
+            and DIRECT[f.kind] not in settings.disabled_rules
+        ]
+        self._settings = settings
+        self._everything, self._prox, self._ctx = everything, prox, ctx
+        self._name_ids = name_ids
+        self._closed: dict[int, bool] = {}  # id(table) → rows fold (its disclosure added, nothing past it)
+        self._first: dict[tuple[int, str], int] = {}  # (id(table), rule) → index in the disclosures
+        self._extra: dict[int, int] = {}  # index in the disclosures → rows folded into it
+
+    def _table_of(self, f: Finding) -> Finding | None:
+        if f.kind in DIRECT and many_people(f):
+            return None
+        for t in self._tables:
+            if t.part == f.part and t.start <= f.start and f.end <= t.end and t is not f:
+                return t
+        return None
+
+    def added(self, table: Finding, out: Sequence[Disclosure]) -> None:
+        """After a table's own disclosure: rows fold when everything a row could bind is in its cluster."""
+        if not any(t is table for t in self._tables) or not out or out[-1].findings[0] is not table:
+            return
+        members = {id(m) for m in out[-1].findings}
+        reach = self._prox + self._ctx + _ATTACHED_CHARS
+        self._closed[id(table)] = all(
+            id(g) in members
+            or (g.kind is Kind.PERSON_NAME and id(g) not in self._name_ids)
+            or (not g.categories and g.kind not in RECORD_LANGUAGE)
+            for g in self._everything.near_finding(table, reach)
+        )
+
+    def folds(self, rule: str, f: Finding, out: list[Disclosure]) -> bool:
+        """True when `f` is a row of a folding table that already has a disclosure of `rule`."""
+        if not self._tables or rule in self._settings.disabled_rules:
+            return False
+        table = self._table_of(f)
+        if table is None or not self._closed.get(id(table)):
+            return False
+        key = (id(table), rule)
+        first = self._first.get(key)
+        if first is None or first >= len(out) or out[first].rule != rule:
+            # No disclosure of this rule yet in this table: this row's, if it makes one, is the first.
+            self._first[key] = len(out)
+            return False
+        self._extra[first] = self._extra.get(first, 0) + 1
+        return True
+
+    def counted(self, disclosures: list[Disclosure]) -> list[Disclosure]:
+        """The disclosures with the rows folded into each counted on it."""
+        if not self._extra:
+            return disclosures
+        return [
+            replace(d, places=d.places + self._extra[i]) if i in self._extra else d for i, d in enumerate(disclosures)
+        ]
 
 
 def _addressed_records(findings, names, texts, signatures, out, add, personal) -> None:  # type: ignore[no-untyped-def]

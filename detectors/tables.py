@@ -516,3 +516,45 @@ def responsibility_cells(text: str, tabular: bool = False, min_lines: int = 3) -
             cells = _cell_spans(run.texts[k], run.delimiter, run.starts[k])
             spans.extend(cells[i] for i in columns if i < len(cells))
     return sorted(set(spans))
+
+
+# Header cells of what an item is (an item list for a vendor, a weeding or pricing list): the
+# words under them are titles and shelf marks, never the names of people who borrowed.
+_ITEM_HEADER = re.compile(
+    r"titles?\b|^subject|^series|^call ?(?:#|no\.?|number)?$|^isbn|^issn|^upc|^oclc|^price|^cost|^format|^material|"
+    r"^media|^publisher|^pub(?:lication)? ?(?:date|year)|^year|^edition|^location|^collection|^shelf|^branch|^status|"
+    r"^item ?(?:barcode|type|id|#)?$|^bib|^copies|^vendor|^qty|^quantity|^language|^genre|^pages|^notes?$|^volume"
+)
+_PEOPLE_SAMPLE = 200  # rows whose cells are read for people's names
+
+
+def unpeopled_tables(text: str, tabular: bool = False, min_lines: int = 50) -> list[tuple[int, int]]:
+    """Spans of the long tables in `text` that list things, not people: the header names every
+    column, none of them a person, and no cell of a sample of rows outside the author and title
+    columns reads as a person's name (an item list, a price list). A name search inside one looks
+    at titles and authors only."""
+    spans: list[tuple[int, int]] = []
+    for run in table_runs(text, min_lines, tabular and "\t" in text[:4096]):
+        header = [_normalise_header(c) for c in split_cells(run.texts[0], run.delimiter)]
+        if len(header) < 2 or any(not h or len(h) > 40 or any(ch.isdigit() for ch in h) for h in header):
+            continue
+        if any(_PERSON_HEADER.match(h) for h in header):
+            continue
+        if _read_header(split_cells(run.texts[0], run.delimiter)) is not None:
+            continue
+        free = [
+            i for i, h in enumerate(header)
+            if not (_RESPONSIBILITY_HEADER.match(h) or _ITEM_HEADER.search(h))
+        ]
+        if len(free) == len(header):
+            continue  # no column says what the rows are
+        sample = run.texts[1 : 1 + _PEOPLE_SAMPLE]
+        if any(
+            i < len(cells) and looks_like_person(cells[i])
+            for line in sample
+            for cells in (split_cells(line, run.delimiter),)
+            for i in free
+        ):
+            continue
+        spans.append((run.starts[0], run.end(len(run.texts) - 1)))
+    return sorted(spans)

@@ -223,7 +223,7 @@ def _by_rule(disclosures):  # type: ignore[no-untyped-def]
     grouped: dict = {}
     for d in disclosures:
         text, cats, score, count = grouped.get(d.rule, (d.text, frozenset(), 0.0, 0))
-        grouped[d.rule] = (text, cats | d.categories, max(score, d.score), count + 1)
+        grouped[d.rule] = (text, cats | d.categories, max(score, d.score), count + d.places)
     return grouped
 
 

@@ -117,3 +117,24 @@ def test_an_export_is_never_the_recipient_s_own_account(scanner: Scanner) -> Non
     (decision,) = scanner.scan(raw).decisions
     assert decision.action.value == "hold", decision.rules
     assert PATRON_IS_RECIPIENT not in decision.rules
+
+
+@pytest.mark.slow
+def test_rows_of_an_export_fold_into_the_first_disclosure_of_each_rule(scanner: Scanner) -> None:
+    """Each row's card is counted on one patron-card disclosure instead of making its own; the rules are the same."""
+    result = scanner.scan(mail("friend@example.net", "Here you go.", _export_csv(export(400))))
+    disclosures = result.message.assessment.disclosures
+    cards = [d for d in disclosures if d.rule == "patron-card"]
+    assert len(cards) == 1 and cards[0].places == 400
+    assert len(disclosures) < 10
+    assert result.decisions[0].action.value == "hold"
+
+
+def test_an_item_list_is_a_table_of_things_and_an_export_is_not() -> None:
+    """A list whose header names items and whose sample rows name no one is unpeopled; a patron export is not."""
+    from detectors.tables import unpeopled_tables
+
+    items = item_list("ITEM BARCODE,TITLE,AUTHOR,CALL #,PRICE", 60)
+    assert unpeopled_tables(items) == [(0, len(items) - 1)]
+    assert unpeopled_tables(item_list("ITEM BARCODE,TITLE,PATRN NAME,CALL #,PRICE", 60)) == []
+    assert unpeopled_tables(_export_csv(export(60))) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import email
 import email.header
 import email.policy
@@ -22,6 +23,7 @@ from docfactory import (
 )
 from relay_support import base_config
 
+from detectors.checksums import library_mod10_valid
 from proxy.config import load
 from proxy.policy import Action
 from proxy.redact import REDACTED_HEADER, CannotRedact, mask_for, redact, redact_checked, verified
@@ -347,6 +349,35 @@ def test_csv_is_masked_cell_by_cell(scanner: Scanner, name: str, delimiter: str,
     assert [r[1].strip('"') for r in new_rows[1:]] == ["[name]", "[name]"]  # the column labelled Patron
     assert [r[3] for r in new_rows[1:]] == [r[3] for r in old_rows[1:]]  # an unlabelled column is kept
     assert CARD not in after.decode(charset) and SECOND_CARD not in after.decode(charset)
+
+
+def test_every_row_of_a_large_export_is_masked(scanner: Scanner) -> None:
+    """A 2,000-row export: every card, name and phone cell of every row is masked, not only the first rows'."""
+    import random
+
+    rng = random.Random(14)
+    rows = []
+    for i in range(2000):
+        while True:
+            card = "23610" + "".join(str(rng.randrange(10)) for _ in range(9))
+            if library_mod10_valid(card):
+                break
+        rows.append(f'{card},"{rng.choice(["Otterly", "Wren", "Pike"])}, {rng.choice(["Ada", "Idris", "Margo"])}",'
+                    f"503-555-{i:04d}\n")
+    msg = EmailMessage()
+    msg["From"] = "staff@ccrls.org"
+    msg["To"] = "someone@example.com"
+    msg["Subject"] = "list"
+    msg.set_content("The list.")
+    msg.add_attachment(("P BARCODE,PATRN NAME,TELEPHONE\n" + "".join(rows)).encode(), maintype="text",
+                       subtype="csv", filename="export.csv")
+    raw = msg.as_bytes()
+    after = _leaves(parse_message(redact(raw, scanner.scan(raw))))[1].get_payload(decode=True)
+    assert isinstance(after, bytes)
+    masked = [next(csv.reader([line])) for line in after.decode().splitlines()[1:]]
+    assert len(masked) == 2000
+    assert all(r[0].startswith("[card ") and r[2] == "[phone]" for r in masked), masked[:3]
+    assert all("[name]" in r[1] and not set(r[1].replace("[name]", "")) - {",", " "} for r in masked), masked[:3]
 
 
 @pytest.mark.parametrize(("name", "what"), [("pdf", "a PDF document"), ("docx", "an Office document"),
