@@ -15,6 +15,7 @@ cannot make them backtrack.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -434,9 +435,12 @@ class CirculationDetector:
         )
         out: list[tuple[int, int, float, str]] = []
         run: list[tuple[int, int, str]] = []
+        newlines: list[int] | None = None  # where lines end, found once: a list may have 50,000 lines
         for hit in [*hits, (-1, -1, "")]:  # the sentinel closes the last run
             if run and (not hit[2] or text.count("\n", run[-1][1], hit[0]) > 3):
-                lines = {text.count("\n", 0, h[0]) for h in run}
+                if newlines is None:
+                    newlines = [m.start() for m in _NEWLINE.finditer(text)]
+                lines = {bisect_left(newlines, h[0]) for h in run}
                 # Titles and authors alone are a book list; a shelf mark, a barcode or a due date
                 # makes them items someone has.
                 if len(lines) >= 2 and any(h[2] != "item-labels" for h in run):
@@ -448,6 +452,9 @@ class CirculationDetector:
             if hit[2]:
                 run.append(hit)
         return out
+
+
+_NEWLINE = re.compile("\n")
 
 
 # --- holds ----------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ a score, a short reason written for a supervisor, and the value in masked form
 from __future__ import annotations
 
 import enum
+import re
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -115,6 +117,10 @@ def mask(value: str) -> str:
         local, _, domain = value.rpartition("@")
         tld = domain.rsplit(".", 1)[-1] if "." in domain else ""
         return (local[:1] + MASK * 3) + "@" + MASK * 3 + ("." + tld if tld else "")
+    return _mask_ascii(value) if value.isascii() else _mask_any(value)
+
+
+def _mask_any(value: str) -> str:
     digits = [i for i, ch in enumerate(value) if ch.isdigit()]
     keep: set[int] = set()
     if len(digits) >= 12:
@@ -133,4 +139,26 @@ def mask(value: str) -> str:
         else:
             out.append(ch)
             word_start = True
+    return "".join(out)
+
+
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_LATER_LETTER = re.compile(r"(?<=[A-Za-z])[A-Za-z]")
+_ALNUM_TO_MASK = str.maketrans(dict.fromkeys(string.ascii_letters + string.digits, MASK))
+
+
+def _mask_ascii(value: str) -> str:
+    """`mask` for ASCII text, with the work done by C loops: every finding of a 50,000-row table is masked."""
+    digits = [m.start() for m in _ASCII_DIGIT.finditer(value)]
+    if not digits:
+        return _LATER_LETTER.sub(MASK, value)  # each word keeps its first letter
+    if len(digits) >= 12:
+        keep = digits[:4] + digits[-3:]
+    elif len(digits) >= 7:
+        keep = digits[-2:]
+    else:
+        return value.translate(_ALNUM_TO_MASK)
+    out = list(value.translate(_ALNUM_TO_MASK))
+    for i in keep:
+        out[i] = value[i]
     return "".join(out)

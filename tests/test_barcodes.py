@@ -344,3 +344,12 @@ def test_long_digit_text_is_linear() -> None:
     """A megabyte of spaced digits is scanned quickly (no backtracking blow-up)."""
     text = "1 " * 100_000 + "x"
     assert scan(text) == []
+
+
+@pytest.mark.parametrize("value", ["23610003622817", "503-555-1234", "Garcia, Maria", "1234 Center St NE, Salem OR 97301",
+                                   "A2361000362281B", "p1234567", "12 34", "$12.50", "_x_y", "O'Brien-Smith Jr.", ""])
+def test_the_fast_ascii_mask_is_the_general_one(value: str) -> None:
+    """Masking ASCII text through C-level loops gives what the general masking gives."""
+    from detectors.findings import _mask_any, mask
+
+    assert mask(value) == _mask_any(value)
