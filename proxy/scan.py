@@ -64,6 +64,7 @@ def engine_settings(config: Config) -> EngineSettings:
             max_chars_per_part=config.detection.max_chars_per_part,
             ignore_types=config.policy.ignore_types,
         ),
+        scan_seconds=config.detection.scan_seconds,
     )
 
 

@@ -47,6 +47,9 @@ def test_minimal_config_gets_defaults():
         (MINIMAL + "recipients:\n  fax:\n    approved:\n      - number: call-me\n", "bad.yaml:6: recipients.fax.approved[0].number: expected a phone number"),
         (MINIMAL + "barcodes:\n  layouts:\n    - kind: patron\n", "bad.yaml:5: barcodes.layouts[0].name: is missing"),
         ("library: [\n", "bad.yaml:2: not valid YAML"),
+        (MINIMAL + "detection:\n  scan_seconds: 0\n", "bad.yaml:4: detection.scan_seconds: expected a number of seconds, e.g. 120"),
+        (MINIMAL + "detection:\n  scan_seconds: soon\n", "bad.yaml:4: detection.scan_seconds: expected a number of seconds, e.g. 120, got 'soon'"),
+        (MINIMAL + "detection:\n  max_chars_per_part: 10\n", "bad.yaml:4: detection.max_chars_per_part: expected a number of characters, e.g. 26214400"),
     ],
 )
 def test_errors_name_file_line_and_key(text, expected):
@@ -54,6 +57,15 @@ def test_errors_name_file_line_and_key(text, expected):
     with pytest.raises(ConfigError) as info:
         parse(text, "bad.yaml")
     assert expected in str(info.value)
+
+
+def test_a_part_may_be_as_long_as_the_relay_accepts():
+    """Unset, the characters read per part follow the SIZE limit; set, they are what the file says."""
+    assert parse(MINIMAL, "mini.yaml").detection.max_chars_per_part == 26_214_400
+    sized = parse(MINIMAL + "server:\n  max_message_size: 52428800\n", "mini.yaml")
+    assert sized.detection.max_chars_per_part == 52_428_800
+    assert parse(MINIMAL + "detection:\n  max_chars_per_part: 5000\n", "m.yaml").detection.max_chars_per_part == 5000
+    assert parse(MINIMAL, "mini.yaml").detection.scan_seconds == 120.0
 
 
 def test_all_errors_are_reported_at_once():

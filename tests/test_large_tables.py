@@ -138,3 +138,25 @@ def test_an_item_list_is_a_table_of_things_and_an_export_is_not() -> None:
     assert unpeopled_tables(items) == [(0, len(items) - 1)]
     assert unpeopled_tables(item_list("ITEM BARCODE,TITLE,PATRN NAME,CALL #,PRICE", 60)) == []
     assert unpeopled_tables(_export_csv(export(60))) == []
+
+
+def test_what_is_not_inspected_in_time_is_uninspectable() -> None:
+    """Past the detection time of a message, the parts not yet read are uninspectable, never passed unread."""
+    from detectors.engine import DetectionEngine, EngineSettings
+
+    engine = DetectionEngine(EngineSettings(scan_seconds=0.0))
+    scan = engine.scan(mail("friend@example.net", "Card 23610003622817 is overdue."))
+    assert {f.reason for f in scan.assessment.uninspectable} == {"scan-timeout"}
+    assert {f.part for f in scan.assessment.uninspectable} >= {"1"}
+
+
+@pytest.mark.slow
+def test_text_past_two_million_characters_is_read_in_full(scanner: Scanner) -> None:
+    """A 2.5 MB policy draft, under the SIZE limit, is inspected to its end and delivered, not held as too large."""
+    paragraph = ("The library board adopted the policy on meeting room use after public comment and review "
+                 "by the staff of the branch libraries who schedule rooms for community groups.\n\n")
+    raw = mail("board@example.org", paragraph * (2_500_000 // len(paragraph)))
+    assert len(raw) > 2_500_000
+    result = scanner.scan(raw)
+    assert not result.message.assessment.uninspectable
+    assert result.decisions[0].action.value == "deliver", result.decisions[0].rules
