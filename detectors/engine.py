@@ -65,6 +65,9 @@ class MessageScan:
     extraction: Extraction
     assessment: Assessment
     spacy_windows: int  # how many windows went to spaCy (0 for most mail)
+    # Whether names were also looked for next to direct evidence (an outside recipient could be
+    # the patron herself): with the text, all the findings depend on.
+    whom: bool = False
 
 
 class DetectionEngine:
@@ -172,7 +175,7 @@ class DetectionEngine:
             trusted_notice=trusted_notice,
             sender_address=extraction.sender or "",
         )
-        return MessageScan(extraction, assessment, windows)
+        return MessageScan(extraction, assessment, windows, bool(outside))
 
 
 def _windows(part: TextPart, trigger: Finding, span: int, lists: dict[str, list[tuple[int, int]]]) -> list[tuple[int, int]]:

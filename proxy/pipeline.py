@@ -47,7 +47,7 @@ from proxy.logs import hash_value
 from proxy.notify import Notices
 from proxy.policy import Action
 from proxy.redact import redact_checked
-from proxy.scan import Scanner
+from proxy.scan import Scanner, ScanResult
 from proxy.scanpool import ScanPool, call_in
 from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolEntry
 
@@ -297,9 +297,10 @@ class Pipeline:
         if loaded is None:
             return  # already finished by an earlier run of the same id
         entry, state = loaded
+        scanned = None
         if not state.scanned:
-            state = await self._scan(entry, state)
-        redacted = await self._redact(entry, state)
+            state, scanned = await self._scan(entry, state)
+        redacted = await self._redact(entry, state, scanned)
         await self._hold(entry, state)
         await self._deliver(entry, state)
         if redacted is not None:
@@ -317,7 +318,8 @@ class Pipeline:
         except FileNotFoundError:
             return None
 
-    async def _scan(self, entry: SpoolEntry, state: EntryState) -> EntryState:
+    async def _scan(self, entry: SpoolEntry, state: EntryState) -> tuple[EntryState, ScanResult | None]:
+        """Scan once and decide per recipient; the result goes on to the redact step of this pass."""
         started = self.clock()
         recipients = list(dict.fromkeys(entry.envelope.rcpt_tos))
         scanner = self.scanner
@@ -335,6 +337,7 @@ class Pipeline:
             excerpts: tuple[dict[str, str], ...] = ()
             log_fields = {"error": exc.__class__.__name__, "finding_kinds": {}, "findings": 0, "uninspectable": 0}
             scan_ms = (self.clock() - started) * 1000
+            result = None
         else:
             decided = {d.recipient.address: d for d in result.decisions}
             by_address = {}
@@ -367,7 +370,7 @@ class Pipeline:
             age_ms=round((self.clock() - entry.envelope.received_at) * 1000, 2),
             **log_fields,
         )
-        return state
+        return state, result
 
     def _describe(self, address: str, r: RecipientState) -> dict[str, str]:
         out = {"class": r.cls, "action": r.action}
@@ -379,12 +382,13 @@ class Pipeline:
             out["address"] = address
         return out
 
-    async def _redact(self, entry: SpoolEntry, state: EntryState) -> bytes | None:
+    async def _redact(self, entry: SpoolEntry, state: EntryState, scanned: ScanResult | None = None) -> bytes | None:
         """The redacted copy for the due redact recipients, or None; recipients it cannot be made for are held.
 
         Made from the spooled original on every pass (the engine is deterministic,
         so a retry after a crash or a temporary failure sends the same bytes) in
-        the scan executor: scan, redact, scan the copy again (`redact_checked`).
+        the scan executor: scan, redact, scan the copy again (`redact_checked`). On the pass
+        that scanned the message, that scan is reused instead of a second one.
         """
         now = self.clock()
         due = [a for a, r in state.recipients.items()
@@ -392,7 +396,7 @@ class Pipeline:
         if not due:
             return None
         try:
-            redacted = await call_in(self.scan_executor, redact_checked, self.scanner, entry.raw, due)
+            redacted = await call_in(self.scan_executor, redact_checked, self.scanner, entry.raw, due, scanned)
         except Exception as exc:  # fail closed: a copy that could not be made or checked is not sent
             self.log.error("relay.redact_failed", queue_id=entry.id, error=exc.__class__.__name__)
             redacted = None

@@ -351,6 +351,19 @@ def test_csv_is_masked_cell_by_cell(scanner: Scanner, name: str, delimiter: str,
     assert CARD not in after.decode(charset) and SECOND_CARD not in after.decode(charset)
 
 
+def test_the_relay_s_own_scan_is_reused_for_the_copy(scanner: Scanner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given the relay's scan of the original for all its recipients, the copy is the same and only the copy is scanned."""
+    raw = MESSAGES["csv-tab"]()
+    expected = redact_checked(scanner, raw, [OUTSIDE])
+    scanned = scanner.scan(raw, [OUTSIDE, INSIDE])
+    scans: list[bytes] = []
+    real = scanner.scan
+    monkeypatch.setattr(scanner, "scan", lambda message, *a, **k: scans.append(message) or real(message, *a, **k))
+    checked = redact_checked(scanner, raw, [OUTSIDE], scanned)
+    assert expected is not None and checked is not None and checked.raw == expected.raw
+    assert scans and raw not in scans
+
+
 def test_every_row_of_a_large_export_is_masked(scanner: Scanner) -> None:
     """A 2,000-row export: every card, name and phone cell of every row is masked, not only the first rows'."""
     import random
