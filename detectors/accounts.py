@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from detectors.findings import Category, Finding, Kind, TextPart, mask
+from detectors.findings import WHOLE_PART, Category, Finding, Kind, TextPart, mask
 from detectors.namelists import name_lists
 
 # A sentence: up to a stop followed by a space (not "$23.75", "Ms." is rare in account sentences)
@@ -147,7 +147,7 @@ class AccountSentenceSettings:
 
     score: float = 0.7
     account_score: float = 0.6
-    max_chars: int = 2_000_000
+    max_chars: int = WHOLE_PART
 
 
 class AccountSentenceDetector:

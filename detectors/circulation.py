@@ -20,9 +20,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from detectors.findings import Category, Finding, Kind, TextPart, mask
+from detectors.findings import WHOLE_PART, Category, Finding, Kind, TextPart, mask
 
-_MAX_CHARS = 4_000_000
+_MAX_CHARS = WHOLE_PART
 _SP = r"\s{1,3}"  # a word gap; line wraps allowed, bounded
 # A library-scale amount (under $10,000): "$51,000 fine" or "owes $12 billion" is news, not a patron's bill.
 _AMOUNT = r"\$[ ]?(?:\d{1,4}|\d,\d{3})(?:\.\d{2})?(?![\d,])(?!\.\d)(?![ \t]{0,2}(?:million|billion|trillion|thousand|bn|[kKmMbB]\b))"

@@ -18,6 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+# Detectors read all of a part: the extractor bounds a part's length (detection.max_chars_per_part,
+# by default the relay's SIZE limit) and flags what it cuts, so a cap of a detector's own below it
+# would pass the text past the cap unread. (Their `max_chars` settings stay for tests.)
+WHOLE_PART = 1 << 62
+
 MASK = "\u2022"  # the bullet used in every masked value: 2361•••••••817
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import regex
 
 from detectors.circulation import fold_case
-from detectors.findings import Category, Finding, Kind, TextPart, mask
+from detectors.findings import WHOLE_PART, Category, Finding, Kind, TextPart, mask
 from detectors.names import letter_names
 from detectors.signatures import QUOTE_HEADER
 from detectors.tables import delimiter_count, iter_header_lines, lines_of
@@ -361,7 +361,7 @@ class IlsRecordSettings:
     max_gap_lines: int = 12  # label lines further apart than this start a new block
     max_gap_chars: int = 3000  # same, for PatronAPI tags and JSON keys
     notice_window: int = 3000  # how far from an addressee block a notice phrase may be
-    max_chars: int = 4_000_000
+    max_chars: int = WHOLE_PART
 
 
 @dataclass(frozen=True, slots=True)

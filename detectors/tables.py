@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from itertools import accumulate, repeat
 
 from detectors.checksums import library_mod10_valid
-from detectors.findings import Category, Finding, Kind, TextPart
+from detectors.findings import WHOLE_PART, Category, Finding, Kind, TextPart
 from detectors.namelists import name_lists
 
 # The delimiters we try, in order. "  " stands for "two or more spaces" (pasted columns).
@@ -279,7 +279,7 @@ class BulkExportSettings:
     non_patron_score: float = 0.6  # name + phone/email/address only (e.g. a staff roster)
     header_search_lines: int = 3  # a header may sit up to this many lines into a run
     max_rows_examined: int = 1000  # rows split per table; longer tables are judged on these
-    max_chars: int = 4_000_000
+    max_chars: int = WHOLE_PART
     min_address_blocks: int = 3  # name/street/city blocks that make a mailing list of people
     address_list_score: float = 0.8
 

@@ -160,3 +160,13 @@ def test_text_past_two_million_characters_is_read_in_full(scanner: Scanner) -> N
     result = scanner.scan(raw)
     assert not result.message.assessment.uninspectable
     assert result.decisions[0].action.value == "deliver", result.decisions[0].rules
+
+
+def test_detectors_read_a_part_to_its_end() -> None:
+    """Text past four million characters of a part is read by the detectors with caps of their own (holds here)."""
+    from detectors.circulation import HoldDetector
+    from detectors.findings import TextPart
+
+    text = "Branch hours are posted at the door.\n" * 120_000 + "Your hold is ready for pickup at Main.\n"
+    assert len(text) > 4_000_000
+    assert [f for f in HoldDetector().detect(TextPart("1", text)) if f.start > 4_000_000]
