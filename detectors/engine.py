@@ -15,7 +15,7 @@ config loader fills them). It does no I/O and never logs text.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from detectors.addresses import AddressDetector, AddressSettings
 from detectors.barcodes import BarcodeDetector, BarcodeSettings
@@ -28,11 +28,12 @@ from detectors.circulation import (
     PatronNoteDetector,
     PersonReferenceDetector,
 )
+from detectors.directory import DirectoryMatch, DirectoryMatcher, DirectorySettings, Hit, PatronLookup
 from detectors.documents import register_all
 from detectors.emails import EmailDetector, EmailSettings
 from detectors.evidence import Assessment, EvidenceSettings, assess, cover_end, needs_names, passed_on
 from detectors.extract import Extraction, ExtractLimits, ExtractorRegistry, extract
-from detectors.findings import Detector, Finding, TextPart
+from detectors.findings import Detector, Finding, Kind, TextPart
 from detectors.identity import BirthDateDetector, DriversLicenseDetector
 from detectors.names import NameDetector, NameSettings
 from detectors.phones import PhoneDetector, PhoneSettings
@@ -50,6 +51,11 @@ class EngineSettings:
     names: NameSettings = field(default_factory=NameSettings)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     limits: ExtractLimits = field(default_factory=ExtractLimits)
+    # The library's patron directory (exact matches of names, cards, phones, emails, addresses);
+    # None: no directory. The lookup opens its index lazily in the process that scans.
+    directory: PatronLookup | None = None
+    directory_settings: DirectorySettings = field(default_factory=DirectorySettings)
+    guardians: bool = True  # a minor's data to the guardian's address on record is for the patron
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,7 @@ class DetectionEngine:
             PatronNoteDetector(),
             self.names,  # its detect() is the cheap ILS name-form pass; spaCy runs only in detect_windows()
         )
+        self.directory = DirectoryMatcher(s.directory, s.directory_settings) if s.directory is not None else None
 
     def warm(self) -> None:
         """Load the spaCy model now (a server does this at start; a clear error if it is missing)."""
@@ -98,15 +105,21 @@ class DetectionEngine:
     def detect(self, parts: Sequence[TextPart], whom: bool = False) -> tuple[list[Finding], int]:
         """Every detector over every part; spaCy where a name matters (and, with `whom`, next to
         direct evidence too, to tell whom it is about)."""
+        findings, windows, _ = self._detect(parts, whom)
+        return findings, windows
+
+    def _detect(self, parts: Sequence[TextPart], whom: bool) -> tuple[list[Finding], int, DirectoryMatch]:
         findings: list[Finding] = []
         for part in parts:
             if not part.text:
                 continue
             for detector in self.detectors:
                 findings.extend(detector.detect(part))
+        # A patron's own phone, email, address or card: her name may stand next to it.
+        known = self.directory.identifiers(parts, findings) if self.directory is not None else []
         windows = 0
         if self.settings.names.enabled:
-            triggers = needs_names(findings, self.settings.evidence, whom)
+            triggers: list[Finding | Hit] = [*needs_names(findings, self.settings.evidence, whom), *known]
             if triggers:
                 by_path = {p.path: p for p in parts}
                 span = self.settings.names.window_chars
@@ -123,7 +136,9 @@ class DetectionEngine:
                 for name in self.names.detect_windows(requested):
                     if (name.part, name.start, name.end) not in seen:
                         findings.append(name)
-        return findings, windows
+        match = self.directory.match(parts, findings, known) if self.directory is not None else DirectoryMatch()
+        findings.extend(match.findings)
+        return findings, windows, match
 
     def scan(
         self,
@@ -141,7 +156,7 @@ class DetectionEngine:
         extraction = extract(raw, self.settings.limits, registry=self.registry)
         addresses = extraction.recipients if recipients is None else recipients
         outside = [a for a in dict.fromkeys(addresses) if is_outside(a)] if is_outside is not None else []
-        findings, windows = self.detect(extraction.parts, whom=bool(outside))
+        findings, windows, match = self._detect(extraction.parts, whom=bool(outside))
         shown = dict(extraction.display_names)
         assessment = assess(
             extraction.parts,
@@ -153,4 +168,36 @@ class DetectionEngine:
             trusted_notice=trusted_notice,
             sender_address=extraction.sender or "",
         )
+        if self.directory is not None and outside and assessment.disclosures:
+            assessment = replace(assessment, about_recipients=self._verified(assessment, match, outside))
         return MessageScan(extraction, assessment, windows)
+
+    def _verified(self, assessment: Assessment, match: DirectoryMatch, outside: Sequence[str]) -> frozenset[str]:
+        """The patron as recipient, checked against the directory: a disclosure the directory ties
+        to patrons goes to an outside address only when it is their own email on record (or, for a
+        minor, the guardian's); one it cannot tie keeps the judgement the message itself gave."""
+        assert self.directory is not None
+        tied: list[frozenset[int]] = []
+        untied = False
+        for d in assessment.disclosures:
+            ids: frozenset[int] = frozenset()
+            for f in d.findings:
+                if f.kind in (Kind.KNOWN_PATRON, Kind.KNOWN_PATRON_CARD, Kind.KNOWN_PATRON_NAME):
+                    ids |= match.patrons.get((f.part, f.start, f.end), frozenset())
+            if ids:
+                tied.append(ids)
+            else:
+                untied = True
+        if not tied:
+            return assessment.about_recipients
+        out = set()
+        for address in outside:
+            own = self.directory.recipient_patrons(address, self.settings.guardians)
+            # Every tied disclosure is about one of the recipient's own records (a name shared by
+            # two patrons ties to both: one of them must be hers).
+            if not all(ids & own for ids in tied):
+                continue
+            if untied and address.lower() not in assessment.about_recipients:
+                continue
+            out.add(address.lower())
+        return frozenset(out)

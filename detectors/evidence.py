@@ -13,6 +13,8 @@ alone and everywhere in ordinary mail. A *disclosure* needs patron evidence:
 - ``circulation-record`` circulation, holds, fines or record notes bound to a named person
                          (or, for titles and fines, to "your son", "her account")
 - ``drivers-license``    a licence/ID number with a name next to it
+- ``known-patron-card``  a card number in the library's patron directory (detectors.directory)
+- ``known-patron``       a directory patron's name with an identifier of the same patron
 
 Each disclosure carries the categories of data it exposes (partners may receive
 some categories and not others) and the findings that support it, so every
@@ -56,6 +58,7 @@ DIRECT = {
     Kind.BULK_EXPORT: "bulk-export",
     Kind.PATRON_BARCODE: "patron-card",
     Kind.PATRON_RECORD_NUMBER: "patron-record-number",
+    Kind.KNOWN_PATRON_CARD: "known-patron-card",
 }
 
 # What a sender or supervisor reads about each rule: categories, never values.
@@ -67,6 +70,8 @@ RULE_TEXT = {
     "name-with-identifier": "a person's name together with their contact details or ID",
     "circulation-record": "what a named person borrowed, has on hold, or owes",
     "drivers-license": "a driver's licence or ID number next to a name",
+    "known-patron-card": "the card number of a patron in the library's patron directory",
+    "known-patron": "a patron's name with her phone, email, address or birth date as the patron directory has them",
 }
 
 
@@ -506,6 +511,11 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[
         if (f.kind in IDENTIFIERS and f.score >= 0.5) or _weak_card(f, settings):
             if signatures and _inside(f, signatures.get(f.part, ())):
                 continue
+            known = _known_pair(f, names, findings)
+            if known is not None:
+                # The patron directory says this name and this identifier are the same patron's.
+                add("known-patron", f, known)
+                continue
             person = next((n for n in names if _near(n, f, prox)), None)
             if person is None:
                 continue
@@ -534,6 +544,16 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[
             if person is not None:
                 add("circulation-record", f, (person,))
     return _dedupe(out)
+
+
+def _known_pair(f: Finding, names: Sequence[Finding], findings: Sequence[Finding]) -> tuple[Finding, Finding] | None:
+    """(name, directory finding) when the patron directory matched a name near `f` with `f` itself."""
+    for k in findings:
+        if k.kind is Kind.KNOWN_PATRON and k.part == f.part and k.start <= f.start and f.end <= k.end:
+            for n in names:
+                if n.part == k.part and k.start <= n.start and n.end <= k.end:
+                    return n, k
+    return None
 
 
 def _dedupe(disclosures: list[Disclosure]) -> list[Disclosure]:
