@@ -25,7 +25,6 @@ from typing import Protocol
 import phonenumbers
 
 from detectors.findings import Category, Finding, Kind, TextPart, mask
-from detectors.names import person_key
 
 
 class TokenKind(enum.StrEnum):
@@ -64,13 +63,49 @@ class MemoryLookup:
 # ----------------------------------------------------------------- normal forms
 
 
+_HONORIFICS = frozenset("MR MRS MS MISS MX DR SR SRA SRTA DON DONA PROF".split())
+_SUFFIXES_OF_NAMES = frozenset("JR SR II III IV".split())
+_NAME_SPLIT = re.compile(r"[\s.]+")
+_NOT_LETTER = re.compile(r"[^A-Za-z]+")
+_POSSESSIVE = re.compile(r"['’]s?(?=\s|$)")
+
+
+def _fold_word(word: str) -> str:
+    """Upper case without accents or apostrophes ("Núñez" → "NUNEZ", "O'Brien" → "OBRIEN")."""
+    if word.isascii():
+        return word.upper() if word.isalpha() else _NOT_LETTER.sub("", word).upper()
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(ch for ch in decomposed if ch.isalpha() and not unicodedata.combining(ch)).upper()
+
+
 def name_key(value: str) -> str | None:
-    """"jane doe" for "DOE, JANE M", "Jane M. Doe", "Jane Doe" and "Dóe, Jane": given name and
-    last surname word, accents and case folded, middle names and initials dropped; None for one word."""
-    value = " ".join(value.replace("\u00a0", " ").split())
-    if not value or any(ch.isdigit() for ch in value):
+    """"jane doe" for "DOE, JANE M", "Jane M. Doe", "Ms. Jane Doe" and "Dóe, Jáne": given name and
+    last surname word, accents and case folded, honorifics, middle names, initials and "Jr" dropped;
+    None for one word (or anything with digits)."""
+    if any(ch.isdigit() for ch in value):
         return None
-    return person_key(value)
+    value = _POSSESSIVE.sub("", value)  # "Jane Doe's number"
+    last, comma, first = value.partition(",")
+    if comma:
+        given_words = [w for w in map(_fold_word, _NAME_SPLIT.split(first)) if w]
+        surname_words = [w for w in map(_fold_word, _NAME_SPLIT.split(last)) if w]
+        if given_words and given_words[-1] in _SUFFIXES_OF_NAMES:  # "DOE, JANE JR"
+            given_words.pop()
+    else:
+        words = [w for w in map(_fold_word, _NAME_SPLIT.split(value)) if w]
+        while words and words[0] in _HONORIFICS:
+            words.pop(0)
+        while len(words) > 2 and words[-1] in _SUFFIXES_OF_NAMES:
+            words.pop()
+        given_words, surname_words = words[:1], words[1:]
+    given_words = [w for w in given_words if w not in _HONORIFICS]
+    if not given_words or not surname_words:
+        return None
+    return f"{given_words[0].lower()} {surname_words[-1].lower()}"
+
+
+# A North American number in one of its usual shapes: read without phonenumbers (the import's hot path).
+_NANP = re.compile(r"^(?:\+?1[\s.-]?)?\(?([2-9]\d{2})\)?[\s.-]?([2-9]\d{2})[\s.-]?(\d{4})$")
 
 
 def phone_key(value: str, region: str = "US") -> str | None:
@@ -78,6 +113,10 @@ def phone_key(value: str, region: str = "US") -> str | None:
     value = value.strip()
     if not value or sum(ch.isdigit() for ch in value) < 7:
         return None
+    if region in ("US", "CA"):
+        m = _NANP.match(value)
+        if m:
+            return "+1" + "".join(m.groups())
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
@@ -130,6 +169,8 @@ _PO_BOX = re.compile(r"^(?:P\s*O|POST\s+OFFICE)\s*BOX\s+(\w+)", re.IGNORECASE)
 
 
 def _fold_text(value: str) -> str:
+    if value.isascii():
+        return value.upper()
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper()
 

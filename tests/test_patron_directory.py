@@ -111,6 +111,7 @@ def paths(tmp_path: Path) -> DirectoryPaths:
 
 @pytest.mark.parametrize(("a", "b"), [
     ("DOE, JANE M", "Jane Doe"), ("Jane M. Doe", "jane doe"), ("Dóe, Jáne", "Jane Doe"), ("Núñez, María Luisa", "Maria Nunez"),
+    ("Ms. Jane Doe", "Jane Doe's"), ("O'Brien, Pat", "Pat O’Brien"),
 ])
 def test_names_agree_across_order_case_accents_and_middle_initials(a: str, b: str) -> None:
     """An ILS name and the way a letter writes it have the same key."""
@@ -414,3 +415,21 @@ def test_a_minors_data_to_the_guardian_on_record_is_delivered(directory_scanner)
     assert d.action.value == "deliver", d.rules
     _, other = _scan(directory_scanner, "Ana Ruiz <ana.r@example.org>", body)
     assert other.action.value == "hold", other.rules
+
+
+def test_the_nightly_import_runs_as_the_relay_user_on_the_same_state() -> None:
+    """The import timer is nightly and persistent; its service imports as the relay's user, with its config and state."""
+    import configparser
+
+    def unit(name: str) -> configparser.ConfigParser:
+        parser = configparser.ConfigParser(strict=False, interpolation=None)
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
+        parser.read(Path(__file__).parents[1] / "systemd" / name)
+        return parser
+
+    timer, service, relay = unit("patronguard-patrons.timer"), unit("patronguard-patrons.service"), unit("patronguard.service")
+    assert timer["Timer"]["Persistent"] == "true" and timer["Timer"]["OnCalendar"].startswith("*-*-*")
+    run = service["Service"]
+    assert run["ExecStart"].split()[1:3] == ["patrons", "import"] and "--config /etc/patronguard/config.yaml" in run["ExecStart"]
+    for key in ("User", "StateDirectory", "DynamicUser"):
+        assert run[key] == relay["Service"][key]
