@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -359,10 +360,18 @@ class DirectoryMatcher:
                     hit.patrons,
                 )
         prox = self.settings.proximity_chars
+        # Identifiers by part and start: the ones near a name without a pass over all of them.
+        by_part: dict[str, list[Hit]] = {}
+        for ident in sorted(identifiers, key=lambda h: h.start):
+            by_part.setdefault(ident.part, []).append(ident)
+        starts = {path: [h.start for h in hits] for path, hits in by_part.items()}
         for name in name_hits:
             paired = False
-            for ident in identifiers:
-                if ident.part != name.part or not (name.start - prox <= ident.end and ident.start - prox <= name.end):
+            hits = by_part.get(name.part, [])
+            lo = bisect_left(starts.get(name.part, []), name.start - prox - 200)  # identifiers are short (a street line at most)
+            hi = bisect_right(starts.get(name.part, []), name.end + prox)
+            for ident in hits[lo:hi]:
+                if not (name.start - prox <= ident.end and ident.start - prox <= name.end):
                     continue
                 same = name.patrons & ident.patrons
                 if not same:

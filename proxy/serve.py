@@ -23,6 +23,7 @@ import faulthandler
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -315,6 +316,7 @@ class Service:
             await self._stop.wait()
         finally:
             self.log.info("serve.stopping")
+            stopping = time.monotonic()
             if review is not None:
                 await review.stop()
             await listener.stop()
@@ -325,7 +327,7 @@ class Service:
             if install_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                     self._loop.remove_signal_handler(sig)
-            self.log.info("serve.stopped")
+            self.log.info("serve.stopped", seconds=round(time.monotonic() - stopping, 2))
 
     def request_stop(self) -> None:
         if self._stop is not None:
