@@ -546,6 +546,7 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[
     # Findings of one part are compared by position: indexes keep that linear in the part's size.
     around, names_around = _Around([f for f in findings if f.categories]), _Around(names)
     knowns_around = _Around([f for f in findings if f.kind is Kind.KNOWN_PATRON])
+    known_names = _Around([f for f in findings if f.kind in (Kind.KNOWN_PATRON, Kind.KNOWN_PATRON_NAME)])
     persons_around, language_around, everything = _Around(persons), _Around(language), _Around(findings)
     name_ids = {id(f) for f in names}
     person_order = {id(f): i for i, f in enumerate(persons)}
@@ -645,6 +646,9 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[
             )
             if lang is not None or f.kind in (Kind.PARTIAL_BARCODE, Kind.PATRON_BARCODE) or _profile(f, person, everything.near_finding(person, prox), prox, signatures, text):
                 add("name-with-identifier", f, (person,) + ((lang,) if lang else ()))
+        elif f.kind in RECORD_LANGUAGE and f.score >= 0.4 and (patron := _known_name(f, names_around, known_names, texts.get(f.part, ""))):
+            # Fines, holds, loans or notes next to a name the patron directory knows: her record.
+            add("circulation-record", f, (patron,))
         elif f.kind in RECORD_LANGUAGE and f.score >= 0.5:
             if f.kind is Kind.MONEY_OWED and f.reason.startswith(GENERIC_OWING) and not any(
                 c is not f for c in language_around.near_finding(f, ctx)
@@ -658,6 +662,17 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[
             if person is not None:
                 add("circulation-record", f, (person,))
     return _dedupe(out)
+
+
+def _known_name(f: Finding, names: _Around, known: _Around, text: str) -> Finding | None:
+    """A patron name (one that passed the name checks) the directory knows, in the sentence of `f`
+    (a namesake in the roll call of board minutes is not the subject of the next sentence's fines)."""
+    lo, hi = _sentence(text, f.start, f.end)
+    for k in known.near(lo, hi, 0):
+        for n in names.near(k.start, k.end, 0):
+            if k.start <= n.start and n.end <= k.end and lo <= n.start and n.end <= hi:
+                return n
+    return None
 
 
 def _known_pair(f: Finding, names: _Around, knowns: _Around) -> tuple[Finding, Finding] | None:
