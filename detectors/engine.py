@@ -177,24 +177,30 @@ class DetectionEngine:
         to patrons goes to an outside address only when it is their own email on record (or, for a
         minor, the guardian's); one it cannot tie keeps the judgement the message itself gave."""
         assert self.directory is not None
-        tied: list[frozenset[int]] = []
+        tied: list[frozenset[int]] = []  # one entry per directory finding: the patrons it may be
         untied = False
         for d in assessment.disclosures:
-            ids: frozenset[int] = frozenset()
+            about = {(p.part, p.start, p.end) for p in d.about}
+            found = False
             for f in d.findings:
-                if f.kind in (Kind.KNOWN_PATRON, Kind.KNOWN_PATRON_CARD, Kind.KNOWN_PATRON_NAME):
-                    ids |= match.patrons.get((f.part, f.start, f.end), frozenset())
-            if ids:
-                tied.append(ids)
-            else:
-                untied = True
+                span = (f.part, f.start, f.end)
+                # A card or a name+identifier pair is someone's for certain; a name alone counts
+                # when the disclosure is about that name (not an author or a namesake close by).
+                if f.kind in (Kind.KNOWN_PATRON, Kind.KNOWN_PATRON_CARD) or (
+                    f.kind is Kind.KNOWN_PATRON_NAME and span in about
+                ):
+                    ids = match.patrons.get(span)
+                    if ids:
+                        tied.append(ids)
+                        found = True
+            untied |= not found
         if not tied:
             return assessment.about_recipients
         out = set()
         for address in outside:
             own = self.directory.recipient_patrons(address, self.settings.guardians)
-            # Every tied disclosure is about one of the recipient's own records (a name shared by
-            # two patrons ties to both: one of them must be hers).
+            # Every patron the directory finds in the disclosures is one of the recipient's own
+            # records (a name two patrons share may be either: one of them must be hers).
             if not all(ids & own for ids in tied):
                 continue
             if untied and address.lower() not in assessment.about_recipients:

@@ -443,3 +443,12 @@ def test_fines_next_to_a_known_patrons_name_are_her_record(directory_scanner, sc
     assert d.action.value == "hold" and "circulation-record" in result.rules, d.rules
     _, stranger = _scan(directory_scanner, "someone@example.com", body.format(name="Mark Jensen"))
     assert stranger.action.value == "deliver", stranger.rules
+
+
+@pytest.mark.slow
+def test_another_patrons_card_in_her_letter_still_holds_it(directory_scanner) -> None:  # type: ignore[no-untyped-def]
+    """Her own card and another patron's card in one letter to her own address: held."""
+    body = ("Hi Jane Doe, your card is 29990000123454 as before. Your neighbour's card 29990000123462 "
+            "was handed in at the desk too.\n\nThanks")
+    _, d = _scan(directory_scanner, "Jane Doe <jdoe.reads@example.net>", body)
+    assert d.action.value == "hold", d.rules
