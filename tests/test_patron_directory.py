@@ -452,3 +452,38 @@ def test_another_patrons_card_in_her_letter_still_holds_it(directory_scanner) ->
             "was handed in at the desk too.\n\nThanks")
     _, d = _scan(directory_scanner, "Jane Doe <jdoe.reads@example.net>", body)
     assert d.action.value == "hold", d.rules
+
+
+@pytest.mark.slow
+def test_a_redacted_copy_masks_a_known_card_and_passes_the_rescan(directory_scanner) -> None:  # type: ignore[no-untyped-def]
+    """Redaction masks a directory card number of any layout, and the masked copy is delivered."""
+    from proxy.redact import redact_checked
+
+    raw = LETTER.format(to="someone@example.com", subject="Hello",
+                        body="The number is 29990000123454, see you.\n\nThanks").encode()
+    copy = redact_checked(directory_scanner, raw, ["someone@example.com"])
+    assert copy is not None and b"29990000123454" not in copy.raw and b"[card]" in copy.raw
+
+
+@pytest.mark.slow
+def test_a_scanning_process_opens_its_own_index_and_sees_a_new_import(tmp_path: Path, config) -> None:  # type: ignore[no-untyped-def]
+    """A scanner pickled for a worker process carries no open index; a nightly import is seen without a restart."""
+    import dataclasses
+
+    from proxy.config import DirectoryConfig
+    from proxy.scan import Scanner
+
+    p = paths(tmp_path)
+    export = tmp_path / "export.csv"
+    export.write_text("First Name,Last Name,Phone\nAlma,Quist,503-555-0111\n", encoding="utf-8")
+    import_export(export, "csv", p)
+    scanner = Scanner(dataclasses.replace(config, directory=DirectoryConfig(index=p.index, key=p.key)))
+    worker = pickle.loads(pickle.dumps(scanner))  # what proxy.scanpool sends to a scanning process
+    body = "Hi Rosa Lindqvist, your number 503-555-0122 is the one I have.\n\nThanks"
+    _, before = _scan(worker, "someone@example.com", body)
+    assert before.action.value == "deliver", before.rules
+    export.write_text("First Name,Last Name,Phone\nRosa,Lindqvist,503-555-0122\n", encoding="utf-8")
+    import_export(export, "csv", p)
+    worker.engine.settings.directory._checked = 0.0  # the once-a-second look at the file is due
+    _, after = _scan(worker, "someone@example.com", body)
+    assert after.action.value == "hold", after.rules
