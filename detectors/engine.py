@@ -119,7 +119,7 @@ class DetectionEngine:
         known = self.directory.identifiers(parts, findings) if self.directory is not None else []
         windows = 0
         if self.settings.names.enabled:
-            triggers: list[Finding | Hit] = [*needs_names(findings, self.settings.evidence, whom), *known]
+            triggers: list[Finding | Hit] = [*needs_names(findings, self.settings.evidence, whom), *_name_triggers(known, findings)]
             if triggers:
                 by_path = {p.path: p for p in parts}
                 span = self.settings.names.window_chars
@@ -207,3 +207,15 @@ class DetectionEngine:
                 continue
             out.add(address.lower())
         return frozenset(out)
+
+
+MAX_DIRECTORY_WINDOWS = 50
+
+
+def _name_triggers(known: Sequence[Hit], findings: Sequence[Finding]) -> list[Hit]:
+    """Where a patron's own identifier asks for a name search: not inside a table of people (it
+    discloses on its own, and a 50,000-row export would ask for 50,000 windows), at most
+    MAX_DIRECTORY_WINDOWS per message."""
+    tables = [(f.part, f.start, f.end) for f in findings if f.kind is Kind.BULK_EXPORT]
+    out = [h for h in known if not any(p == h.part and s <= h.start and h.end <= e for p, s, e in tables)]
+    return out[:MAX_DIRECTORY_WINDOWS]

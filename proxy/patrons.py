@@ -17,10 +17,11 @@ Normal forms come from `detectors.directory`, so an export and a message agree.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import hmac
-import io
+import itertools
 import json
 import os
 import re
@@ -33,7 +34,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from detectors.directory import (
     TokenKind,
@@ -171,14 +172,14 @@ _ATTRIBUTE = {"name": "names", "card": "cards", "phone": "phones", "email": "ema
               "birth_date": "birth_dates", "guardian_email": "guardian_emails", "guardian_name": "guardian_names"}
 
 
-def read_delimited(text: str, mapping: Mapping[str, str], problems: list[Problem]) -> Iterator[PatronRecord]:
+def read_delimited(fh: TextIO, mapping: Mapping[str, str], problems: list[Problem]) -> Iterator[PatronRecord]:
     """A delimited export with a header row (",", "|", ";" or tab; quoted or not)."""
-    sample = text[:8192]
+    first = fh.readline()
     try:
-        dialect: Any = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",|\t;")
+        dialect: Any = csv.Sniffer().sniff(first, delimiters=",|\t;")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(itertools.chain([first], fh), dialect)
     try:
         header = next(reader)
     except StopIteration:
@@ -223,18 +224,24 @@ def read_delimited(text: str, mapping: Mapping[str, str], problems: list[Problem
         yield record
 
 
-def read_sierra_json(text: str, mapping: Mapping[str, str], problems: list[Problem]) -> Iterator[PatronRecord]:
+def read_sierra_json(fh: TextIO, mapping: Mapping[str, str], problems: list[Problem]) -> Iterator[PatronRecord]:
     """Sierra REST API patrons: one JSON object per line, or one document with an "entries" list."""
-    stripped = text.lstrip()
-    if stripped.startswith("{") and '"entries"' in stripped[:2000] and "\n{" not in stripped.strip():
+    first = next((line for line in fh if line.strip()), "")
+    fh.seek(0)
+    try:
+        lines = isinstance(json.loads(first), dict) and "entries" not in json.loads(first)
+    except json.JSONDecodeError:
+        lines = False  # a document over several lines
+    if not lines:
         try:
-            doc = json.loads(text)
+            doc = json.load(fh)
         except json.JSONDecodeError as exc:
             raise DirectoryError(f"line {exc.lineno}: not valid JSON") from None
-        for i, entry in enumerate(doc.get("entries") or [], 1):
+        entries = doc.get("entries") if isinstance(doc, dict) else doc
+        for i, entry in enumerate(entries if isinstance(entries, list) else [], 1):
             yield from _sierra_entry(entry, i, mapping, problems)
         return
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(fh, 1):
         if not line.strip():
             continue
         try:
@@ -299,7 +306,7 @@ _SYMPHONY = {
 }  # fmt: skip
 
 
-def read_symphony(text: str, mapping: Mapping[str, str], problems: list[Problem]) -> Iterator[PatronRecord]:
+def read_symphony(fh: TextIO, mapping: Mapping[str, str], problems: list[Problem]) -> Iterator[PatronRecord]:
     """Symphony flat records: `*** DOCUMENT BOUNDARY ***`, `FORM=LDUSER`, `.FIELD.   |avalue` lines."""
     record: PatronRecord | None = None
     first = last = ""
@@ -311,7 +318,7 @@ def read_symphony(text: str, mapping: Mapping[str, str], problems: list[Problem]
                 record.names.append(f"{last}, {first}")
             yield record
 
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(fh, 1):
         line = raw.strip()
         if not line:
             continue
@@ -413,6 +420,24 @@ def _key_check(key: bytes) -> str:
     return hmac.new(key, _KEY_CHECK, hashlib.sha256).hexdigest()[:16]
 
 
+def _encoding(source: str | Path) -> str:
+    """UTF-8 (with or without a byte-order mark) when the whole file decodes as it, else Windows-1252
+    (old Millennium exports). One pass over the bytes, a megabyte at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(source, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except FileNotFoundError:
+        raise DirectoryError(f"{source}: no such export file") from None
+    except UnicodeDecodeError:
+        return "cp1252"
+    except OSError as exc:
+        raise DirectoryError(f"{source}: cannot read the export ({exc.__class__.__name__})") from None
+    return "utf-8-sig"
+
+
 def guess_format(source: str | Path) -> str:
     """The export's format from its name and first bytes (JSON lines, Symphony flat, else delimited)."""
     try:
@@ -441,14 +466,7 @@ def import_export(
         raise DirectoryError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if os.path.abspath(paths.key) == os.path.abspath(paths.index):
         raise DirectoryError("the directory key must be a file of its own, not the index")
-    try:
-        text = Path(source).read_text(encoding="utf-8-sig", errors="strict")
-    except FileNotFoundError:
-        raise DirectoryError(f"{source}: no such export file") from None
-    except UnicodeDecodeError:
-        text = Path(source).read_text(encoding="cp1252", errors="replace")  # old Millennium exports
-    except OSError as exc:
-        raise DirectoryError(f"{source}: cannot read the export ({exc.__class__.__name__})") from None
+    encoding = _encoding(source)
     key = load_key(paths.key, create=True)
     mapping = {k.lower(): v for k, v in (mapping or {}).items()}
     problems: list[Problem] = []
@@ -467,7 +485,12 @@ def import_export(
         reported = len(problems)
 
     try:
-        for record in reader(text, mapping, problems):
+        fh = open(source, encoding=encoding, newline="" if reader is read_delimited else None)
+    except OSError as exc:
+        writer.discard()
+        raise DirectoryError(f"{source}: cannot read the export ({exc.__class__.__name__})") from None
+    try:
+        for record in reader(fh, mapping, problems):
             home = record.library.strip().lower()
             if wanted and home != wanted and not home.startswith(wanted):
                 other += 1
@@ -485,6 +508,7 @@ def import_export(
             raise DirectoryError(f"{source}: no patron could be read (see the lines above); the index was not replaced")
         writer.finish(fmt)
     finally:
+        fh.close()
         writer.discard()
     size = os.stat(paths.index).st_size
     return ImportSummary(paths.index, writer.patrons, writer.tokens, tuple(problems), other,

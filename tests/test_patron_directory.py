@@ -487,3 +487,15 @@ def test_a_scanning_process_opens_its_own_index_and_sees_a_new_import(tmp_path: 
     worker.engine.settings.directory._checked = 0.0  # the once-a-second look at the file is due
     _, after = _scan(worker, "someone@example.com", body)
     assert after.action.value == "hold", after.rules
+
+
+def test_windows_1252_exports_and_json_documents_are_read(tmp_path: Path) -> None:
+    """An old export in Windows-1252 and a Sierra API document with an entries list import like the others."""
+    export = tmp_path / "old.txt"
+    export.write_bytes('"P BARCODE"|"PATRN NAME"|"TELEPHONE"\n"29990000123454"|"NÚÑEZ, JOSÉ"|"503-555-0142"\n'.encode("cp1252"))
+    import_export(export, "sierra-create-lists", paths(tmp_path))
+    assert PatronIndex(paths(tmp_path)).lookup([(TokenKind.NAME, name_key("Jose Nunez") or "")])
+    doc = tmp_path / "api.json"
+    entries = [json.loads(line) for line in api_json(patrons(3)).splitlines()]
+    doc.write_text(json.dumps({"total": 3, "entries": entries}, indent=2), encoding="utf-8")
+    assert import_export(doc, "sierra-api-json", paths(tmp_path)).patrons == 3
