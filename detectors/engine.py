@@ -6,7 +6,10 @@ This module owns the order of work for one message:
 2. run every cheap detector over every part;
 3. only where a cheap finding needs a name to become a disclosure, ask spaCy
    (batched, one call per message, on windows around those findings);
-4. bind everything into an `Assessment` (detectors.evidence).
+4. with a patron directory, look the message's identifiers and names up in it
+   (detectors.directory; a patron's identifier also asks for a name search);
+5. bind everything into an `Assessment` (detectors.evidence), and check an outside
+   recipient the disclosures are about against the patron's email on record.
 
 It builds the detector set from `EngineSettings` (plain values; the proxy's
 config loader fills them). It does no I/O and never logs text.
