@@ -507,6 +507,11 @@ def import_export(
         if not writer.patrons:
             raise DirectoryError(f"{source}: no patron could be read (see the lines above); the index was not replaced")
         writer.finish(fmt)
+    except DirectoryError as exc:
+        text = str(exc)
+        if text.startswith("line "):  # a reader's "line 1: …" → "patrons.txt:1: …"
+            raise DirectoryError(f"{source}:{text[5:]}") from None
+        raise
     finally:
         fh.close()
         writer.discard()
