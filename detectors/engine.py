@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from detectors.accounts import AccountSentenceDetector
 from detectors.addresses import AddressDetector, AddressSettings
 from detectors.barcodes import BarcodeDetector, BarcodeSettings
 from detectors.bounded import shared_runner
@@ -96,6 +97,7 @@ class DetectionEngine:
             PatronContextDetector(),
             PersonReferenceDetector(),
             PatronNoteDetector(),
+            AccountSentenceDetector(),
             self.names,  # its detect() is the cheap ILS name-form pass; spaCy runs only in detect_windows()
         )
         self.directory = DirectoryMatcher(s.directory, s.directory_settings) if s.directory is not None else None
@@ -132,8 +134,9 @@ class DetectionEngine:
                     if t.part in by_path
                 ]
                 if any(passed_on(by_path[t.part], t.start) for t in triggers if t.part in by_path):
-                    # A record passed on (attached, forwarded, quoted): the covering note may say whose it is.
-                    requested.extend((p, 0, cover_end(p)) for p in parts if p.origin == "body" and p.text)
+                    # A record passed on (attached, forwarded, quoted): the covering note or the subject
+                    # line may say whose it is ("Records request - Erika Tröst").
+                    requested.extend((p, 0, cover_end(p)) for p in parts if p.origin in ("body", "subject") and p.text)
                 windows = len(requested)
                 seen = {(f.part, f.start, f.end) for f in findings}
                 for name in self.names.detect_windows(requested):

@@ -135,6 +135,8 @@ _LABEL = regex.compile(
     r"(?<![\p{L}\p{N}])(?:"
     r"PATRN[ ]NAME(?:\[pn\])?[ \t]*[:=]?|"
     r"(?i:patron[ ]name|borrower[ ]name|full[ ]name|patron[ ]info|patron|borrower|name"
+    # slips and receipts: whom an item is held, reserved, lent or requested for
+    r"|(?:on[ ])?hold[ ]for|reserved[ ]for|pick[ ]?up[ ]for|checked[ ]out[ ]to|issued[ ]to|lent[ ]to|requested[ ]by"
     r"|nombre(?:[ ]completo|[ ]del[ ]usuario|[ ]del[ ]socio)?|usuari[oa]|soci[oa]|prestatari[oa]"
     r"|имя|фио|читатель|họ[ ](?:và[ ])?tên|tên)[ \t]*[:\t]"
     r")[ \t]*"
@@ -464,6 +466,7 @@ _SCREEN_WORDS = frozenset(
     fields column columns value values option options module modules interface client server database query filter
     filters group groups type types code codes setting screen screens window dialog checkbox dropdown field editor
     workflow permission permissions admin administration import export batch queue log logs matrix check
+    store shop market grocery cafe café restaurant bakery pharmacy hotel brewery winery
     """.split()
 )
 # Two screen words in one candidate make it a label even with a given name in it ("Bill History", "Grant Report").
