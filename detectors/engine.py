@@ -35,7 +35,16 @@ from detectors.circulation import (
 from detectors.directory import DirectoryMatch, DirectoryMatcher, DirectorySettings, Hit, PatronLookup
 from detectors.documents import register_all
 from detectors.emails import EmailDetector, EmailSettings
-from detectors.evidence import Assessment, EvidenceSettings, assess, cover_end, needs_names, passed_on
+from detectors.evidence import (
+    Assessment,
+    Disclosure,
+    EvidenceSettings,
+    assess,
+    cover_end,
+    needs_names,
+    passed_on,
+    recipients_about,
+)
 from detectors.extract import Extraction, ExtractLimits, ExtractorRegistry, extract
 from detectors.findings import Detector, Finding, Kind, TextPart
 from detectors.identity import BirthDateDetector, DriversLicenseDetector
@@ -175,16 +184,21 @@ class DetectionEngine:
             sender_address=extraction.sender or "",
         )
         if self.directory is not None and outside and assessment.disclosures:
-            assessment = replace(assessment, about_recipients=self._verified(assessment, match, outside))
+            people = [Recipient(a, shown.get(a.lower(), "")) for a in outside]
+            verified = self._verified(extraction.parts, assessment, match, people, trusted_notice)
+            assessment = replace(assessment, about_recipients=verified)
         return MessageScan(extraction, assessment, windows)
 
-    def _verified(self, assessment: Assessment, match: DirectoryMatch, outside: Sequence[str]) -> frozenset[str]:
+    def _verified(
+        self, parts: Sequence[TextPart], assessment: Assessment, match: DirectoryMatch,
+        recipients: Sequence[Recipient], trusted_notice: bool,
+    ) -> frozenset[str]:
         """The patron as recipient, checked against the directory: a disclosure the directory ties
         to patrons goes to an outside address only when it is their own email on record (or, for a
-        minor, the guardian's); one it cannot tie keeps the judgement the message itself gave."""
+        minor, the guardian's); the ones it cannot tie keep the judgement the message itself gives."""
         assert self.directory is not None
         tied: list[frozenset[int]] = []  # one entry per directory finding: the patrons it may be
-        untied = False
+        untied: list[Disclosure] = []
         for d in assessment.disclosures:
             about = {(p.part, p.start, p.end) for p in d.about}
             found = False
@@ -199,19 +213,22 @@ class DetectionEngine:
                     if ids:
                         tied.append(ids)
                         found = True
-            untied |= not found
+            if not found:
+                untied.append(d)
         if not tied:
             return assessment.about_recipients
+        # What the message says settles only the disclosures the directory cannot tie to anyone.
+        told = recipients_about(parts, untied, recipients, trusted_notice) if untied else None
         out = set()
-        for address in outside:
-            own = self.directory.recipient_patrons(address, self.settings.guardians)
+        for r in recipients:
+            own = self.directory.recipient_patrons(r.address, self.settings.guardians)
             # Every patron the directory finds in the disclosures is one of the recipient's own
             # records (a name two patrons share may be either: one of them must be hers).
             if not all(ids & own for ids in tied):
                 continue
-            if untied and address.lower() not in assessment.about_recipients:
+            if told is not None and r.address.lower() not in told:
                 continue
-            out.add(address.lower())
+            out.add(r.address.lower())
         return frozenset(out)
 
 

@@ -477,20 +477,27 @@ def assess(
     disclosures.extend(_covered_records(parts, all_findings, disclosures, is_patron_name))
     if settings.disabled_rules:
         disclosures = [d for d in disclosures if d.rule not in settings.disabled_rules]
-    about: frozenset[str] = frozenset()
-    if recipients and disclosures:
-        by_path = {p.path: p for p in parts}
-        printed = frozenset(
-            r.address.lower() for r in recipients
-            if trusted_notice and any(r.address.lower() in p.text.lower() for p in parts if p.origin == "body")
-        )
-        about = self_recipients(
-            [subject_of(d.about, d.rule, d.findings[0], by_path, d.to_reader and not any(map(many_people, d.findings)))
-             for d in disclosures],
-            recipients,
-            printed,
-        )
+    about = recipients_about(parts, disclosures, recipients, trusted_notice)
     return Assessment(all_findings, tuple(disclosures), tuple(uninspectable), about)
+
+
+def recipients_about(
+    parts: Sequence[TextPart], disclosures: Sequence[Disclosure], recipients: Sequence[Recipient], trusted_notice: bool
+) -> frozenset[str]:
+    """The outside recipients (lower-cased) every one of `disclosures` is about, from what the message says."""
+    if not recipients or not disclosures:
+        return frozenset()
+    by_path = {p.path: p for p in parts}
+    printed = frozenset(
+        r.address.lower() for r in recipients
+        if trusted_notice and any(r.address.lower() in p.text.lower() for p in parts if p.origin == "body")
+    )
+    return self_recipients(
+        [subject_of(d.about, d.rule, d.findings[0], by_path, d.to_reader and not any(map(many_people, d.findings)))
+         for d in disclosures],
+        recipients,
+        printed,
+    )
 
 
 COVER_CHARS = 1500

@@ -499,3 +499,16 @@ def test_windows_1252_exports_and_json_documents_are_read(tmp_path: Path) -> Non
     entries = [json.loads(line) for line in api_json(patrons(3)).splitlines()]
     doc.write_text(json.dumps({"total": 3, "entries": entries}, indent=2), encoding="utf-8")
     assert import_export(doc, "sierra-api-json", paths(tmp_path)).patrons == 3
+
+
+@pytest.mark.slow
+def test_a_reply_quoting_her_own_letter_goes_to_her_own_address(directory_scanner) -> None:  # type: ignore[no-untyped-def]
+    """Her name and email in the quoted letter are hers on record: the reply to that address is delivered."""
+    body = ("Hello Jane!\n\nGood news - The Night Circus came in for you today and is on the hold shelf. "
+            "We'll keep it until May 11.\n\nThanks\n\n"
+            "On Wed, May 7, 2025 at 8:46 AM, Jane Doe <jdoe.reads@example.net> wrote:\n"
+            "> Hello, is my hold in yet? - Jane Doe\n")
+    _, d = _scan(directory_scanner, "Jane Doe <jdoe.reads@example.net>", body)
+    assert d.action.value == "deliver", d.rules
+    _, other = _scan(directory_scanner, "Jane Doe <jane.doe@example.com>", body)
+    assert other.action.value == "hold", other.rules
