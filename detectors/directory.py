@@ -41,7 +41,10 @@ class TokenKind(enum.StrEnum):
 
 
 class PatronLookup(Protocol):
-    """Which patrons (opaque ids) each normalised value belongs to. Values absent: no entry."""
+    """Which patrons (opaque ids) each normalised value belongs to. Values absent: no entry.
+
+    A lookup with a true `nicknames` attribute was built with names read through `NICKNAMES`.
+    """
 
     def lookup(self, queries: Iterable[tuple[TokenKind, str]]) -> Mapping[tuple[TokenKind, str], frozenset[int]]: ...
 
@@ -79,10 +82,30 @@ def _fold_word(word: str) -> str:
     return "".join(ch for ch in decomposed if ch.isalpha() and not unicodedata.combining(ch)).upper()
 
 
-def name_key(value: str) -> str | None:
+# Common English nicknames → the given name they stand for (an index imported with --nicknames
+# reads both sides through this table: "Bill Smith" in a letter is William Smith of the record).
+NICKNAMES = {
+    "ABBY": "ABIGAIL", "AL": "ALBERT", "ALEX": "ALEXANDER", "ANDY": "ANDREW", "BECKY": "REBECCA", "BEN": "BENJAMIN",
+    "BETH": "ELIZABETH", "BETSY": "ELIZABETH", "BETTY": "ELIZABETH", "BILL": "WILLIAM", "BILLY": "WILLIAM",
+    "BOB": "ROBERT", "BOBBY": "ROBERT", "CATHY": "CATHERINE", "CHRIS": "CHRISTOPHER", "CHUCK": "CHARLES",
+    "CINDY": "CYNTHIA", "DAN": "DANIEL", "DANNY": "DANIEL", "DAVE": "DAVID", "DEBBIE": "DEBORAH", "DEB": "DEBORAH",
+    "DICK": "RICHARD", "DON": "DONALD", "ED": "EDWARD", "EDDIE": "EDWARD", "FRED": "FREDERICK", "GREG": "GREGORY",
+    "JAKE": "JACOB", "JEFF": "JEFFREY", "JENNY": "JENNIFER", "JEN": "JENNIFER", "JERRY": "GERALD", "JIM": "JAMES",
+    "JIMMY": "JAMES", "JOE": "JOSEPH", "JOEY": "JOSEPH", "JOHNNY": "JOHN", "JON": "JONATHAN", "KATE": "KATHERINE",
+    "KATHY": "KATHERINE", "KATIE": "KATHERINE", "KEN": "KENNETH", "KENNY": "KENNETH", "LARRY": "LAWRENCE",
+    "LIZ": "ELIZABETH", "LIZZIE": "ELIZABETH", "MAGGIE": "MARGARET", "MANDY": "AMANDA", "MATT": "MATTHEW",
+    "MEG": "MARGARET", "MIKE": "MICHAEL", "MICKEY": "MICHAEL", "NATE": "NATHAN", "NICK": "NICHOLAS", "PAM": "PAMELA",
+    "PAT": "PATRICIA", "PATTY": "PATRICIA", "PEGGY": "MARGARET", "PETE": "PETER", "PHIL": "PHILIP", "RICH": "RICHARD",
+    "RICK": "RICHARD", "RICKY": "RICHARD", "ROB": "ROBERT", "RON": "RONALD", "SAM": "SAMUEL", "SANDY": "SANDRA",
+    "STEVE": "STEVEN", "SUE": "SUSAN", "SUSIE": "SUSAN", "TED": "THEODORE", "TERRY": "TERENCE", "TIM": "TIMOTHY",
+    "TOM": "THOMAS", "TOMMY": "THOMAS", "TONY": "ANTHONY", "VICKY": "VICTORIA", "WILL": "WILLIAM", "ZACH": "ZACHARY",
+}  # fmt: skip
+
+
+def name_key(value: str, nicknames: bool = False) -> str | None:
     """"jane doe" for "DOE, JANE M", "Jane M. Doe", "Ms. Jane Doe" and "Dóe, Jáne": given name and
     last surname word, accents and case folded, honorifics, middle names, initials and "Jr" dropped;
-    None for one word (or anything with digits)."""
+    None for one word (or anything with digits). With `nicknames`, "Bill" is read as "William"."""
     if any(ch.isdigit() for ch in value):
         return None
     value = _POSSESSIVE.sub("", value)  # "Jane Doe's number"
@@ -102,7 +125,8 @@ def name_key(value: str) -> str | None:
     given_words = [w for w in given_words if w not in _HONORIFICS]
     if not given_words or not surname_words:
         return None
-    return f"{given_words[0].lower()} {surname_words[-1].lower()}"
+    given = NICKNAMES.get(given_words[0], given_words[0]) if nicknames else given_words[0]
+    return f"{given.lower()} {surname_words[-1].lower()}"
 
 
 # A North American number in one of its usual shapes: read without phonenumbers (the import's hot path).
@@ -293,7 +317,7 @@ class DirectoryMatcher:
             return birth_key(value)
         if kind is TokenKind.CARD:
             return card_key(value)
-        return name_key(value)
+        return name_key(value, bool(getattr(self.lookup, "nicknames", False)))
 
     def _hits(self, spans: Sequence[tuple[TokenKind, TextPart, int, int]]) -> list[Hit]:
         keyed: list[tuple[TokenKind, TextPart, int, int, str]] = []

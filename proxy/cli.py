@@ -693,6 +693,7 @@ def _add_patrons_command(sub: argparse._SubParsersAction) -> None:  # type: igno
     imp.add_argument("--config", metavar="FILE", help="configuration file with directory.index and directory.key")
     imp.add_argument("--index", metavar="FILE", help="index to write (default: directory.index)")
     imp.add_argument("--key", metavar="FILE", help="key file, created mode 0600 when missing (default: directory.key)")
+    imp.add_argument("--nicknames", action="store_true", help="read common nicknames as the given names they stand for (Bill = William), in the export and in mail")
     imp.add_argument("--quiet", action="store_true", help="print only the summary, not each malformed row")
 
 
@@ -716,7 +717,7 @@ def _patrons(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"{args.file}:{problem.line}: {'skipped' if problem.skipped else 'ignored a value'}: {problem.reason}\n")  # type: ignore[attr-defined]
 
     summary = import_export(args.file, fmt, DirectoryPaths(index, key, config.directory.region), mapping,
-                            args.library or "", report)
+                            args.library or "", report, args.nicknames)
     out.write(summary.text() + "\n")
     return EXIT_OK
 

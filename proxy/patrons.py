@@ -362,7 +362,7 @@ class DirectoryPaths:
     region: str = "US"
 
 
-def tokens_of(record: PatronRecord, region: str, problems: list[Problem]) -> set[tuple[TokenKind, str]]:
+def tokens_of(record: PatronRecord, region: str, problems: list[Problem], nicknames: bool = False) -> set[tuple[TokenKind, str]]:
     """The normalised values of one record; values that cannot be normalised are reported."""
     out: set[tuple[TokenKind, str]] = set()
 
@@ -374,14 +374,15 @@ def tokens_of(record: PatronRecord, region: str, problems: list[Problem]) -> set
             else:
                 problems.append(Problem(record.line, False, what))
 
-    take(TokenKind.NAME, record.names, name_key, "name not in two words")
+    names = (lambda v: name_key(v, True)) if nicknames else name_key
+    take(TokenKind.NAME, record.names, names, "name not in two words")
     take(TokenKind.CARD, record.cards, card_key, "card number not 6-20 digits")
     take(TokenKind.PHONE, record.phones, lambda v: phone_key(v, region), "phone not a valid number")
     take(TokenKind.EMAIL, record.emails, email_key, "email not an address")
     take(TokenKind.ADDRESS, record.addresses, address_key, "address without a house number")
     take(TokenKind.BIRTH_DATE, record.birth_dates, birth_key, "birth date not a date")
     take(TokenKind.GUARDIAN_EMAIL, record.guardian_emails, email_key, "guardian email not an address")
-    take(TokenKind.NAME, record.guardian_names, name_key, "guardian name not in two words")
+    take(TokenKind.NAME, record.guardian_names, names, "guardian name not in two words")
     return out
 
 
@@ -459,6 +460,7 @@ def import_export(
     mapping: Mapping[str, str] | None = None,
     library: str = "",
     report: Any = None,
+    nicknames: bool = False,
 ) -> ImportSummary:
     """Read an ILS export, normalise it, and swap in a new index. `report(problem)` is told each problem as found."""
     started = time.perf_counter()
@@ -495,7 +497,7 @@ def import_export(
             if wanted and home != wanted and not home.startswith(wanted):
                 other += 1
                 continue
-            values = tokens_of(record, paths.region, problems)
+            values = tokens_of(record, paths.region, problems, nicknames)
             if not any(kind is not TokenKind.NAME for kind, _ in values):
                 problems.append(Problem(record.line, True, "no card, phone, email, address or birth date"))
             elif not any(kind in (TokenKind.NAME, TokenKind.CARD) for kind, _ in values):
@@ -506,7 +508,7 @@ def import_export(
         tell()
         if not writer.patrons:
             raise DirectoryError(f"{source}: no patron could be read (see the lines above); the index was not replaced")
-        writer.finish(fmt)
+        writer.finish(fmt, nicknames)
     except DirectoryError as exc:
         text = str(exc)
         if text.startswith("line "):  # a reader's "line 1: …" → "patrons.txt:1: …"
@@ -564,7 +566,7 @@ class _IndexWriter:
         self.db.executemany("INSERT INTO staging.pairs VALUES (?, ?)", self.batch)
         self.batch.clear()
 
-    def finish(self, fmt: str) -> None:
+    def finish(self, fmt: str, nicknames: bool = False) -> None:
         self._flush()
         db = self.db
         db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
@@ -574,7 +576,7 @@ class _IndexWriter:
         db.executemany(
             "INSERT INTO meta VALUES (?, ?)",
             [("version", INDEX_VERSION), ("key_check", _key_check(self.key)), ("patrons", str(self.patrons)),
-             ("tokens", str(self.tokens)), ("format", fmt), ("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))],
+             ("tokens", str(self.tokens)), ("format", fmt), ("nicknames", "1" if nicknames else "0"), ("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))],
         )
         db.commit()
         db.execute("DETACH DATABASE staging")
@@ -622,6 +624,7 @@ class PatronIndex:
         self._key = b""
         self._stamp: tuple[int, int, int] | None = None
         self._checked = 0.0
+        self._nicknames = self._meta_nicknames = False
 
     def __getstate__(self) -> dict[str, Any]:
         return {"paths": self.paths}
@@ -655,6 +658,7 @@ class PatronIndex:
                 return  # a bad new file: the old index stays in use
             raise
         old, self._db, self._key, self._stamp = self._db, db, key, stamp
+        self._nicknames = self._meta_nicknames
         if old is not None:
             old.close()
 
@@ -672,7 +676,15 @@ class PatronIndex:
         if meta.get("key_check") != _key_check(key):
             db.close()
             raise DirectoryError(f"the directory index {where} was built with another key than {self.paths.key}; import again")
+        self._meta_nicknames = meta.get("nicknames") == "1"
         return db, key
+
+    @property
+    def nicknames(self) -> bool:
+        """Whether the index was imported with nicknames read as given names (the lookups must be too)."""
+        with self._lock:
+            self._open_if_changed()
+            return self._nicknames
 
     def lookup(self, queries: Iterable[tuple[TokenKind, str]]) -> dict[tuple[TokenKind, str], frozenset[int]]:
         with self._lock:

@@ -512,3 +512,18 @@ def test_a_reply_quoting_her_own_letter_goes_to_her_own_address(directory_scanne
     assert d.action.value == "deliver", d.rules
     _, other = _scan(directory_scanner, "Jane Doe <jane.doe@example.com>", body)
     assert other.action.value == "hold", other.rules
+
+
+@pytest.mark.parametrize("nicknames", [True, False])
+def test_nicknames_are_read_as_given_names_when_imported_so(tmp_path: Path, nicknames: bool) -> None:
+    """An index imported with --nicknames matches "Bill Smith" to WILLIAM SMITH's phone; one without does not."""
+    export = tmp_path / "export.txt"
+    export.write_text('"PATRN NAME"|"TELEPHONE"\n"SMITH, WILLIAM R"|"503-555-0142"\n', encoding="utf-8")
+    import_export(export, "sierra-create-lists", paths(tmp_path), nicknames=nicknames)
+    text = "Hi Bill Smith, your number 503-555-0142 is the one I have."
+    part = TextPart("1", text)
+    phone = Finding(Kind.PHONE, "1", text.index("503"), text.index("503") + 12, 0.8, "phone", "x")
+    name = Finding(Kind.PERSON_NAME, "1", 3, 13, 0.85, "person-name", "B••• S••••")
+    matcher = DirectoryMatcher(PatronIndex(paths(tmp_path)))
+    match = matcher.match([part], [name, phone], matcher.identifiers([part], [phone]))
+    assert any(f.kind is Kind.KNOWN_PATRON for f in match.findings) is nicknames
