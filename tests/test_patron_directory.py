@@ -438,7 +438,7 @@ def test_the_nightly_import_runs_as_the_relay_user_on_the_same_state() -> None:
 @pytest.mark.slow
 def test_fines_next_to_a_known_patrons_name_are_her_record(directory_scanner, scanner) -> None:  # type: ignore[no-untyped-def]
     """A balance next to a directory patron's name is held; next to a name the directory does not know it is not."""
-    body = "Hello,\n\n{name}'s account shows a balance of $64.00 from lost items.\n\nThanks"
+    body = "Hello,\n\n{name} still has a balance of $64.00.\n\nThanks"
     result, d = _scan(directory_scanner, "someone@example.com", body.format(name="Jane Doe"))
     assert d.action.value == "hold" and "circulation-record" in result.rules, d.rules
     _, stranger = _scan(directory_scanner, "someone@example.com", body.format(name="Mark Jensen"))
