@@ -174,7 +174,8 @@ def _scan(args: argparse.Namespace, out: TextIO) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from proxy.config import listen_check, upstream_check
-    from proxy.serve import Overrides, serve
+    from proxy.serve import serve
+    from proxy.wiring import Overrides
 
     if args.listen and listen_check(args.listen):
         raise UsageError(f"--listen {args.listen!r}: expected {listen_check(args.listen)}")
@@ -331,7 +332,7 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
         open_store,
         purge,
     )
-    from proxy.serve import Overrides, apply_overrides, review_service, spool_notifier
+    from proxy.wiring import Overrides, apply_overrides, review_service, spool_notifier
 
     # The same resolution as `serve`: the quarantine beside the spool of --state-dir.
     full = apply_overrides(load(resolve_config(args.config)), Overrides(state_dir=args.state_dir))
@@ -456,10 +457,10 @@ def _run_digests(config, store, library: str | None, hours: float | None, scratc
     from proxy.notify import Notices, NoticeSettings, NoticeTemplates, notices_from_config
     from proxy.quarantine import RetentionPolicy
     from proxy.quarantine.digest import run_digests
-    from proxy.serve import NoticesUnavailable, identity
     from proxy.spool import Spool
+    from proxy.wiring import NoticesUnavailable
 
-    who = identity(config)
+    who = config.relay_identity()
     try:
         spool = Spool((scratch or Path(config.spool.state_dir)) / "spool")
     except OSError as exc:
@@ -556,7 +557,7 @@ def _add_review_commands(sub: argparse._SubParsersAction) -> None:  # type: igno
 
 def _review_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from proxy.config import load
-    from proxy.serve import Overrides, apply_overrides
+    from proxy.wiring import Overrides, apply_overrides
 
     return apply_overrides(load(resolve_config(args.config)), Overrides(state_dir=args.state_dir))
 
@@ -568,7 +569,7 @@ def _review_ui(args: argparse.Namespace) -> int:
 
     from proxy import logs
     from proxy.config import listen_check, split_listen
-    from proxy.web import start_review_ui
+    from proxy.wiring import review_pages
 
     if args.listen and listen_check(args.listen):
         raise UsageError(f"--listen {args.listen!r}: expected {listen_check(args.listen)}")
@@ -580,7 +581,7 @@ def _review_ui(args: argparse.Namespace) -> int:
     host, port = split_listen(args.listen) if args.listen else (None, None)
 
     async def run() -> None:
-        ui = await start_review_ui(config, host=host, port=port)
+        ui = await review_pages(config, host=host, port=port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

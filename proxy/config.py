@@ -12,8 +12,10 @@ the file it was given.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 import ipaddress
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,6 +229,15 @@ class IdentityConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """How the relay names itself in greetings, trace headers, bounces and notices."""
+
+    hostname: str
+    postmaster: str
+    hash_external_addresses: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: str
     library_name: str
@@ -251,6 +262,34 @@ class Config:
     other_libraries: bool = True  # barcodes.other_libraries: other institutions' 14-digit cards
     # user%domain@, "user@domain"@, domain!user@ recipients: "external" (classed as outside) or "refuse" (553 at RCPT)
     routed_addresses: str = "external"
+
+    def relay_identity(self) -> Identity:
+        """The relay's host name (`server.hostname`, else the machine's FQDN) and postmaster address."""
+        hostname = self.server.hostname or socket.getfqdn()
+        postmaster = self.server.postmaster or f"postmaster@{self.library_domains[0]}"
+        return Identity(hostname, postmaster, self.logging.hash_external_addresses)
+
+    def quarantine_under(self, state_dir: str | None = None) -> QuarantineConfig:
+        """The quarantine settings with the file and key left at their defaults placed in `state_dir`.
+
+        `state_dir` defaults to `spool.state_dir`: so `--state-dir var` moves
+        everything a relay keeps, and `patronguard quarantine ... --state-dir var`
+        (or the fax hook's state directory) finds what that relay held. Paths set
+        explicitly in the config are kept as they are.
+        """
+        q, default = self.quarantine, QuarantineConfig()
+        state = Path(self.spool.state_dir if state_dir is None else state_dir)
+        return dataclasses.replace(
+            q,
+            path=str(state / "quarantine.db") if q.path == default.path else q.path,
+            key_file=str(state / "quarantine.key") if q.key_file == default.key_file else q.key_file,
+        )
+
+    def with_state_dir(self, state_dir: str | None = None) -> Config:
+        """This config with `spool.state_dir` replaced (when given) and the quarantine's default paths under it."""
+        spool = self.spool if not state_dir else dataclasses.replace(self.spool, state_dir=state_dir)
+        moved = dataclasses.replace(self, spool=spool)
+        return dataclasses.replace(moved, quarantine=moved.quarantine_under())
 
 
 # ----------------------------------------------------------------- the schema

@@ -379,9 +379,8 @@ class FaxHook:
     def store(self) -> QuarantineStore:
         if self._store is None:
             from proxy.quarantine import open_store
-            from proxy.serve import quarantine_under_state
 
-            self._store = open_store(quarantine_under_state(self.config.quarantine, str(self.state_dir)))
+            self._store = open_store(self.config.quarantine_under(str(self.state_dir)))
         return self._store
 
     def close(self) -> None:
@@ -610,10 +609,9 @@ def fax_job_id(item: HeldItem) -> str:
 def fax_notices(config: Config, state_dir: Path) -> FaxNotices | None:
     """Fax notices spooled in the relay's spool under `state_dir` (None when notices are switched off)."""
     from proxy.notify import notices_from_config
-    from proxy.serve import identity
     from proxy.spool import Spool
 
-    who = identity(config)
+    who = config.relay_identity()
     notices = notices_from_config(config, Spool(state_dir / "spool"), hostname=who.hostname,
                                   postmaster=who.postmaster)
     return FaxNotices(notices, config.fax_hook.approval_days, config.source) if notices is not None else None

@@ -37,9 +37,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor
-from dataclasses import dataclass
 from typing import Any
 
+from proxy.config import Identity
 from proxy.delivery import Outcome, RetryPolicy, Status, Upstream, build_dsn, received_header
 from proxy.explain import masked_context
 from proxy.holds import HoldStore
@@ -56,15 +56,6 @@ SCAN_FAILED = "scan-failed"
 PROCESS_FAILED = "process-failed"  # processing raised on every pass: held as it is, for a supervisor
 REDACT_FAILED = "redaction-refused"  # the redacted copy was not clean on the second scan: held instead
 MAX_EXCERPTS = 50  # the quarantine keeps at most this many per item
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """How the relay names itself in trace headers and bounces."""
-
-    hostname: str
-    postmaster: str
-    hash_external_addresses: bool = True
 
 
 def message_id_hash(raw: bytes) -> str:
@@ -147,6 +138,27 @@ class Pipeline:
         self._stopped = asyncio.Event()
         self.processed = 0  # entries whose processing finished (for tests and metrics)
         self.changed = asyncio.Event()  # set after each processed entry
+
+    def reconfigure(
+        self,
+        *,
+        scanner: Scanner,
+        upstream: Upstream,
+        retry: RetryPolicy,
+        identity: Identity,
+        notices: Notices | None,
+        max_failed_passes: int,
+    ) -> Upstream:
+        """Take a reloaded configuration's collaborators (SIGHUP); return the previous upstream, for closing.
+
+        Entries in flight finish with the collaborators they started with: each
+        pass reads these attributes once per step, and the old upstream stays
+        usable until the caller closes it.
+        """
+        previous = self.upstream
+        self.scanner, self.upstream, self.retry = scanner, upstream, retry
+        self.identity, self.notices, self.max_failed_passes = identity, notices, max_failed_passes
+        return previous
 
     # ------------------------------------------------------------- scheduling
 

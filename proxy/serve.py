@@ -12,181 +12,36 @@ This module owns the lifetime of `patronguard serve`:
   logged and the running config kept. The listen address and state directory
   need a restart.
 
-It wires parts together and decides nothing itself.
+It starts and stops the parts `proxy.wiring` assembles and decides nothing itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import faulthandler
 import os
 import signal
-import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from proxy import config as config_module
 from proxy import logs
-from proxy.config import Config, QuarantineConfig, split_listen
-from proxy.delivery import Outcome, RetryPolicy, Upstream, upstream_for
-from proxy.errors import ConfigError, PatronGuardError
+from proxy.config import Config
+from proxy.delivery import Upstream, upstream_for
+from proxy.errors import ConfigError
 from proxy.holds import QuarantineHoldStore
-from proxy.notify import Notices, SpoolNotifier, notices_from_config
-from proxy.pipeline import Identity, Pipeline
-from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService, open_store
+from proxy.pipeline import Pipeline
+from proxy.quarantine import open_store
 from proxy.scan import Scanner
 from proxy.scanpool import ScanPool
 from proxy.scanpool import scan_executor as scan_executor_for
 from proxy.smtp import Listener, RelayHandler, RelayRules
 from proxy.spool import Spool
-
-if TYPE_CHECKING:
-    from proxy.web import ReviewUi
-
-
-@dataclass(frozen=True, slots=True)
-class Overrides:
-    """Command-line values that win over the config file (already checked by the CLI)."""
-
-    listen: str | None = None
-    upstream: str | None = None
-    state_dir: str | None = None
-
-
-def apply_overrides(config: Config, overrides: Overrides) -> Config:
-    server, upstream, spool = config.server, config.upstream, config.spool
-    if overrides.listen:
-        host, port = split_listen(overrides.listen)
-        server = dataclasses.replace(server, listen_host=host, listen_port=port)
-    if overrides.upstream:
-        upstream = dataclasses.replace(upstream, url=overrides.upstream)
-    if overrides.state_dir:
-        spool = dataclasses.replace(spool, state_dir=overrides.state_dir)
-    quarantine = quarantine_under_state(config.quarantine, spool.state_dir)
-    return dataclasses.replace(config, server=server, upstream=upstream, spool=spool, quarantine=quarantine)
-
-
-def quarantine_under_state(q: QuarantineConfig, state_dir: str) -> QuarantineConfig:
-    """Quarantine file and key left at their defaults live in the state directory, beside the spool.
-
-    So `--state-dir var` (or spool.state_dir) moves everything a relay keeps, and
-    `patronguard quarantine ... --state-dir var` finds what that relay held.
-    Paths set explicitly in the config are kept as they are.
-    """
-    default, state = QuarantineConfig(), Path(state_dir)
-    return dataclasses.replace(
-        q,
-        path=str(state / "quarantine.db") if q.path == default.path else q.path,
-        key_file=str(state / "quarantine.key") if q.key_file == default.key_file else q.key_file,
-    )
-
-
-def retry_policy(config: Config) -> RetryPolicy:
-    u = config.upstream
-    return RetryPolicy(first=u.retry_first, factor=u.retry_factor, max_delay=u.retry_max_delay, max_age=u.max_age)
-
-
-def identity(config: Config) -> Identity:
-    hostname = config.server.hostname or socket.getfqdn()
-    postmaster = config.server.postmaster or f"postmaster@{config.library_domains[0]}"
-    return Identity(hostname, postmaster, config.logging.hash_external_addresses)
-
-
-def _notices(config: Config, spool: Spool) -> Notices | None:
-    who = identity(config)
-    return notices_from_config(config, spool, hostname=who.hostname, postmaster=who.postmaster)
-
-
-def review_service(
-    config: Config,
-    store: QuarantineStore,
-    *,
-    upstream_url: str | None = None,
-    submit: Callable[[str], None] | None = None,
-) -> ReviewService:
-    """The supervisors' release/reject service, wired as the relay is: one construction for CLI and web.
-
-    A release goes through the relay's own upstream (`upstream_url` overrides
-    `upstream.url`); outcome notices to the sender are spooled in the relay's
-    spool under `spool.state_dir`, and `submit` hands each one to a pipeline
-    running in this process. A relay in another process picks them up on its
-    next spool sweep (`Pipeline.SWEEP_SECONDS`).
-    """
-    from proxy.fax import fax_notifier
-    from proxy.holds import UpstreamDeliverer
-
-    upstream = _LazyUpstream(config, identity(config).hostname, upstream_url)
-    notifier = spool_notifier(config, submit)
-    return ReviewService(store, UpstreamDeliverer(upstream), notifier, _LazyRedactor(config),
-                         fax_notifier=fax_notifier(config, notifier, submit))  # held HylaFAX jobs (proxy.fax)
-
-
-class _LazyUpstream:
-    """The relay's upstream (same TLS, AUTH and verification) for releases, built on the first release.
-
-    So `quarantine show` works for a supervisor who cannot read the upstream
-    password file; one connection per release (no kept connections in a CLI).
-    """
-
-    def __init__(self, config: Config, helo: str, url: str | None) -> None:
-        self.config = dataclasses.replace(config, upstream=dataclasses.replace(config.upstream, keep_alive=0.0))
-        self.helo, self.url = helo, url
-        self._upstream: Upstream | None = None
-
-    async def send(self, mail_from: str, rcpt_tos: Sequence[str], data: bytes, smtputf8: bool) -> dict[str, Outcome]:
-        if self._upstream is None:
-            self._upstream = upstream_for(self.config, self.helo, url=self.url)  # ConfigError: one line, no password
-        return await self._upstream.send(mail_from, rcpt_tos, data, smtputf8)
-
-
-class _LazyRedactor:
-    """Release-redacted with the relay's detection settings; the scanner (spaCy) loads on first use only."""
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self._redactor: Callable[[bytes, list[str]], bytes | None] | None = None
-
-    def __call__(self, raw: bytes, recipients: list[str]) -> bytes | None:
-        if self._redactor is None:
-            from proxy.redact import redactor_for
-
-            self._redactor = redactor_for(Scanner(self.config))
-        return self._redactor(raw, recipients)
-
-
-def spool_notifier(config: Config, submit: Callable[[str], None] | None = None) -> SpoolNotifier | None:
-    """The quarantine's notifier (release, reject, expiry, escalation): notices spooled in the relay's spool.
-
-    A spool this process cannot open (a supervisor's login without write access
-    to the service's state directory) raises `NoticesUnavailable` when a notice
-    is due: the decision stands and the audit trail records the failed notice.
-    """
-    try:
-        spool = Spool(Path(config.spool.state_dir) / "spool")
-    except OSError as exc:
-        return _Unavailable(NoticesUnavailable(f"cannot write the spool under {config.spool.state_dir} ({exc.strerror})"))
-    notices = _notices(config, spool)
-    return SpoolNotifier(notices, submit) if notices is not None else None
-
-
-class NoticesUnavailable(PatronGuardError):
-    """Sender notices cannot be spooled from this process."""
-
-
-class _Unavailable(SpoolNotifier):
-    def __init__(self, error: NoticesUnavailable) -> None:
-        self.error = error
-
-    def notify_sender(self, item: HeldItem, outcome: ItemState, note: str) -> None:
-        raise self.error
-
-    def notify_admin(self, item: HeldItem, note: str) -> None:
-        raise self.error
+from proxy.web import ReviewUi
+from proxy.web.accounts import load_reviewers
+from proxy.wiring import Overrides, apply_overrides, notices, retry_policy, review_pages
 
 
 def close_upstream(upstream: Upstream) -> None:
@@ -207,9 +62,10 @@ async def warm(scanner: Scanner, executor: ScanPool | Executor) -> None:
 class Service:
     """One relay process. `run()` returns after a graceful stop."""
 
-    def __init__(self, config_path: str | None, overrides: Overrides = Overrides(), *, log_level: str | None = None) -> None:
+    def __init__(self, config_path: str | None, overrides: Overrides | None = None, *,
+                 log_level: str | None = None) -> None:
         self.config_path = config_path
-        self.overrides = overrides
+        self.overrides = overrides or Overrides()
         self.log_level = log_level
         self.config: Config | None = None
         self.port: int | None = None
@@ -240,11 +96,11 @@ class Service:
         self._stop = asyncio.Event()
 
         # Certificate, accounts and upstream credentials are checked before anything opens: one-line ConfigErrors.
-        who = identity(config)
+        who = config.relay_identity()
         upstream = upstream_for(config, who.hostname)
         listener = Listener(None, config, who.hostname, logs.get_logger("patronguard.smtp"))
         spool = await asyncio.to_thread(Spool, state / "spool")
-        notices = _notices(config, spool)  # a bad template is a ConfigError before anything else opens
+        spool_notices = notices(config, spool)  # a bad template is a ConfigError before anything else opens
         quarantine = await asyncio.to_thread(partial(open_store, config.quarantine, create=True))  # only serve creates
         holds = QuarantineHoldStore(quarantine)
         await asyncio.to_thread(spool.recover)
@@ -266,7 +122,7 @@ class Service:
             scan_executor=scan_executor,
             log=logs.get_logger("patronguard.relay"),
             workers=config.spool.workers,
-            notices=notices,
+            notices=spool_notices,
             max_failed_passes=config.spool.max_failed_passes,
         )
         handler = self._handler = RelayHandler(spool, RelayRules.from_config(config), pipeline.submit,
@@ -286,10 +142,8 @@ class Service:
             ) from None
         review = None
         if config.review_ui.enabled:
-            from proxy.web import start_review_ui
-
             try:
-                review = self.review = await start_review_ui(config, submit=pipeline.submit, store=quarantine)
+                review = self.review = await review_pages(config, store=quarantine, submit=pipeline.submit)
             except BaseException:
                 await listener.stop()
                 await pipeline.stop()
@@ -347,13 +201,11 @@ class Service:
             scanner = Scanner(config)
             if self._scan_executor is not None:
                 await warm(scanner, self._scan_executor)
-            notices = _notices(config, self.pipeline.spool) if self.pipeline is not None else None
+            spool_notices = notices(config, self.pipeline.spool) if self.pipeline is not None else None
             reviewers = None
             if self.review is not None:
-                from proxy.web.accounts import load_reviewers
-
                 reviewers = await asyncio.to_thread(load_reviewers, config.review_ui, config.spool.state_dir)
-            upstream = await asyncio.to_thread(upstream_for, config, identity(config).hostname)
+            upstream = await asyncio.to_thread(upstream_for, config, config.relay_identity().hostname)
             if self._listener is not None:  # a renewed certificate, changed accounts: new sessions use them
                 await asyncio.to_thread(self._listener.configure, config)
         except ConfigError as exc:
@@ -369,18 +221,14 @@ class Service:
             self.log.warning("serve.reload_partial", error="listen and state_dir change on restart only")
         self.config = config
         if self._handler is not None:
-            self._handler.rules = RelayRules.from_config(config)
+            self._handler.reconfigure(RelayRules.from_config(config))
         if self.pipeline is not None:
-            self.pipeline.scanner = scanner
-            self.pipeline.retry = retry_policy(config)
-            self.pipeline.identity = identity(config)
-            self.pipeline.notices = notices
-            self.pipeline.max_failed_passes = config.spool.max_failed_passes
-            previous, self.pipeline.upstream = self.pipeline.upstream, upstream  # new password, TLS settings, url
+            previous = self.pipeline.reconfigure(  # new password, TLS settings, url
+                scanner=scanner, upstream=upstream, retry=retry_policy(config), identity=config.relay_identity(),
+                notices=spool_notices, max_failed_passes=config.spool.max_failed_passes)
             await asyncio.to_thread(close_upstream, previous)
         if self.review is not None and reviewers is not None:
-            self.review.app.reviewers = reviewers  # added or removed supervisors; sessions of removed ones end
-            self.review.app.config = config
+            self.review.app.reconfigure(config, reviewers)  # added or removed supervisors
         self.log.info("serve.reloaded", config=config.source)
 
 

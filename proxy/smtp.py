@@ -143,6 +143,10 @@ class RelayHandler:
         self.idle = asyncio.Event()
         self.idle.set()
 
+    def reconfigure(self, rules: RelayRules) -> None:
+        """A reloaded configuration's relay rules (SIGHUP): new commands are checked against them."""
+        self.rules = rules
+
     async def handle_EHLO(self, server: SMTP, session: Any, envelope: Any, hostname: str, responses: list[str]) -> list[str]:
         session.host_name = hostname
         # aiosmtpd reads commands in order from one stream, so pipelined commands just work; say so.

@@ -334,7 +334,7 @@ def cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 def cli_store(path: str):  # type: ignore[no-untyped-def]
     from proxy.quarantine import open_store
-    from proxy.serve import Overrides, apply_overrides
+    from proxy.wiring import Overrides, apply_overrides
 
     return open_store(apply_overrides(config_module.load(path), Overrides()).quarantine, create=True)
 

@@ -19,7 +19,7 @@ from proxy.config import Config
 from proxy.fax import FaxHook, VerdictCache, read_job, run_hook
 from proxy.quarantine import Actor, AuditAction, InvalidTransition, ItemState, KeyRing, open_store
 from proxy.quarantine.sql import SqlQuarantine
-from proxy.serve import quarantine_under_state, review_service
+from proxy.wiring import review_service
 
 REPO = Path(__file__).resolve().parents[1]
 OWNER = "circ@cityofsalem.net"
@@ -80,7 +80,7 @@ def hook(config: Config, scanner, spool: Spool, state: Path):  # type: ignore[no
 
 
 def store_for(config: Config, state: Path) -> SqlQuarantine:
-    store = open_store(quarantine_under_state(config.quarantine, str(state)), create=True)
+    store = open_store(config.quarantine_under(str(state)), create=True)
     assert isinstance(store, SqlQuarantine)
     return store
 

@@ -20,7 +20,7 @@ from test_relay import Relay, Sink, to
 from proxy.cli import main
 from proxy.pipeline import Pipeline
 from proxy.quarantine import ItemState
-from proxy.serve import Overrides
+from proxy.wiring import Overrides
 
 CARD = "23610003622817"
 PATRON = "Maria Alvarez"

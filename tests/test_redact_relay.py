@@ -25,7 +25,7 @@ from proxy.pipeline import Pipeline, crlf
 from proxy.quarantine import ItemState
 from proxy.redact import redact_checked
 from proxy.scan import Scanner
-from proxy.serve import Overrides
+from proxy.wiring import Overrides
 
 CARD = "23610003622817"
 PHONE = "503-555-0142"

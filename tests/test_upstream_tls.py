@@ -24,7 +24,7 @@ from proxy.config import Config
 from proxy.delivery import MaildirUpstream, SmtpUpstream, Status, upstream_for, upstream_from_url
 from proxy.errors import ConfigError
 from proxy.holds import UpstreamDeliverer
-from proxy.serve import review_service
+from proxy.wiring import review_service
 
 SENDER = "staff@ccrls.org"
 PASSWORD = "correct horse battery staple"

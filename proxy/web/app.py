@@ -134,6 +134,10 @@ class ReviewApp:
 
     # ------------------------------------------------------------ plumbing
 
+
+    def reconfigure(self, config: Config, reviewers: dict[str, Reviewer]) -> None:
+        """A reloaded configuration and its supervisors (SIGHUP): sessions of removed supervisors end."""
+        self.config, self.reviewers = config, reviewers
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._headers, self._errors, self._session], client_max_size=64 * 1024)
         app.add_routes([
