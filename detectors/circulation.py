@@ -649,10 +649,15 @@ class PersonReferenceDetector:
 _NOTE_RULES: tuple[_Rule, ...] = (
     _rule(
         "note|message",
-        r"[ \t]{0,8}(?:>[ \t]?){0,4}(?:note|pmessage|message|record note)[ \t]{0,3}:[^\n]{0,200}?"
-        r"\b(?:patron|banned|trespass\w{0,4}|suspend\w{0,3}|behaviou?r|incident|warned|police|threat\w{0,4}"
+        r"[ \t]{0,8}(?:>[ \t]?){0,4}(?:note|pmessage|message|record note)[ \t]{0,3}:"
+        # "patron" alone makes a note only as a record note speaks of her: first ("Note: Patron
+        # claims…") or with what she did or said. "Barring a patron bars that patron from…" (a
+        # manual's NOTE) speaks of patrons in general.
+        r"(?:[ \t]*patron\b|[^\n]{0,200}?\bpatron[ \t]+(?:says|said|claims|claimed|states|stated|reported|called"
+        r"|came|was|had|paid|owes|asked|requested|returned|lost|refused|left|brought|yelled|threatened|became|wants)\b"
+        r"|[^\n]{0,200}?\b(?:banned|trespass\w{0,4}|suspend\w{0,3}|behaviou?r|incident|warned|police|threat\w{0,4}"
         r"|harass\w{0,5}|do\s{1,3}not\s{1,3}(?:allow|release|give)|must\s{1,3}be\s{1,3}accompanied|custody"
-        r"|restraining)\b[^\n]{0,200}",  # the span covers the note line
+        r"|restraining)\b)[^\n]{0,200}",  # the span covers the note line
         0.7,
         "patron-note line",
         line_start=True,

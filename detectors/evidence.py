@@ -23,6 +23,7 @@ are not patrons. Pure functions over immutable values; no I/O.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from detectors.findings import Category, Finding, Kind, TextPart
 from detectors.names import person_key
 from detectors.signatures import QUOTE_HEADER, own_text_end, signature_spans
 from detectors.subjects import Recipient, self_recipients, subject_of
+from detectors.tables import responsibility_cells
 
 IDENTIFIERS = frozenset(
     {
@@ -182,6 +184,35 @@ def _near(a: Finding, b: Finding, distance: int) -> bool:
     return a.part == b.part and a.start - distance <= b.end and b.start - distance <= a.end
 
 
+class _Around:
+    """One part's findings by position: those within a distance of a span, without a pass over all.
+
+    A 50,000-row export has a card, a name and a phone on every row; asking "what is near this
+    card?" of every finding makes assessment quadratic. Short findings are bisected by start;
+    the few long ones (a whole record layout, a bulk export) are checked one by one. Results
+    come in the order of the sequence given, as a scan over it would find them.
+    """
+
+    _LONG = 400
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        ordered = sorted(enumerate(findings), key=lambda item: item[1].start)
+        self._short = [(i, f) for i, f in ordered if f.end - f.start <= self._LONG]
+        self._starts = [f.start for _, f in self._short]
+        self._long = [(i, f) for i, f in ordered if f.end - f.start > self._LONG]
+
+    def near(self, start: int, end: int, distance: int) -> list[Finding]:
+        lo = bisect_left(self._starts, start - distance - self._LONG)
+        hi = bisect_right(self._starts, end + distance)
+        found = [(i, f) for i, f in self._short[lo:hi] if f.start - distance <= end and start - distance <= f.end]
+        found += [(i, f) for i, f in self._long if f.start - distance <= end and start - distance <= f.end]
+        found.sort(key=lambda item: item[0])
+        return [f for _, f in found]
+
+    def near_finding(self, f: Finding, distance: int) -> list[Finding]:
+        return self.near(f.start, f.end, distance)
+
+
 def _inside(f: Finding, spans: Sequence[tuple[int, int]]) -> bool:
     return any(s <= f.start and f.end <= e for s, e in spans)
 
@@ -197,16 +228,41 @@ def needs_names(findings: Sequence[Finding], settings: EvidenceSettings, whom: b
     direct = [f for f in findings if f.kind in DIRECT and f.score >= settings.min_score]
     if direct and not whom:
         return []
+    # A table or export of many people discloses on its own and is never about one recipient:
+    # nothing inside it needs a name search (a 50,000-row export would need 50,000 windows).
+    tables = sorted((f.part, f.start, f.end) for f in direct if many_people(f))
+    if tables:
+        findings = [f for f in findings if not _in_table(f, tables)]
+        direct = [f for f in direct if not many_people(f) and not _in_table(f, tables)]
     language = [f for f in findings if f.kind in PATRON_LANGUAGE and f.score >= 0.5]
+    language_around = _Around(language)
     triggers = []
     for f in findings:
         if f.kind in (Kind.DRIVERS_LICENSE, Kind.PARTIAL_BARCODE, Kind.BIRTH_DATE) or _weak_card(f, settings) or _personal(f):
             triggers.append(f)
         elif f.kind in RECORD_LANGUAGE and _strong_record(f):
             triggers.append(f)
-        elif f.kind in IDENTIFIERS and any(_near(f, c, settings.context_chars) for c in language):
+        elif f.kind in IDENTIFIERS and any(c.part == f.part for c in language_around.near_finding(f, settings.context_chars)):
             triggers.append(f)
     return direct + triggers if whom else triggers
+
+
+_ROWS = re.compile(r"\brows=(\d+)")
+
+
+def many_people(f: Finding) -> bool:
+    """A table of people (a bulk export, a record export of several rows), not one patron's record."""
+    if f.kind is Kind.BULK_EXPORT:
+        return True
+    m = _ROWS.search(f.reason) if f.kind is Kind.ILS_RECORD else None
+    return m is not None and int(m.group(1)) > 1
+
+
+def _in_table(f: Finding, tables: Sequence[tuple[str, int, int]]) -> bool:
+    i = bisect_right(tables, (f.part, f.start, float("inf"))) - 1
+    return i >= 0 and tables[i][0] == f.part and tables[i][1] <= f.start and f.end <= tables[i][2] and (
+        f.kind not in DIRECT or not many_people(f)
+    )
 
 
 _AGENT_GAP = re.compile(r"^(?:['’]s)?[ \t]+(?:(?:has|have|had|just|still|already|recently|also|never|not|n['’]t|been|is|was)[ \t]+){0,3}$")
@@ -231,6 +287,25 @@ _SECOND_PERSON = re.compile(
 _THIRD_PERSON = re.compile(r"\b(?:she|he|her|him|his|hers|él|ella|она|он|его|её)\b", re.IGNORECASE)
 _BLOCK_KINDS = frozenset({Kind.ILS_RECORD, Kind.BULK_EXPORT})
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n\s*\n")
+
+
+def _in_sorted(f: Finding, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether `f` lies inside one of `spans` (sorted, not overlapping)."""
+    i = bisect_right(spans, (f.start, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= f.start and f.end <= spans[i][1]
+
+
+class _Hits:
+    """Where a pattern matches in one text, found once: "is there a match inside [lo, hi)?" by bisection."""
+
+    def __init__(self, pattern: re.Pattern[str], text: str) -> None:
+        spans = [m.span() for m in pattern.finditer(text)]
+        self._starts = [a for a, _ in spans]
+        self._ends = [b for _, b in spans]
+
+    def within(self, lo: int, hi: int) -> bool:
+        i = bisect_left(self._starts, lo)
+        return i < len(self._starts) and self._ends[i] <= hi
 
 
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
@@ -350,6 +425,7 @@ def assess(
         for p in parts
         if p.text
     }
+    credits = {p.path: responsibility_cells(p.text, p.tabular) for p in parts if p.text}
     sender_words = {w.lower() for n in sender_names for w in re.findall(r"\w{2,}", n)}
     staff = {person_key(n) for n in settings.staff_names} - {None}
 
@@ -358,6 +434,8 @@ def assess(
             return f.kind is Kind.PERSON_REFERENCE
         if _inside(f, signatures.get(f.part, ())):
             return False
+        if _in_sorted(f, credits.get(f.part, ())):
+            return False  # a name in a table's AUTHOR (or Creator, Illustrator…) column made the item
         text = texts.get(f.part, "")
         if _ROLE_BEFORE.search(text, max(0, f.start - 40), f.start) or _ROLE_AFTER.match(text, f.end):
             return False  # "author Jane Smith", "Mark Jensen, sales representative": not a patron
@@ -395,7 +473,8 @@ def assess(
             if trusted_notice and any(r.address.lower() in p.text.lower() for p in parts if p.origin == "body")
         )
         about = self_recipients(
-            [subject_of(d.about, d.rule, d.findings[0], by_path, d.to_reader) for d in disclosures],
+            [subject_of(d.about, d.rule, d.findings[0], by_path, d.to_reader and not any(map(many_people, d.findings)))
+             for d in disclosures],
             recipients,
             printed,
         )
@@ -459,36 +538,66 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[
     names = [f for f in persons if f.kind is Kind.PERSON_NAME and f.score >= settings.min_name_score]
     language = [f for f in findings if f.kind in PATRON_LANGUAGE and f.score >= 0.5]
     out: list[Disclosure] = []
+    # Findings of one part are compared by position: indexes keep that linear in the part's size.
+    around, names_around = _Around([f for f in findings if f.categories]), _Around(names)
+    persons_around, language_around, everything = _Around(persons), _Around(language), _Around(findings)
+    name_ids = {id(f) for f in names}
+    person_order = {id(f): i for i, f in enumerate(persons)}
+    pronouns: dict[str, tuple[_Hits, _Hits]] = {}
+    person_of: dict[int, tuple[bool, bool]] = {}
+    persons_near: dict[int, list[Finding]] = {}
 
     def cluster(anchor: Finding) -> tuple[Finding, ...]:
         """The anchor and every categorised finding near it (what this disclosure exposes)."""
         signed = signatures.get(anchor.part, ())
         near = [
             f
-            for f in findings
+            for f in around.near_finding(anchor, prox)
             if f is not anchor
-            and f.categories
-            and _near(anchor, f, prox)
-            and (f.kind is not Kind.PERSON_NAME or f in names)
+            and (f.kind is not Kind.PERSON_NAME or id(f) in name_ids)
             and not _inside(f, signed)  # the writer's own phone and address are not the patron's
         ]
         return (anchor, *near)
 
     def add(rule: str, anchor: Finding, extra: Iterable[Finding] = ()) -> None:
-        members = tuple(dict.fromkeys((*cluster(anchor), *extra)))
+        members = tuple({id(m): m for m in (*cluster(anchor), *extra)}.values())
         cats: frozenset[Category] = frozenset()
         for m in members:
             cats |= m.categories
         score = max(m.score for m in members if m.kind not in (Kind.PATRON_CONTEXT,))
         # Everyone it may be about: each name and reference ("your son") close to what it
         # exposes. The patron-as-recipient check needs all of them to be the recipient.
-        about = tuple(
-            p for p in persons
-            if (p.kind is Kind.PERSON_REFERENCE or p in names) and any(_near(p, m, prox) for m in members if m is not p)
-        )
+        # A whole table or record layout among the members (not the anchor) does not make everyone
+        # in it a subject of this row's disclosure: the rows near the anchor say whom it is about.
+        about_ids: dict[int, Finding] = {}
+        for m in members:
+            if m is anchor or m.kind not in _BLOCK_KINDS:
+                if id(m) not in persons_near:
+                    persons_near[id(m)] = [
+                        p for p in persons_around.near_finding(m, prox)
+                        if p is not m and (p.kind is Kind.PERSON_REFERENCE or id(p) in name_ids)
+                    ]
+                for p in persons_near[id(m)]:
+                    about_ids[id(p)] = p
+        about = tuple(sorted(about_ids.values(), key=lambda p: person_order[id(p)]))
         text = texts.get(anchor.part, "")
-        third = any(_THIRD_PERSON.search(text, *_sentence(text, m.start, m.end)) for m in members if m.kind not in _BLOCK_KINDS)
-        second = any(_SECOND_PERSON.search(text, max(0, m.start - 150), m.end + 150) for m in members)
+        if anchor.part not in pronouns:
+            pronouns[anchor.part] = (_Hits(_THIRD_PERSON, text), _Hits(_SECOND_PERSON, text))
+        third_hits, second_hits = pronouns[anchor.part]
+
+        def told(m: Finding) -> tuple[bool, bool]:
+            """(third person in its sentence, second person within 150 characters), once per finding:
+            in a table every finding is a member of several rows' disclosures."""
+            key = id(m)
+            if key not in person_of:
+                person_of[key] = (
+                    m.kind not in _BLOCK_KINDS and third_hits.within(*_sentence(text, m.start, m.end)),
+                    second_hits.within(max(0, m.start - 150), m.end + 150),
+                )
+            return person_of[key]
+
+        third = any(told(m)[0] for m in members)
+        second = any(told(m)[1] for m in members)
         # A staff letter to the patron says "you"; a printed notice may say only "the items below
         # are overdue", but then it is a notice: its item list or layout is part of what it shows.
         notice = any(m.reason.startswith(("circulation-list", "library-notice")) for m in members)
@@ -499,14 +608,14 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[
         rule = DIRECT.get(f.kind)
         if rule and f.score >= settings.min_score:
             add(rule, f)
-        elif f.kind is Kind.BULK_EXPORT and f.score >= 0.5 and any(_near(f, c, ctx) for c in language):
+        elif f.kind is Kind.BULK_EXPORT and f.score >= 0.5 and language_around.near_finding(f, ctx):
             add("bulk-export", f)
 
     for f in findings:
         if (f.kind in IDENTIFIERS and f.score >= 0.5) or _weak_card(f, settings):
             if signatures and _inside(f, signatures.get(f.part, ())):
                 continue
-            person = next((n for n in names if _near(n, f, prox)), None)
+            person = next(iter(names_around.near_finding(f, prox)), None)
             if person is None:
                 continue
             if f.kind is Kind.DRIVERS_LICENSE:
@@ -518,19 +627,23 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[
                 add("name-with-identifier", f, (person,))
                 continue
             text = texts.get(f.part, "")
-            lang = next((c for c in language if _about_person(c, person, f, text, ctx)), None)
-            if lang is not None or f.kind in (Kind.PARTIAL_BARCODE, Kind.PATRON_BARCODE) or _profile(f, person, findings, prox, signatures, text):
+            lang = next(
+                (c for c in language_around.near(min(f.start, person.start), max(f.end, person.end), ctx)
+                 if _about_person(c, person, f, text, ctx)),
+                None,
+            )
+            if lang is not None or f.kind in (Kind.PARTIAL_BARCODE, Kind.PATRON_BARCODE) or _profile(f, person, everything.near_finding(person, prox), prox, signatures, text):
                 add("name-with-identifier", f, (person,) + ((lang,) if lang else ()))
         elif f.kind in RECORD_LANGUAGE and f.score >= 0.5:
             if f.kind is Kind.MONEY_OWED and f.reason.startswith(GENERIC_OWING) and not any(
-                c is not f and _near(c, f, ctx) for c in language
+                c is not f for c in language_around.near_finding(f, ctx)
             ):
                 continue  # "owes $500" in the news; a patron's debt comes with library words
-            agent = _agent(f, names, texts.get(f.part, ""))
+            agent = _agent(f, names_around.near_finding(f, 40), texts.get(f.part, ""))
             strong = _strong_record(f) or agent is not None
-            person = (agent or next((n for n in names if _near(n, f, prox)), None)) if strong else None
+            person = (agent or next(iter(names_around.near_finding(f, prox)), None)) if strong else None
             if person is None and (f.score >= 0.7 or f.kind is Kind.MONEY_OWED):
-                person = next((p for p in persons if p.kind is Kind.PERSON_REFERENCE and _near(p, f, prox)), None)
+                person = next((p for p in persons_around.near_finding(f, prox) if p.kind is Kind.PERSON_REFERENCE), None)
             if person is not None:
                 add("circulation-record", f, (person,))
     return _dedupe(out)

@@ -460,8 +460,14 @@ _SCREEN_WORDS = frozenset(
     fic nonfic nf ya jfic jnf bio ref lp cd spa esp gn mys sf oversize audio
     county city school church center centre college university museum hospital clinic station valley river lake
     mountain beach bay island creek village district foundation society association council office department
+    user users transaction transactions history record records source sources response responses responding field
+    fields column columns value values option options module modules interface client server database query filter
+    filters group groups type types code codes setting screen screens window dialog checkbox dropdown field editor
+    workflow permission permissions admin administration import export batch queue log logs matrix check
     """.split()
 )
+# Two screen words in one candidate make it a label even with a given name in it ("Bill History", "Grant Report").
+_SCREEN_WORDS_WITH_GIVEN = 2
 _STREET_SUFFIXES = frozenset(
     """
     st street ave avenue rd road blvd boulevard dr drive ln lane way ct court pl place pkwy parkway hwy highway
@@ -472,7 +478,10 @@ _TITLE_BEFORE = regex.compile(
     r"(?i:holds?[ ]+on|copies[ ]+of|copy[ ]+of|titled|called|novel|series|title:?|book|audiobook|e-?book|dvd)[ ]+[\"“‘']?$"
 )
 _TITLE_AFTER = regex.compile(r"[ ]+(?:by[ ]+\p{Lu}|(?:and|of|in)[ ]+the[ ]+\p{Lu})")
-_TITLE_LABEL = regex.compile(r"[ \t>*•-]{0,8}(?:Title|TITLE|Título|Titulo|Название|Tên sách|Series|Subject)[ \t]*:[^\n]*$")
+# "Title: …", and the key=value form of configuration files and exports ("titles=…").
+_TITLE_LABEL = regex.compile(
+    r"[^\n]{0,40}?(?<![\p{L}])(?:(?i:titles?|título|titulo)|TITLE|Название|Tên sách|Series|Subject)[ \t]*(?::|=)[^\n]*$"
+)
 _QUOTES = {'"': '"', "“": "”", "‘": "’", "«": "»", "_": "_", "*": "*"}
 
 
@@ -519,7 +528,7 @@ def _weigh(text: str, candidates: list[_Candidate], lists: NameLists) -> Iterato
         if surname:
             score += (0.15 if surname <= 2000 else 0.05) * weight
             signals.append("census-surname")
-        if not given and _has_screen_word(value):
+        if (not given and _has_screen_word(value)) or _screen_word_count(value) >= _SCREEN_WORDS_WITH_GIVEN:
             continue
         yield start, end, tuple(signals), round(min(_MAX_SCORE, score), 3)
 
@@ -606,6 +615,10 @@ def _capitalised(value: str) -> bool:
 def _has_screen_word(value: str) -> bool:
     words = [w.lower().strip(".,'’") for w in _WORD_SPLIT.split(value.replace(",", " ")) if w]
     return bool(words) and (words[-1] in _SCREEN_WORDS or any(w in _SCREEN_WORDS for w in words))
+
+
+def _screen_word_count(value: str) -> int:
+    return sum(w.lower().strip(".,'’") in _SCREEN_WORDS for w in _WORD_SPLIT.split(value.replace(",", " ")) if w)
 
 
 def _vetoed(text: str, start: int, end: int) -> bool:

@@ -471,3 +471,48 @@ def iter_header_lines(lines: Sequence[Line], indices: Iterable[int]) -> Iterator
                 if len(cells) >= 2:
                     yield i, delim, cells
                     break
+
+
+# Header cells of bibliographic responsibility: the names under them wrote, edited or performed
+# the item; they are not the library's patrons (an item list for a vendor, a weeding list).
+_RESPONSIBILITY_HEADER = re.compile(
+    r"^(?:main |personal |added |item |title )?(?:author|creator|contributor|illustrator|editor|translator|narrator"
+    r"|composer|artist|performer|director|publisher|producer)s?(?:\(s\))?(?: ?/ ?(?:creator|title|editor|contributor))?$"
+    r"|^statement of responsibility$|^auth\.?$|^by$|^autor(?:es)?$|^автор$|^tác giả$"
+)
+
+
+def _cell_spans(line: str, delimiter: str, base: int) -> list[tuple[int, int]]:
+    """Offsets (+ `base`) of each cell of one table line, quotes honoured for real delimiters."""
+    spans: list[tuple[int, int]] = []
+    if delimiter == "  ":
+        for m in re.finditer(r"\S+(?: \S+)*", line):
+            spans.append((base + m.start(), base + m.end()))
+        return spans
+    start, quoted = 0, False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == delimiter and not quoted:
+            spans.append((base + start, base + i))
+            start = i + 1
+    spans.append((base + start, base + len(line)))
+    if delimiter == "|" and spans and not line[: spans[0][1] - base].strip():
+        spans = spans[1:]
+    return spans
+
+
+def responsibility_cells(text: str, tabular: bool = False, min_lines: int = 3) -> list[tuple[int, int]]:
+    """Sorted offsets of the cells under an author-like header (AUTHOR, Creator, Illustrator…)
+    in the tables of `text`: who made the items, never who borrowed them."""
+    spans: list[tuple[int, int]] = []
+    # A CSV attachment is tabular but comma-separated: only spreadsheets rendered by us use tabs.
+    for run in table_runs(text, min_lines, tabular and "\t" in text[:4096]):
+        header = split_cells(run.texts[0], run.delimiter)
+        columns = [i for i, cell in enumerate(header) if _RESPONSIBILITY_HEADER.match(_normalise_header(cell))]
+        if not columns or len(columns) == len(header):
+            continue
+        for k in range(1, len(run.texts)):
+            cells = _cell_spans(run.texts[k], run.delimiter, run.starts[k])
+            spans.extend(cells[i] for i in columns if i < len(cells))
+    return sorted(set(spans))

@@ -21,6 +21,7 @@ import asyncio
 import faulthandler
 import os
 import signal
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import partial
@@ -169,6 +170,7 @@ class Service:
             await self._stop.wait()
         finally:
             self.log.info("serve.stopping")
+            stopping = time.monotonic()
             if review is not None:
                 await review.stop()
             await listener.stop()
@@ -179,7 +181,7 @@ class Service:
             if install_signals:
                 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                     self._loop.remove_signal_handler(sig)
-            self.log.info("serve.stopped")
+            self.log.info("serve.stopped", seconds=round(time.monotonic() - stopping, 2))
 
     def request_stop(self) -> None:
         if self._stop is not None:

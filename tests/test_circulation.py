@@ -215,6 +215,8 @@ def test_person_reference_ignores_words_inside_others() -> None:
 
 NOTE_POSITIVES = [
     ("Note: patron was banned for 30 days after incident.", "patron-note line"),
+    ("Note: Patron says the DVD case was empty at checkout.", "patron-note line"),
+    ("Message: the patron claimed she returned both books.", "patron-note line"),
     ("PMESSAGE  call before releasing holds", "patron-note pmessage"),
     ("I added a note on his record about it.", "patron-note record"),
     ("See the incident report from Tuesday.", "patron-note phrase"),
@@ -238,6 +240,10 @@ def test_patron_notes_are_found(text: str, reason: str) -> None:
         "The board noted the budget was approved.",
         "The case concerned trespass to chattels.",
         "Copying is banned under the proposal.",
+        # A manual's admonitions speak of patrons in general.
+        "NOTE: Blocking a patron at one branch blocks that patron at every member library.",
+        "NOTE: The report joins each survey answer to the patron information it came with.",
+        "Note: a patron can renew an item twice unless another patron has placed a hold.",
     ],
 )
 def test_ordinary_notes_are_not_patron_notes(text: str) -> None:

@@ -287,6 +287,12 @@ NOT_NAMES = [
     "Our Summer Reading program has 300 kids registered.",
     'I read "Eleanor Oliphant Is Completely Fine" for book club.',
     "Dear Library Staff,\nthe overdue report is attached.",
+    # Labels of software screens and fields, however capitalised.
+    "Open the Bill History Transaction screen to see the payments.",
+    "This report links to the Responding Users table for counts.",
+    "The code says Checkout more often than Check Out; pick one.",
+    # A title in a key=value configuration or export.
+    "Set: items=2\nSet: titles=Harry Potter. Little Women.\n",
 ]
 
 

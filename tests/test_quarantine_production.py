@@ -150,6 +150,7 @@ def test_serve_pages_cli_and_timers_at_once_lose_nothing_and_decide_once(tmp_pat
     config = _config(tmp_path, ui_port)
     state, outbox = tmp_path / "state", tmp_path / "outbox"
     deadline = time.monotonic() + 300
+    finished = threading.Event()  # set when the test ends, however it ends: every thread below stops
     serve = ServeProcess(config, state, smtp_port, tmp_path / "relay.log").wait_listening(ui_port)
     try:
         for i in range(FIRST_BATCH):
@@ -167,15 +168,18 @@ def test_serve_pages_cli_and_timers_at_once_lose_nothing_and_decide_once(tmp_pat
                       for n, item in enumerate(cli_ids)}
         errors: list[str] = []
         cli_results: dict[str, subprocess.CompletedProcess[str]] = {}
-        finished = threading.Event()
 
         def web() -> None:
             supervisor = Supervisor(ui_port, deadline)
             for item in web_ids:
+                if finished.is_set():  # the test failed elsewhere: stop deciding
+                    return
                 supervisor.decide(item, web_action[item])
 
         def cli() -> None:
             for item in cli_ids:
+                if finished.is_set():
+                    return
                 cli_results[item] = _cli(config, "quarantine", cli_action[item], item, "--by", "omar",
                                          "--note", "checked")
 
@@ -189,11 +193,14 @@ def test_serve_pages_cli_and_timers_at_once_lose_nothing_and_decide_once(tmp_pat
 
         def late_mail() -> None:
             for i in range(FIRST_BATCH, FIRST_BATCH + LATE_BATCH):
+                if finished.is_set():
+                    return
                 _send(smtp_port, i, deadline)
                 time.sleep(0.05)
 
-        workers = [threading.Thread(target=f, name=f.__name__) for f in (web, cli, late_mail)]
-        housekeeping = threading.Thread(target=timers)
+        # Daemon threads that also watch `finished`: a failing assertion ends the test, never hangs the run.
+        workers = [threading.Thread(target=f, name=f.__name__, daemon=True) for f in (web, cli, late_mail)]
+        housekeeping = threading.Thread(target=timers, daemon=True)
         for t in [*workers, housekeeping]:
             t.start()
         wait_for(lambda: store.counts()["released"] + store.counts()["rejected"] >= WEB_DECISIONS // 3,
@@ -256,4 +263,5 @@ def test_serve_pages_cli_and_timers_at_once_lose_nothing_and_decide_once(tmp_pat
         listed = [json.loads(line) for line in _cli(config, "quarantine", "list", "--json").stdout.splitlines()]
         assert len(listed) == total
     finally:
+        finished.set()
         serve.stop()

@@ -172,7 +172,7 @@ class ServeProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(30)
+                self.proc.wait(90)  # systemd's default stop timeout; a loaded CI machine needs more than a laptop
             finally:
                 if self.proc.poll() is None:
                     self.proc.kill()

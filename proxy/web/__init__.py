@@ -21,6 +21,9 @@ from proxy.web.app import ReviewApp
 __all__ = ["ReviewUi", "start_review_ui"]
 
 
+SHUTDOWN_SECONDS = 10.0
+
+
 @dataclass
 class ReviewUi:
     """A running review UI: where it listens and how to stop it."""
@@ -53,7 +56,9 @@ async def start_review_ui(config: Config, service: ReviewService, *, host: str |
         if not reviewers:
             log.warning("web.no_accounts", users_file=str(users_file(ui, config.spool.state_dir)))
         review = ReviewApp(config, store, service, reviewers, log=log)
-        runner = web.AppRunner(review.app(), access_log=None)  # aiohttp's access log would write item URLs and IPs
+        # aiohttp's access log would write item URLs and IPs. On shutdown a page being answered gets
+        # SHUTDOWN_SECONDS to finish (a decision is one transaction: made or not), not aiohttp's 60 s.
+        runner = web.AppRunner(review.app(), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
         await runner.setup()
         listen_host, listen_port = host or ui.listen_host, ui.listen_port if port is None else port
         site = web.TCPSite(runner, listen_host, listen_port)
