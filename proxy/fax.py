@@ -590,7 +590,7 @@ class FaxNotices:
             "library": self.notices.settings.library,
             "sent": f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC",
             "job": fax_job_id(item),
-            "reasons": reasons_for(item.rules, [{"kind": e.kind, "part": e.part} for e in item.excerpts]),
+            "reasons": reasons_for(item.rules, item.excerpts),
             "contact": self.notices.settings.contact,
             "note": note,
             "approval_days": self.approval_days,

@@ -24,10 +24,9 @@ from test_leakset import LABELS, LEAKSET
 from proxy import config as config_module
 from proxy.cli import main
 from proxy.notify import Notices, NoticeSettings, NoticeTemplates
-from proxy.pipeline import _excerpts
 from proxy.quarantine import Actor, AuditAction, ItemState, RetentionPolicy, purge
 from proxy.quarantine.digest import EXPIRING_SOON, LEASE, NEW, Digest, run_digests
-from proxy.scan import Scanner
+from proxy.scan import Scanner, summarize
 from proxy.spool import Spool
 
 pytest_plugins = ["quarantine_fixtures"]
@@ -262,7 +261,7 @@ def leak_holds(tmp_path_factory):
         if not held:
             continue
         store.hold(raw, sender, [d.recipient.address for d in held], [d.recipient.cls.value for d in held],
-                   list(result.rules), [dict(e) for e in _excerpts(result)])
+                   list(result.rules), [e.to_json() for e in summarize(result).excerpts])
     yield store, subjects
     store.close()
 

@@ -9,7 +9,8 @@ import stat
 
 import pytest
 
-from proxy.holds import QuarantineHoldStore, UpstreamDeliverer
+from proxy.explain import Excerpt
+from proxy.holds import HoldRequest, QuarantineHoldStore, UpstreamDeliverer
 from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolError, SpoolFull
 
 RAW = b"From: a@ccrls.org\r\nTo: b@ccrls.org\r\nSubject: hi\r\n\r\nbody\r\n"
@@ -130,11 +131,11 @@ def _quarantine(tmp_path):  # type: ignore[no-untyped-def]
     return open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")), create=True)
 
 
-SUMMARY = {
-    "rules": ["patron-card"],
-    "recipients": [{"address": "x@example.net", "cls": "external", "action": "hold"}],
-    "findings": [{"kind": "patron_card", "excerpt": "card [2361•••••••817] has", "part": "1"}],
-}
+EXCERPTS = (Excerpt("patron_card", "card [2361•••••••817] has", "1"),)
+
+
+def _request(entry, address, cls="external"):  # type: ignore[no-untyped-def]
+    return HoldRequest(entry, (address,), (cls,), ("patron-card",), EXCERPTS)
 
 
 def test_hold_goes_into_the_quarantine_sealed_and_idempotent(tmp_path):
@@ -145,8 +146,8 @@ def test_hold_goes_into_the_quarantine_sealed_and_idempotent(tmp_path):
     entry = spool.load(spool.put(ENV, RAW))
     store = _quarantine(tmp_path)
     holds = QuarantineHoldStore(store)
-    first = holds.hold(entry, ["x@example.net"], SUMMARY)
-    again = holds.hold(entry, ["x@example.net"], SUMMARY)
+    first = holds.hold(_request(entry, "x@example.net"))
+    again = holds.hold(_request(entry, "x@example.net"))
     assert first == again and [i.id for i in store.items()] == [first]
     item = store.get(first)
     assert item.queue_id == entry.id and item.recipient_classes == ("external",) and item.rules == ("patron-card",)
@@ -164,7 +165,7 @@ def test_hold_for_other_recipients_of_the_same_entry_is_another_item(tmp_path):
     entry = spool.load(spool.put(ENV, RAW))
     store = _quarantine(tmp_path)
     holds = QuarantineHoldStore(store)
-    assert holds.hold(entry, ["x@example.net"], SUMMARY) != holds.hold(entry, ["b@ccrls.org"], SUMMARY)
+    assert holds.hold(_request(entry, "x@example.net")) != holds.hold(_request(entry, "b@ccrls.org", "internal"))
     store.close()
 
 
@@ -205,7 +206,7 @@ def test_a_poison_entry_stays_queued_while_the_quarantine_cannot_hold_it(tmp_pat
     class Refusing:
         calls = 0
 
-        def hold(self, entry, recipients, summary):  # type: ignore[no-untyped-def]
+        def hold(self, request):  # type: ignore[no-untyped-def]
             Refusing.calls += 1
             raise OSError("the quarantine is not there")
 
@@ -222,3 +223,19 @@ def test_a_poison_entry_stays_queued_while_the_quarantine_cannot_hold_it(tmp_pat
 
     asyncio.run(run())
     assert Refusing.calls == 1 and spool.ids() == [entry_id]
+
+
+def test_a_recipient_changes_state_only_through_its_transitions():
+    """A pending recipient becomes delivered, held or bounced once; a final one refuses a second outcome."""
+    from proxy.spool import RecipientStatus
+
+    r = RecipientState(action="deliver", cls="internal")
+    assert r.temporary(451) == 1 and r.pending and r.code == 451
+    r.delivered(250)
+    assert r.status is RecipientStatus.DELIVERED and not r.pending
+    with pytest.raises(ValueError):
+        r.held("q-1")
+    state = EntryState(recipients={"a@x.org": RecipientState(action="hold"), "b@x.org": RecipientState.from_json(r.to_json())})
+    assert state.pending() == ["a@x.org"] and state.due("hold", 0.0) == ["a@x.org"] and not state.done
+    state.recipients["a@x.org"].held("q-1")
+    assert state.done and EntryState.from_json(state.to_json()).recipients["a@x.org"].status is RecipientStatus.HELD

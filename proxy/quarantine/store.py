@@ -31,6 +31,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from proxy.errors import PatronGuardError
+from proxy.explain import Excerpt  # re-exported: what a supervisor sees of a finding
 from proxy.quarantine.audit import Actor, AuditAction, AuditRecord, AuditReport
 
 # ----------------------------------------------------------------- errors
@@ -104,15 +105,6 @@ FAX_APPROVAL_HEADER = "X-PatronGuard-Fax-Approve"
 def new_item_id() -> str:
     """A random, unguessable id (128 bits) that is safe in URLs and on a command line."""
     return "q-" + secrets.token_urlsafe(16)
-
-
-@dataclass(frozen=True, slots=True)
-class Excerpt:
-    """One finding as a supervisor sees it: its kind, where it was and a *masked* excerpt."""
-
-    kind: str
-    excerpt: str
-    part: str
 
 
 @dataclass(frozen=True, slots=True)

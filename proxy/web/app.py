@@ -390,10 +390,9 @@ class ReviewApp:
         revealed = None
         if envelope is not None:
             revealed = {"recipients": list(envelope.rcpt_tos), "text": _readable(envelope.raw)}
-        excerpts = [{"kind": e.kind, "excerpt": e.excerpt} for e in item.excerpts]
         expires = item.received_at + timedelta(days=self.config.quarantine.retention_days)
         choices = {"release": "Approve this fax", "reject": "Reject"} if item.is_fax_job else ACTIONS
-        return self.render(request, "item.html", status, item=item, reasons=reasons_for(item.rules, excerpts),
+        return self.render(request, "item.html", status, item=item, reasons=reasons_for(item.rules, item.excerpts),
                            choices=choices,
                            revealed=revealed, expires=expires, open=item.state in OPEN_STATES,
                            expiry_words="then it is rejected automatically and the sender is told"
