@@ -126,3 +126,9 @@ def test_only_the_entry_points_import_the_wiring():
     graph = _import_graph()
     importers = sorted(m for m, targets in graph.items() if "proxy.wiring" in targets)
     assert importers == ["proxy.cli", "proxy.serve"]
+
+
+def test_the_shipped_fakes_are_for_tests_only():
+    """No module of the relay imports proxy.testing (the fakes of its seams)."""
+    graph = _import_graph()
+    assert sorted(m for m, targets in graph.items() if "proxy.testing" in targets) == []
