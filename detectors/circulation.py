@@ -285,16 +285,24 @@ _CIRC_RULE = _rule(
     0.5,
     "circulation-phrase",
 )
-# Other verbs of borrowing and using what the library lends: weaker than "checked out" (people
-# read and watch everywhere), so alone they are no library words; with a title they are loans.
+# Other verbs of borrowing: weaker than "checked out", so alone they are no library words; with a
+# title they are loans. Reading, listening and watching are not borrowing ("Diane is reading The
+# Pearl Thief" closes many a board's minutes).
 _CIRC_WEAK_RULE = _rule(
-    "took|has|have|had|brought|hasn|never|is|was|were|are|renewed",
+    "took|has|have|had|brought|hasn|never|renewed",
     rf"(?:took{_SP}(?:out|home)|(?:has|have|had){_SP}(?:\w{{1,12}}{_SP}){{0,3}}out{_SP}(?:right{_SP}now|now|currently|at{_SP}the{_SP}moment)"
     rf"|(?:has|have|had){_SP}out|brought{_SP}back|(?:hasn'?t|has{_SP}not|never){_SP}brought{_SP}back"
-    rf"|(?:is|was|were|are){_SP}(?:still{_SP})?(?:reading|listening{_SP}to|watching)|renewed{_SP}it)\b",
+    rf"|renewed{_SP}it)\b",
     0.4,
     "circulation-phrase weak",
 )
+# An item put on someone's record as lost or damaged: "we marked The Wild Robot as lost on your account".
+_LOST = re.compile(
+    rf"\b(?:marked|declared|listed|billed|charged|recorded)\b(?P<what>[^.\n]{{1,80}}?){_SP}as{_SP}"
+    rf"(?:lost|missing|damaged|long[ -]overdue|claim(?:s|ed)?[ -]returned)\b",
+    re.IGNORECASE,
+)
+_TITLE_INSIDE = re.compile(r"[\"\u201c\u2018*_]?[A-Z][\w'’:-]*(?:[ \t]+(?:[A-Z][\w'’:-]*|of|the|a|an|and|in|on|to|for)){1,8}")
 # A quoted title: starts upper-case and has lower-case letters (not a quoted code or domain).
 _QUOTED_TITLE = re.compile(r"[\"\u201c\u2018]([A-Z][a-z'\u2019]{1,30}(?:[ \t][\w'\u2019:,.-]{1,30}){0,10})[\"\u201d\u2019]")
 _CAP_TITLE = re.compile(
@@ -405,6 +413,11 @@ class CirculationDetector:
                 raw.append((start, end, _CIRC_WEAK_RULE.score, _CIRC_WEAK_RULE.reason))
             else:
                 raw.append((start, end, s.bare_score, "circulation-phrase"))
+        if "as lost" in low or "as missing" in low or "as damaged" in low or "returned" in low or "overdue" in low:
+            for m in _LOST.finditer(text):
+                titled = _TITLE_INSIDE.search(m.group("what")) or _QUOTED_TITLE.search(m.group("what"))
+                raw.append((m.start(), m.end(), s.with_titles_score if titled else s.bare_score,
+                            "circulation-lost title=inside" if titled else "circulation-lost"))
         raw.extend(self._lists(text))
         return _to_findings(part, text, raw, Kind.CIRCULATION, self.name, frozenset({Category.TITLES}))
 
@@ -442,6 +455,7 @@ class CirculationDetector:
 _HOLD_RULES: tuple[_Rule, ...] = (
     _rule(
         "hold|ready|available|placed|pick|item|book|title|copy|dvd|has|have|had|put|request|is|are|reserv|you|she|he|they|cancel|expire"
+        "|your|her|his|their|came|come|arrived"
         "|disponible|recoger|apartad|lista|бронь|заказ|đặt trước",
         rf"(?:holds?{_SP}(?:is|are){_SP}(?:now{_SP})?(?:ready|available|waiting)"
         rf"|(?:ready|available){_SP}for{_SP}(?:you{_SP}to{_SP})?pick[ -]?up"
@@ -458,6 +472,14 @@ _HOLD_RULES: tuple[_Rule, ...] = (
         rf"{_SP}on{_SP}hold"
         rf"|put{_SP}(?:a{_SP})?holds?{_SP}on|(?:requested|reserved){_SP}(?:a{_SP}copy{_SP}of|(?:the|a|this|that){_SP}(?:book|dvd|title|item|novel|copy))"
         rf"|(?:is|are){_SP}waiting{_SP}for{_SP}(?:her|him|them|you)"
+        # A request that came in: "the interlibrary loan you requested, <title>, arrived", "your ILL
+        # request for <title> has been filled".
+        rf"|(?:you|she|he|they){_SP}(?:reserved|requested|asked{_SP}for|ordered)\b[^.\n]{{0,100}}?{_SP}"
+        rf"(?:(?:has|have){_SP}(?:now{_SP})?(?:arrived|come{_SP}in|been{_SP}(?:filled|shipped|received))|arrived|came{_SP}in)"
+        rf"|(?:came|come|arrived){_SP}in{_SP}for{_SP}(?:you|her|him|them)\b"
+        rf"|(?:is|are){_SP}(?:now{_SP})?(?:waiting{_SP})?on{_SP}the{_SP}hold{_SP}shelf"
+        rf"|(?:your|her|his|their){_SP}(?:interlibrary[ -]loans?|ill)(?:{_SP}requests?)?(?:{_SP}for{_SP}[^.\n]{{1,100}}?)?{_SP}"
+        rf"(?:(?:is|are|has|have){_SP}(?:now{_SP})?(?:ready|available|here|arrived|in|come{_SP}in|been{_SP}(?:filled|shipped|received|cancell?ed|denied))|arrived|came{_SP}in)"
         # Spanish: su reserva está lista, disponible para recoger, apartado para usted
         rf"|(?:su|sus|la|las){_SP}reservas?|reservas?{_SP}(?:est[aá]n?|lista|listas|disponibles?)"
         rf"|disponibles?{_SP}para{_SP}(?:recoger|retirar)|apartad[oa]s?{_SP}para"
@@ -469,7 +491,7 @@ _HOLD_RULES: tuple[_Rule, ...] = (
     # The hold shelf, the holds list and queue are the library's furniture, not anyone's hold.
     _rule("hold", rf"holds?{_SP}(?:list|shelf|queue|slips?|reports?)\b", 0.4, "hold-phrase generic"),
 )
-_HOLD_GATE = ("hold", "pick", "request", "reserv", "waiting", "disponible", "recoger", "apartad", "бронь", "заказ",
+_HOLD_GATE = ("hold", "pick", "request", "reserv", "waiting", "interlibrary", "ill ", "ordered", "came in", "arrived", "disponible", "recoger", "apartad", "бронь", "заказ",
               "đặt trước", "asked")
 # "on hold for you / her / Jane" — but "on hold for two weeks" or "for Monday" is not a library hold.
 _ON_HOLD_FOR = re.compile(r"[Oo]n\s{1,3}[Hh]old\s{1,3}for\s{1,3}(you|him|her|them|the\s{1,3}patron|[A-Z][a-z]{1,20})\b")

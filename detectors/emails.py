@@ -76,7 +76,7 @@ _FREE_MAIL = frozenset(
 )
 
 
-def _is_free_mail(domain: str) -> bool:
+def is_free_mail(domain: str) -> bool:
     """True for addresses at a mail provider for private people (gmail.com, yahoo.co.uk, comcast.net …)."""
     labels = domain.lower().split(".")
     return len(labels) >= 2 and labels[-2 if len(labels) == 2 or labels[-2] not in ("co", "com") else -3] in _FREE_MAIL
@@ -112,7 +112,7 @@ class EmailDetector:
             local, domain = text[start:at], text[at + 1 : end].lower()
             if not self._is_own(domain) and text[start:end].lower() not in self.settings.own_addresses:
                 role = is_role_address(local)
-                reason = "email role-address" if role else "email free-mail" if _is_free_mail(domain) else "email"
+                reason = "email role-address" if role else "email free-mail" if is_free_mail(domain) else "email"
                 yield Finding(
                     kind=Kind.EMAIL,
                     part=part.path,

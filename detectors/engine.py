@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from detectors.accounts import AccountSentenceDetector
 from detectors.addresses import AddressDetector, AddressSettings
 from detectors.barcodes import BarcodeDetector, BarcodeSettings
 from detectors.bounded import shared_runner
@@ -87,6 +88,7 @@ class DetectionEngine:
             PatronContextDetector(),
             PersonReferenceDetector(),
             PatronNoteDetector(),
+            AccountSentenceDetector(),
             self.names,  # its detect() is the cheap ILS name-form pass; spaCy runs only in detect_windows()
         )
 

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from detectors.emails import is_free_mail
 from detectors.findings import Category, Finding, Kind, TextPart
 from detectors.names import person_key
 from detectors.signatures import QUOTE_HEADER, own_text_end, signature_spans
@@ -50,6 +51,7 @@ RECORD_LANGUAGE = frozenset({Kind.CIRCULATION, Kind.HOLD, Kind.MONEY_OWED, Kind.
 # Money-owed reasons with no library word in them ("owes $500", "balance: $40"): they need
 # other patron language close by before they say anything about a patron.
 GENERIC_OWING = ("owes-amount", "balance-amount")
+ACCOUNT_SENTENCE = "account-sentence"  # detectors.accounts: a sentence telling a person of her account
 # Record language that says, wherever it stands, that titles, holds or notes are in the message:
 # circulation only with titles (a bare "overdue" names none).
 _RECORD_MINIMUM = {Kind.CIRCULATION: 0.7, Kind.HOLD: 0.6, Kind.PATRON_NOTE: 0.6, Kind.ILS_RECORD: 0.5, Kind.BULK_EXPORT: 0.5}
@@ -103,7 +105,9 @@ _ROLE_AFTER = re.compile(
 _ATTENDANCE = re.compile(
     r"^[ \t>*-]{0,6}(?:(?:board|members?|trustees?|staff|others?|also)[ \t]+)?(?:present|absent|attending|attendees|excused"
     r"|in[ \t]attendance|guests?|presenters?|speakers?|panel(?:ists)?|facilitators?|moderators?|recorder|minutes(?:[ \t]by)?"
-    r"|staff|trustees|board(?:[ \t]members)?|committee|authors?|hosts?|organizers?)\b[^:\n]{0,30}:",
+    r"|staff|trustees|board(?:[ \t]members)?|committee|authors?|hosts?|organizers?"
+    # Attribution lines of patches and documents: "Signed-off-by: …", "Reviewed-by: …".
+    r"|signed-off-by|reviewed-by|tested-by|acked-by|co-authored-by|reported-by|suggested-by|authored-by|written[ \t]by)\b[^:\n]{0,30}:",
     re.IGNORECASE | re.MULTILINE,
 )
 # "The Night Circus by Erin Morgenstern", "“Dune” by Frank Herbert": a title's author. ("checked
@@ -234,7 +238,7 @@ def needs_names(findings: Sequence[Finding], settings: EvidenceSettings, whom: b
     if tables:
         findings = [f for f in findings if not _in_table(f, tables)]
         direct = [f for f in direct if not many_people(f) and not _in_table(f, tables)]
-    language = [f for f in findings if f.kind in PATRON_LANGUAGE and f.score >= 0.5]
+    language = [f for f in findings if f.kind in PATRON_LANGUAGE and f.score >= 0.5 and not f.reason.startswith(ACCOUNT_SENTENCE)]
     language_around = _Around(language)
     triggers = []
     for f in findings:
@@ -455,13 +459,16 @@ def assess(
             return False  # a colleague in the staff directory
         return not (words and words <= sender_words)
 
+    # A letter to a personal mailbox (a free-mail address among the outside recipients) may be a
+    # letter to a patron; between libraries and firms "your request" is the colleague's business.
+    personal = any(is_free_mail(r.address.rpartition("@")[2]) for r in recipients)
     by_part: dict[str, list[Finding]] = {}
     for f in all_findings:
         by_part.setdefault(f.part, []).append(f)
 
     disclosures: list[Disclosure] = []
     for part_findings in by_part.values():
-        disclosures.extend(_assess_part(part_findings, settings, is_patron_name, signatures, texts))
+        disclosures.extend(_assess_part(part_findings, settings, is_patron_name, signatures, texts, personal))
     disclosures.extend(_covered_records(parts, all_findings, disclosures, is_patron_name))
     if settings.disabled_rules:
         disclosures = [d for d in disclosures if d.rule not in settings.disabled_rules]
@@ -511,6 +518,7 @@ def _covered_records(
     orphans = [
         f for f in findings
         if f.kind in _PASSED_RECORD and f.score >= _PASSED_RECORD[f.kind] and f.part in by_path
+        and not f.reason.startswith(ACCOUNT_SENTENCE)  # a quoted letter's sentence is its own reader's
         and passed_on(by_path[f.part], f.start) and (f.part, f.start) not in disclosed
         and not any(g.kind is Kind.PERSON_NAME and g.part == f.part and g.score >= 0.7 and is_patron_name(g) for g in findings)
     ]
@@ -532,11 +540,11 @@ def _covered_records(
     return out[:1] if len({f.part for f in orphans}) == 1 else out
 
 
-def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[Disclosure]:  # type: ignore[no-untyped-def]
+def _assess_part(findings, settings, is_patron_name, signatures, texts, personal=False) -> list[Disclosure]:  # type: ignore[no-untyped-def]
     prox, ctx = settings.proximity_chars, settings.context_chars
     persons = [f for f in findings if f.kind in (Kind.PERSON_NAME, Kind.PERSON_REFERENCE) and is_patron_name(f)]
     names = [f for f in persons if f.kind is Kind.PERSON_NAME and f.score >= settings.min_name_score]
-    language = [f for f in findings if f.kind in PATRON_LANGUAGE and f.score >= 0.5]
+    language = [f for f in findings if f.kind in PATRON_LANGUAGE and f.score >= 0.5 and not f.reason.startswith(ACCOUNT_SENTENCE)]
     out: list[Disclosure] = []
     # Findings of one part are compared by position: indexes keep that linear in the part's size.
     around, names_around = _Around([f for f in findings if f.categories]), _Around(names)
@@ -641,12 +649,39 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts) -> list[
                 continue  # "owes $500" in the news; a patron's debt comes with library words
             agent = _agent(f, names_around.near_finding(f, 40), texts.get(f.part, ""))
             strong = _strong_record(f) or agent is not None
+            if f.reason.startswith(ACCOUNT_SENTENCE):
+                continue  # a sentence told to "you" is about the person the letter greets (`_addressed_records`)
             person = (agent or next(iter(names_around.near_finding(f, prox)), None)) if strong else None
             if person is None and (f.score >= 0.7 or f.kind is Kind.MONEY_OWED):
                 person = next((p for p in persons_around.near_finding(f, prox) if p.kind is Kind.PERSON_REFERENCE), None)
             if person is not None:
                 add("circulation-record", f, (person,))
+    _addressed_records(findings, names, texts, signatures, out, add, personal)
     return _dedupe(out)
+
+
+def _addressed_records(findings, names, texts, signatures, out, add, personal) -> None:  # type: ignore[no-untyped-def]
+    """A letter greeting a person and telling her of her loans, holds, fines or notes ("Hi Alicia, …
+    we marked The Wild Robot as lost on your account") speaks of the greeted person's record,
+    however far below the greeting it stands: bound to her, told to the reader. Whether she is the
+    recipient is the policy's question (the patron writing to herself)."""
+    greeting = next((n for n in names if "salutation" in n.reason.split(" ", 1)[-1].split("+")), None)
+    if greeting is None:
+        return
+    text = texts.get(greeting.part, "")
+    own_end = own_text_end(text)
+    if greeting.start >= own_end:
+        return
+    signed = signatures.get(greeting.part, ())
+    bound = {id(m) for d in out for m in d.findings}
+    hits = _Hits(_SECOND_PERSON, text)
+    for f in findings:
+        if (f.kind not in RECORD_LANGUAGE or f.score < 0.5 or id(f) in bound or not greeting.end <= f.start < own_end
+                or _inside(f, signed) or (f.kind is Kind.MONEY_OWED and f.reason.startswith(GENERIC_OWING))
+                or (f.reason.startswith(ACCOUNT_SENTENCE) and not personal)):
+            continue
+        if hits.within(*_sentence(text, f.start, f.end)):
+            add("circulation-record", f, (greeting,))
 
 
 def _dedupe(disclosures: list[Disclosure]) -> list[Disclosure]:

@@ -464,6 +464,7 @@ _SCREEN_WORDS = frozenset(
     fields column columns value values option options module modules interface client server database query filter
     filters group groups type types code codes setting screen screens window dialog checkbox dropdown field editor
     workflow permission permissions admin administration import export batch queue log logs matrix check
+    store shop market grocery cafe café restaurant bakery pharmacy hotel brewery winery
     """.split()
 )
 # Two screen words in one candidate make it a label even with a given name in it ("Bill History", "Grant Report").
