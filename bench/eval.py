@@ -507,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
 
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     started = time.perf_counter()
     scanner = Scanner.from_config(args.config)

@@ -469,7 +469,7 @@ class ReviewUiConfig:
 
 @dataclass(frozen=True, slots=True)
 class NoticesConfig:
-    """Mail to the sender about held messages (see proxy.notify)."""
+    """Mail to the sender about held messages (see proxy.relay.notices)."""
 
     enabled: bool = setting(True)
     # "" → the built-in templates; a directory overrides them one by one
@@ -492,7 +492,7 @@ class NoticesConfig:
 
 @dataclass(frozen=True, slots=True)
 class FaxHookConfig:
-    """The HylaFAX job hook (see proxy.fax)."""
+    """The HylaFAX job hook (see proxy.fax.hook)."""
 
     # a released fax job may be resubmitted unchanged for this long
     approval_days: int = setting(7, "a number of days, e.g. 7", minimum=1)

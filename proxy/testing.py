@@ -22,12 +22,12 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
-from proxy.delivery import Outcome, Status
-from proxy.explain import Excerpt
-from proxy.holds import HoldRequest
-from proxy.policy import Action
-from proxy.scan import ScanSummary, Verdict
-from proxy.spool import Envelope, RecipientState
+from proxy.relay.delivery import Outcome, Status
+from proxy.relay.holds import HoldRequest
+from proxy.relay.spool import Envelope, RecipientState
+from proxy.scanning.explain import Excerpt
+from proxy.scanning.policy import Action
+from proxy.scanning.scan import ScanSummary, Verdict
 
 P = ParamSpec("P")
 T = TypeVar("T")

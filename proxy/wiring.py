@@ -1,13 +1,13 @@
 """The composition root: where PatronGuard's parts are assembled from a `Config`.
 
-This module owns the construction that the relay (`proxy.serve`), the CLI and
+This module owns the construction that the relay (`proxy.relay.serve`), the CLI and
 the review pages share: command-line overrides, the retry policy, sender
 notices on the relay's spool, the supervisors' `ReviewService` (with its
 upstream, notifier, fax notifier and redactor) and the review pages started
 with that service. Front ends import this module, never the relay service.
 
 It decides nothing and runs nothing: the parts it builds do. Nothing below it
-(`proxy.web`, `proxy.fax`, the scanning and relay modules) imports it; a test
+(`proxy.web`, `proxy.fax.hook`, the scanning and relay modules) imports it; a test
 walks the import graph to keep it so.
 """
 
@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proxy.config import Config, split_listen
-from proxy.delivery import Outcome, RetryPolicy, Upstream, upstream_for
 from proxy.errors import PatronGuardError
-from proxy.fax import fax_notifier
-from proxy.holds import UpstreamDeliverer
-from proxy.notify import Notices, SpoolNotifier, notices_from_config
+from proxy.fax.hook import fax_notifier
 from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService, open_store
-from proxy.scan import Scanner
-from proxy.spool import Spool
+from proxy.relay.delivery import Outcome, RetryPolicy, Upstream, upstream_for
+from proxy.relay.holds import UpstreamDeliverer
+from proxy.relay.notices import Notices, SpoolNotifier, notices_from_config
+from proxy.relay.spool import Spool
+from proxy.scanning.scan import Scanner
 from proxy.web import ReviewUi, start_review_ui
 
 
@@ -110,7 +110,7 @@ def review_service(
     upstream = _LazyUpstream(config, config.relay_identity().hostname, upstream_url)
     notifier = spool_notifier(config, submit)
     return ReviewService(store, UpstreamDeliverer(upstream), notifier, _LazyRedactor(config),
-                         fax_notifier=fax_notifier(config, notifier, submit))  # held HylaFAX jobs (proxy.fax)
+                         fax_notifier=fax_notifier(config, notifier, submit))  # held HylaFAX jobs (proxy.fax.hook)
 
 
 class _LazyUpstream:
@@ -140,7 +140,7 @@ class _LazyRedactor:
 
     def __call__(self, raw: bytes, recipients: list[str]) -> bytes | None:
         if self._redactor is None:
-            from proxy.redact import (
+            from proxy.scanning.redact import (
                 redactor_for,  # the redaction engine only when a redacted release is asked for
             )
 

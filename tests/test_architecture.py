@@ -112,12 +112,11 @@ def test_the_cycle_finder_finds_a_function_local_cycle():
 
 
 def test_front_ends_and_scanning_never_import_the_service_or_the_wiring():
-    """The review pages, the fax hook and the scanning modules never import proxy.serve or proxy.wiring."""
+    """The review pages, the fax hook and the scanning modules never import the relay service or the wiring."""
     graph = _import_graph()
-    lower = [m for m in graph if m.startswith(("proxy.web", "proxy.fax", "proxy.scan", "proxy.policy",
-                                               "proxy.explain", "proxy.redact", "detectors"))]
+    lower = [m for m in graph if m.startswith(("proxy.web", "proxy.fax", "proxy.scanning", "detectors"))]
     assert len(lower) > 10
-    offenders = sorted(f"{m} imports {t}" for m in lower for t in graph[m] if t in ("proxy.serve", "proxy.wiring"))
+    offenders = sorted(f"{m} imports {t}" for m in lower for t in graph[m] if t in ("proxy.relay.serve", "proxy.wiring"))
     assert offenders == []
 
 
@@ -125,10 +124,19 @@ def test_only_the_entry_points_import_the_wiring():
     """proxy.wiring is imported by the relay service and the CLI only: everything else is given its parts."""
     graph = _import_graph()
     importers = sorted(m for m, targets in graph.items() if "proxy.wiring" in targets)
-    assert importers == ["proxy.cli", "proxy.serve"]
+    assert importers == ["proxy.cli", "proxy.relay.serve"]
 
 
 def test_the_shipped_fakes_are_for_tests_only():
     """No module of the relay imports proxy.testing (the fakes of its seams)."""
     graph = _import_graph()
     assert sorted(m for m, targets in graph.items() if "proxy.testing" in targets) == []
+
+
+def test_scanning_never_imports_the_relay_or_the_front_ends():
+    """Code that runs in the scan worker processes imports nothing of the relay, the fax hook, the pages or the CLI."""
+    graph = _import_graph()
+    offenders = sorted(f"{m} imports {t}" for m in graph if m.startswith("proxy.scanning") and m != "proxy.scanning.pool"
+                       for t in graph[m] if t.startswith(("proxy.relay", "proxy.fax", "proxy.web", "proxy.cli",
+                                                          "proxy.wiring", "proxy.quarantine")))
+    assert offenders == []

@@ -121,8 +121,8 @@ def test_a_lower_case_region_is_read_as_upper_case():
 
 def test_missing_files_named_in_the_config_name_its_line(tmp_path):
     """A review_ui.password_file or notices.templates_dir that is not there is an error with file, line and key."""
-    from proxy.notify import notices_from_config
-    from proxy.spool import Spool
+    from proxy.relay.notices import notices_from_config
+    from proxy.relay.spool import Spool
     from proxy.web.accounts import load_reviewers
 
     text = MINIMAL + f"review_ui:\n  password_file: {tmp_path / 'nope'}\nnotices:\n  templates_dir: {tmp_path / 'gone'}\n"

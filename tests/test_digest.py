@@ -23,11 +23,11 @@ from test_leakset import LABELS, LEAKSET
 
 from proxy import config as config_module
 from proxy.cli import main
-from proxy.notify import Notices, NoticeSettings, NoticeTemplates
 from proxy.quarantine import Actor, AuditAction, ItemState, RetentionPolicy, purge
 from proxy.quarantine.digest import EXPIRING_SOON, LEASE, NEW, Digest, run_digests
-from proxy.scan import Scanner, summarize
-from proxy.spool import Spool
+from proxy.relay.notices import Notices, NoticeSettings, NoticeTemplates
+from proxy.relay.spool import Spool
+from proxy.scanning.scan import Scanner, summarize
 
 pytest_plugins = ["quarantine_fixtures"]
 
@@ -432,8 +432,8 @@ def test_a_long_backlog_lists_the_first_hundred_and_counts_the_rest(tmp_path):
 
     from test_notify import held_item
 
-    from proxy.notify import DIGEST_MAX_LISTED
     from proxy.quarantine.digest import DigestEntry
+    from proxy.relay.notices import DIGEST_MAX_LISTED
 
     start = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
     entries = tuple(DigestEntry(held_item(id=f"q-{n:04d}", library="dallasor.gov", received_at=start),

@@ -19,7 +19,8 @@ from test_relay import Relay, Sink, to
 
 from proxy import config as config_module
 from proxy.errors import ConfigError
-from proxy.notify import (
+from proxy.quarantine.store import Excerpt, HeldItem, ItemState
+from proxy.relay.notices import (
     UNREADABLE_ATTACHMENT,
     Notices,
     NoticeSettings,
@@ -29,9 +30,8 @@ from proxy.notify import (
     notices_from_config,
     reasons_for,
 )
-from proxy.quarantine.store import Excerpt, HeldItem, ItemState
-from proxy.scan import Scanner, summarize
-from proxy.spool import Envelope, RecipientState, Spool
+from proxy.relay.spool import Envelope, RecipientState, Spool
+from proxy.scanning.scan import Scanner, summarize
 
 CARD = "23610003622817"
 PATRON = "Maria Alvarez"

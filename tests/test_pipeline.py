@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from proxy.config import Identity
-from proxy.delivery import RetryPolicy
-from proxy.pipeline import REDACT_FAILED, Pipeline
-from proxy.policy import Action
-from proxy.spool import Envelope, RecipientStatus, Spool
+from proxy.relay.delivery import RetryPolicy
+from proxy.relay.pipeline import REDACT_FAILED, Pipeline
+from proxy.relay.spool import Envelope, RecipientStatus, Spool
+from proxy.scanning.policy import Action
 from proxy.testing import (
     FakeClock,
     InlineExecutor,
@@ -211,7 +211,7 @@ def test_what_a_scan_hands_back_carries_no_message_text(tmp_path):
     import pickle
 
     from proxy.config import parse
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     config = parse("library:\n  domains: [ccrls.org]\ndetection:\n  names: false\n", "<test>")
     raw = (b"From: staff@ccrls.org\r\nTo: friend@example.net\r\nSubject: overdue\r\n\r\n"

@@ -9,9 +9,9 @@ import stat
 
 import pytest
 
-from proxy.explain import Excerpt
-from proxy.holds import HoldRequest, QuarantineHoldStore, UpstreamDeliverer
-from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolError, SpoolFull
+from proxy.relay.holds import HoldRequest, QuarantineHoldStore, UpstreamDeliverer
+from proxy.relay.spool import EntryState, Envelope, RecipientState, Spool, SpoolError, SpoolFull
+from proxy.scanning.explain import Excerpt
 
 RAW = b"From: a@ccrls.org\r\nTo: b@ccrls.org\r\nSubject: hi\r\n\r\nbody\r\n"
 ENV = Envelope(mail_from="a@ccrls.org", rcpt_tos=("b@ccrls.org", "x@example.net"), mail_options=("BODY=8BITMIME",),
@@ -171,8 +171,8 @@ def test_hold_for_other_recipients_of_the_same_entry_is_another_item(tmp_path):
 
 def test_upstream_deliverer_uses_the_relay_transports(tmp_path):
     """A release through a maildir upstream writes one file per recipient; an unreachable smtp upstream is temporary."""
-    from proxy.delivery import MaildirUpstream, SmtpUpstream
     from proxy.quarantine import TemporaryDeliveryError
+    from proxy.relay.delivery import MaildirUpstream, SmtpUpstream
 
     UpstreamDeliverer(MaildirUpstream(tmp_path / "out")).deliver("a@ccrls.org", ["x@example.net", "y@example.net"], RAW)
     delivered = sorted(p.read_bytes() for p in (tmp_path / "out" / "new").iterdir())
@@ -200,8 +200,8 @@ def test_a_poison_entry_stays_queued_while_the_quarantine_cannot_hold_it(tmp_pat
     import asyncio
 
     from proxy import logs
-    from proxy.delivery import RetryPolicy
-    from proxy.pipeline import Identity, Pipeline
+    from proxy.relay.delivery import RetryPolicy
+    from proxy.relay.pipeline import Identity, Pipeline
 
     class Refusing:
         calls = 0
@@ -227,7 +227,7 @@ def test_a_poison_entry_stays_queued_while_the_quarantine_cannot_hold_it(tmp_pat
 
 def test_a_recipient_changes_state_only_through_its_transitions():
     """A pending recipient becomes delivered, held or bounced once; a final one refuses a second outcome."""
-    from proxy.spool import RecipientStatus
+    from proxy.relay.spool import RecipientStatus
 
     r = RecipientState(action="deliver", cls="internal")
     assert r.temporary(451) == 1 and r.pending and r.code == 451

@@ -20,7 +20,8 @@ from test_relay import Relay, Sink, to
 
 from proxy import config as config_module
 from proxy.errors import ConfigError
-from proxy.notify import (
+from proxy.quarantine import RetentionPolicy
+from proxy.relay.notices import (
     Notices,
     NoticeSettings,
     NoticeTemplates,
@@ -29,9 +30,8 @@ from proxy.notify import (
     notices_from_config,
     review_url,
 )
-from proxy.quarantine import RetentionPolicy
-from proxy.scan import Scanner, summarize
-from proxy.spool import Envelope, RecipientState, Spool
+from proxy.relay.spool import Envelope, RecipientState, Spool
+from proxy.scanning.scan import Scanner, summarize
 
 SALEM = ("salem-sup@cityofsalem.net", "salem-lead@cityofsalem.net")
 DALLAS = ("dallas-sup@dallasor.gov",)

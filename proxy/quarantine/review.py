@@ -24,7 +24,7 @@ through to that number. Release-redacted is refused for it (a fax cannot be
 masked), and its notices go through `fax_notifier` when one is given.
 
 Release-redacted is the same with a masked copy: the service's `Redactor`
-(`proxy.redact.redactor_for(scanner)`) scans the decrypted original again,
+(`proxy.scanning.redact.redactor_for(scanner)`) scans the decrypted original again,
 masks it and scans the copy; only a copy that scan would deliver is sent, and
 the item becomes `released_redacted`. No clean copy: the item goes back to
 held (audited as a failed release) and nothing is sent.
@@ -55,7 +55,7 @@ from proxy.quarantine.store import (
 )
 
 # (raw message, held recipients) -> the redacted copy, or None when no clean copy can be made
-# (`proxy.redact.redact_checked` bound to the relay's scanner: the copy passed a second scan).
+# (`proxy.scanning.redact.redact_checked` bound to the relay's scanner: the copy passed a second scan).
 Redactor = Callable[[bytes, list[str]], "bytes | None"]
 
 # ----------------------------------------------------------------- the seams

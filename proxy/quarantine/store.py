@@ -31,8 +31,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from proxy.errors import PatronGuardError
-from proxy.explain import Excerpt  # re-exported: what a supervisor sees of a finding
 from proxy.quarantine.audit import Actor, AuditAction, AuditRecord, AuditReport
+from proxy.scanning.explain import Excerpt  # re-exported: what a supervisor sees of a finding
 
 # ----------------------------------------------------------------- errors
 
@@ -95,7 +95,7 @@ DECIDED_STATES: tuple[ItemState, ...] = (
 MAX_EXCERPTS = 50
 MAX_EXCERPT_CHARS = 240
 
-#: Queue ids of items held by the HylaFAX job hook (`proxy.fax`) start with this: "fax-job:JOBID:DIGEST".
+#: Queue ids of items held by the HylaFAX job hook (`proxy.fax.hook`) start with this: "fax-job:JOBID:DIGEST".
 #: Releasing such an item records an approval instead of sending mail.
 FAX_JOB_PREFIX = "fax-job:"
 #: In a fax item's sealed message: the sha256 digests of the documents a release approves, comma-separated.

@@ -39,10 +39,10 @@ from aiohttp import web
 
 from proxy.auth import hash_password, name_digest, parse_hash, verify_password
 from proxy.config import Config
-from proxy.notify import reasons_for
 from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService
 from proxy.quarantine.audit import Actor
 from proxy.quarantine.store import OPEN_STATES, ItemNotFound, QuarantineError
+from proxy.relay.notices import reasons_for
 from proxy.web.accounts import Reviewer
 
 T = TypeVar("T")

@@ -3,10 +3,10 @@
 This module owns the life of a spooled message after the SMTP 250:
 
 1. Scan it once (the detection engine and policy, `Scanner.summarize`) in the scan
-   executor (worker processes, `proxy.scanpool`), off the event loop; an entry
+   executor (worker processes, `proxy.scanning.pool`), off the event loop; an entry
    that must wait for a retry records each recipient's decision in its state
    file, so a retry or a restart never scans it again.
-2. Recipients whose action is redact get the redacted copy (`proxy.redact`),
+2. Recipients whose action is redact get the redacted copy (`proxy.scanning.redact`),
    re-created from the spooled original on each pass and checked by a second
    scan; when it cannot be made clean they are held instead (fail closed).
    Hold every recipient whose action is hold in the `HoldStore`, durably.
@@ -39,16 +39,16 @@ from concurrent.futures import BrokenExecutor, Executor
 from typing import Any
 
 from proxy.config import Identity
-from proxy.delivery import Outcome, RetryPolicy, Status, Upstream, build_dsn, received_header
-from proxy.explain import Excerpt
-from proxy.holds import HoldRequest, HoldStore
 from proxy.logs import hash_value
-from proxy.notify import Notices
-from proxy.policy import Action
-from proxy.redact import redact_checked
-from proxy.scan import Scanner, ScanSummary
-from proxy.scanpool import ScanPool, call_in
-from proxy.spool import EntryState, Envelope, RecipientState, RecipientStatus, Spool, SpoolEntry
+from proxy.relay.delivery import Outcome, RetryPolicy, Status, Upstream, build_dsn, received_header
+from proxy.relay.holds import HoldRequest, HoldStore
+from proxy.relay.notices import Notices
+from proxy.relay.spool import EntryState, Envelope, RecipientState, RecipientStatus, Spool, SpoolEntry
+from proxy.scanning.explain import Excerpt
+from proxy.scanning.policy import Action
+from proxy.scanning.pool import ScanPool, call_in
+from proxy.scanning.redact import redact_checked
+from proxy.scanning.scan import Scanner, ScanSummary
 
 _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 SCAN_FAILED = "scan-failed"

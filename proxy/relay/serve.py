@@ -30,16 +30,16 @@ from pathlib import Path
 from proxy import config as config_module
 from proxy import logs
 from proxy.config import Config
-from proxy.delivery import Upstream, upstream_for
 from proxy.errors import ConfigError
-from proxy.holds import QuarantineHoldStore
-from proxy.pipeline import Pipeline
 from proxy.quarantine import open_store
-from proxy.scan import Scanner
-from proxy.scanpool import ScanPool
-from proxy.scanpool import scan_executor as scan_executor_for
-from proxy.smtp import Listener, RelayHandler, RelayRules
-from proxy.spool import Spool
+from proxy.relay.delivery import Upstream, upstream_for
+from proxy.relay.holds import QuarantineHoldStore
+from proxy.relay.pipeline import Pipeline
+from proxy.relay.smtp import Listener, RelayHandler, RelayRules
+from proxy.relay.spool import Spool
+from proxy.scanning.pool import ScanPool
+from proxy.scanning.pool import scan_executor as scan_executor_for
+from proxy.scanning.scan import Scanner
 from proxy.web import ReviewUi
 from proxy.web.accounts import load_reviewers
 from proxy.wiring import Overrides, apply_overrides, notices, retry_policy, review_pages

@@ -32,9 +32,9 @@ from detectors.names import NameSettings
 from detectors.phones import PhoneSettings
 from proxy import config as config_module
 from proxy.config import Config
-from proxy.explain import Excerpt, masked_context
-from proxy.policy import Action, Decision, Recipient, RecipientClass, classify, decide
-from proxy.staff import read_staff_directory
+from proxy.scanning.explain import Excerpt, masked_context
+from proxy.scanning.policy import Action, Decision, Recipient, RecipientClass, classify, decide
+from proxy.scanning.staff import read_staff_directory
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -189,7 +189,7 @@ def _excerpts(result: ScanResult) -> tuple[Excerpt, ...]:
 class Scanner:
     """Config → engine, built once; `scan()` many messages.
 
-    Pickled (to run in a `proxy.scanpool` worker process) it travels as its
+    Pickled (to run in a `proxy.scanning.pool` worker process) it travels as its
     config and a token; the worker builds one engine per token and reuses it.
     """
 

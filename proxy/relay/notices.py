@@ -52,7 +52,7 @@ from proxy.errors import ConfigError
 from proxy.quarantine.digest import Digest, DigestEntry
 from proxy.quarantine.retention import RetentionPolicy
 from proxy.quarantine.store import Excerpt, HeldItem, ItemState
-from proxy.spool import Envelope, RecipientState, RecipientStatus, Spool
+from proxy.relay.spool import Envelope, RecipientState, RecipientStatus, Spool
 
 TEMPLATE_NAMES = ("held.txt", "released.txt", "rejected.txt", "expired.txt", "escalated.txt", "redacted.txt",
                   "supervisor.txt", "digest.txt")
@@ -197,7 +197,7 @@ class NoticeTemplates:
                     f"({', '.join(TEMPLATE_NAMES)}), got {str(directory)!r} (no such directory)"
                 )
             loaders.append(jinja2.FileSystemLoader(str(path)))
-        loaders.append(jinja2.FileSystemLoader(str(Path(__file__).with_name("templates"))))
+        loaders.append(jinja2.FileSystemLoader(str(Path(__file__).parent.parent / "templates")))
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=False,  # plain text mail: nothing here is HTML

@@ -1,8 +1,8 @@
 """`patronguard`: the one command-line entry point.
 
 This module owns argument parsing, exit codes and what a person reads on the
-terminal. It translates and never decides: scanning is `proxy.scan`, policy is
-`proxy.policy`. Every error reaches the user as one line (no traceback):
+terminal. It translates and never decides: scanning is `proxy.scanning.scan`, policy is
+`proxy.scanning.policy`. Every error reaches the user as one line (no traceback):
 exit status 2 for usage, configuration and I/O errors.
 
     patronguard scan [--config FILE] [--to ADDR]... [--json] [--explain] FILE...
@@ -131,7 +131,7 @@ def _read(file: str) -> bytes:
 
 def _scan(args: argparse.Namespace, out: TextIO) -> int:
     from proxy import logs
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     logs.configure(args.log_level)
     log = logs.get_logger("patronguard.scan")
@@ -174,7 +174,7 @@ def _scan(args: argparse.Namespace, out: TextIO) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from proxy.config import listen_check, upstream_check
-    from proxy.serve import serve
+    from proxy.relay.serve import serve
     from proxy.wiring import Overrides
 
     if args.listen and listen_check(args.listen):
@@ -229,8 +229,8 @@ def _by_rule(disclosures):  # type: ignore[no-untyped-def]
 
 
 def _print_summary(file: str, result, explain: bool, out: TextIO) -> None:  # type: ignore[no-untyped-def]
-    from proxy.explain import masked_context
-    from proxy.policy import PATRON_IS_RECIPIENT, TRUSTED_NOTICE
+    from proxy.scanning.explain import masked_context
+    from proxy.scanning.policy import PATRON_IS_RECIPIENT, TRUSTED_NOTICE
 
     self_rules = {
         PATRON_IS_RECIPIENT: "every disclosure is about this recipient: the patron herself",
@@ -454,10 +454,10 @@ def _run_digests(config, store, library: str | None, hours: float | None, scratc
     import email.policy
     from datetime import timedelta
 
-    from proxy.notify import Notices, NoticeSettings, NoticeTemplates, notices_from_config
     from proxy.quarantine import RetentionPolicy
     from proxy.quarantine.digest import run_digests
-    from proxy.spool import Spool
+    from proxy.relay.notices import Notices, NoticeSettings, NoticeTemplates, notices_from_config
+    from proxy.relay.spool import Spool
     from proxy.wiring import NoticesUnavailable
 
     who = config.relay_identity()
@@ -659,7 +659,7 @@ def _add_fax_hook_command(sub: argparse._SubParsersAction) -> None:  # type: ign
 
 
 def _fax_hook(args: argparse.Namespace) -> int:
-    from proxy.fax import run_hook
+    from proxy.fax.hook import run_hook
 
     # resolve_config looks for ./config.yaml: from HylaFAX's spool that is not ours, so only /etc counts there.
     config = args.config or next((p for p in DEFAULT_CONFIG_PATHS[1:] if os.path.exists(p)), None)

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from proxy.delivery import Outcome, Status, Upstream
-from proxy.explain import Excerpt
 from proxy.quarantine import PermanentDeliveryError, QuarantineStore, TemporaryDeliveryError
-from proxy.spool import EntryState, SpoolEntry
+from proxy.relay.delivery import Outcome, Status, Upstream
+from proxy.relay.spool import EntryState, SpoolEntry
+from proxy.scanning.explain import Excerpt
 
 
 @dataclass(frozen=True, slots=True)

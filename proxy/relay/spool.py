@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from proxy.errors import PatronGuardError
-from proxy.explain import Excerpt
+from proxy.scanning.explain import Excerpt
 
 _MAGIC = b"PGSPOOL1\n"
 _FILE_MODE = 0o600
@@ -105,7 +105,7 @@ class RecipientState:
     """One recipient's progress, changed only through its transition methods (one per outcome)."""
 
     status: RecipientStatus = RecipientStatus.PENDING
-    action: str = ""  # deliver / redact / hold (`proxy.policy.Action` values), once scanned
+    action: str = ""  # deliver / redact / hold (`proxy.scanning.policy.Action` values), once scanned
     cls: str = ""  # recipient class, once scanned
     attempts: int = 0
     next_attempt: float = 0.0

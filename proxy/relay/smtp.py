@@ -44,8 +44,8 @@ from proxy import logs
 from proxy.auth import Authenticator, load_accounts
 from proxy.config import Config
 from proxy.errors import ConfigError
-from proxy.policy import routed
-from proxy.spool import Envelope, Spool, SpoolError
+from proxy.relay.spool import Envelope, Spool, SpoolError
+from proxy.scanning.policy import routed
 
 IDENT = "PatronGuard ESMTP"
 UNEXPECTED = "451 4.3.0 Temporary local problem; please try again later"
