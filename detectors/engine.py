@@ -118,8 +118,9 @@ class DetectionEngine:
                     if t.part in by_path
                 ]
                 if any(passed_on(by_path[t.part], t.start) for t in triggers if t.part in by_path):
-                    # A record passed on (attached, forwarded, quoted): the covering note may say whose it is.
-                    requested.extend((p, 0, cover_end(p)) for p in parts if p.origin == "body" and p.text)
+                    # A record passed on (attached, forwarded, quoted): the covering note or the subject
+                    # line may say whose it is ("Records request - Erika Tröst").
+                    requested.extend((p, 0, cover_end(p)) for p in parts if p.origin in ("body", "subject") and p.text)
                 windows = len(requested)
                 seen = {(f.part, f.start, f.end) for f in findings}
                 for name in self.names.detect_windows(requested):
