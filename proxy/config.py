@@ -21,7 +21,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import phonenumbers
 import yaml
@@ -32,6 +32,11 @@ from detectors.evidence import RULE_TEXT
 from detectors.findings import Category
 from detectors.phones import parse_exception
 from proxy.errors import ConfigError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_Section = TypeVar("_Section", bound="DataclassInstance")
 
 ACTIONS = ("deliver", "redact", "hold")
 CATEGORY_NAMES = tuple(c.value for c in Category)
@@ -116,7 +121,7 @@ def _section(cls: type, expected: str = "a mapping", *, first: dict[str, Spec] |
     return _map({**(first or {}), **own, **(then or {})}, expected, **kw)
 
 
-def _values(cls: type, read: dict[str, Any], **others: Any) -> Any:
+def _values(cls: type[_Section], read: dict[str, Any], **others: Any) -> _Section:
     """`cls` built from a section as read: each `setting` field converted, then the `others` given."""
     values = {}
     for f in dataclasses.fields(cls):

@@ -18,6 +18,7 @@ It starts and stops the parts `proxy.wiring` assembles and decides nothing itsel
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import faulthandler
 import os
 import signal
@@ -89,99 +90,97 @@ class Service:
         os.umask(0o077)
         state = Path(config.spool.state_dir)
         state.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         # Blocking work (spool fsyncs, upstream SMTP sessions) runs in threads; each SMTP session and each
         # pipeline worker can have one call in flight, so the pool must not be the queue (the default is 6).
         io_threads = ThreadPoolExecutor(max_workers=32, thread_name_prefix="io")
-        self._loop.set_default_executor(io_threads)
+        loop.set_default_executor(io_threads)
         self._stop = asyncio.Event()
 
-        # Certificate, accounts and upstream credentials are checked before anything opens: one-line ConfigErrors.
-        who = config.relay_identity()
-        upstream = upstream_for(config, who.hostname)
-        listener = Listener(None, config, who.hostname, logs.get_logger("patronguard.smtp"))
-        spool = await asyncio.to_thread(Spool, state / "spool")
-        spool_notices = notices(config, spool)  # a bad template is a ConfigError before anything else opens
-        quarantine = await asyncio.to_thread(partial(open_store, config.quarantine, create=True))  # only serve creates
-        holds = QuarantineHoldStore(quarantine)
-        await asyncio.to_thread(spool.recover)
-        scanner = Scanner(config)
-        scan_executor = self._scan_executor = scan_executor_for(config.detection.processes)
-        try:
+        # One exit stack for start-up and shutdown: whatever opened is closed in reverse order, whether
+        # start-up failed half-way (a port in use, spaCy missing) or the service was asked to stop.
+        async with contextlib.AsyncExitStack() as opened:
+            if install_signals:  # removed last: a second SIGTERM while stopping must not kill the process
+                opened.callback(self._remove_signal_handlers, loop)
+            # Certificate, accounts and upstream credentials are checked before anything opens: one-line ConfigErrors.
+            who = config.relay_identity()
+            upstream = upstream_for(config, who.hostname)
+            # The pipeline's upstream at the end (a reload may have replaced the first one).
+            opened.push_async_callback(
+                lambda: asyncio.to_thread(close_upstream, self.pipeline.upstream if self.pipeline else upstream))
+            listener = Listener(None, config, who.hostname, logs.get_logger("patronguard.smtp"))
+            spool = await asyncio.to_thread(Spool, state / "spool")
+            spool_notices = notices(config, spool)  # a bad template is a ConfigError before anything else opens
+            quarantine = await asyncio.to_thread(partial(open_store, config.quarantine, create=True))  # only serve creates
+            opened.push_async_callback(asyncio.to_thread, quarantine.close)  # after the workers: none is still holding
+            holds = QuarantineHoldStore(quarantine)
+            await asyncio.to_thread(spool.recover)
+            scanner = Scanner(config)
+            scan_executor = self._scan_executor = scan_executor_for(config.detection.processes)
+            warmed = False
+
+            def shutdown_scanning() -> None:  # a pool that never finished loading is not waited for
+                scan_executor.shutdown(wait=warmed, cancel_futures=not warmed)
+
+            opened.callback(shutdown_scanning)
             await warm(scanner, scan_executor)
-        except BaseException:
-            scan_executor.shutdown(wait=False, cancel_futures=True)
-            await asyncio.to_thread(quarantine.close)
-            raise
-        pipeline = self.pipeline = Pipeline(
-            spool,
-            scanner,
-            upstream,
-            holds,
-            retry_policy(config),
-            who,
-            scan_executor=scan_executor,
-            log=logs.get_logger("patronguard.relay"),
-            workers=config.spool.workers,
-            notices=spool_notices,
-            max_failed_passes=config.spool.max_failed_passes,
-        )
-        handler = self._handler = RelayHandler(spool, RelayRules.from_config(config), pipeline.submit,
-                                               logs.get_logger("patronguard.smtp"))
-        listener.handler = handler
-        self._listener = listener
-        queued = await pipeline.start()
-        try:
-            self.port = await listener.start(config.server.listen_host, config.server.listen_port)
-        except OSError as exc:
-            await pipeline.stop()
-            close_upstream(upstream)
-            scan_executor.shutdown(wait=True)
-            await asyncio.to_thread(quarantine.close)
-            raise ConfigError(
-                f"cannot listen on {config.server.listen_host}:{config.server.listen_port} ({exc.strerror or exc.__class__.__name__})"
-            ) from None
-        review = None
-        if config.review_ui.enabled:
+            warmed = True
+            pipeline = self.pipeline = Pipeline(
+                spool,
+                scanner,
+                upstream,
+                holds,
+                retry_policy(config),
+                who,
+                scan_executor=scan_executor,
+                log=logs.get_logger("patronguard.relay"),
+                workers=config.spool.workers,
+                notices=spool_notices,
+                max_failed_passes=config.spool.max_failed_passes,
+            )
+            handler = self._handler = RelayHandler(spool, RelayRules.from_config(config), pipeline.submit,
+                                                   logs.get_logger("patronguard.smtp"))
+            listener.handler = handler
+            self._listener = listener
+            queued = await pipeline.start()
+            opened.push_async_callback(pipeline.stop)
             try:
+                self.port = await listener.start(config.server.listen_host, config.server.listen_port)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot listen on {config.server.listen_host}:{config.server.listen_port} ({exc.strerror or exc.__class__.__name__})"
+                ) from None
+            opened.push_async_callback(listener.stop)
+            review = None
+            if config.review_ui.enabled:
                 review = self.review = await review_pages(config, store=quarantine, submit=pipeline.submit)
-            except BaseException:
-                await listener.stop()
-                await pipeline.stop()
-                close_upstream(upstream)
-                scan_executor.shutdown(wait=True)
-                await asyncio.to_thread(quarantine.close)
-                raise
-        if install_signals:
-            self._loop.add_signal_handler(signal.SIGTERM, self.request_stop)
-            self._loop.add_signal_handler(signal.SIGINT, self.request_stop)
-            self._loop.add_signal_handler(signal.SIGHUP, self._request_reload)
-        self.log.info(
-            "serve.ready",
-            listen=f"{config.server.listen_host}:{self.port}",
-            upstream=config.upstream.url,
-            workers=config.spool.workers,
-            queued=queued,
-            review_ui=review.url if review is not None else None,
-        )
-        if ready is not None:
-            ready(self.port)
-        try:
-            await self._stop.wait()
-        finally:
-            self.log.info("serve.stopping")
-            stopping = time.monotonic()
-            if review is not None:
-                await review.stop()
-            await listener.stop()
-            await pipeline.stop()
-            await asyncio.to_thread(close_upstream, pipeline.upstream)
-            scan_executor.shutdown(wait=True)
-            await asyncio.to_thread(quarantine.close)  # after the workers: none is still holding
+                opened.push_async_callback(review.stop)
             if install_signals:
-                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-                    self._loop.remove_signal_handler(sig)
-            self.log.info("serve.stopped", seconds=round(time.monotonic() - stopping, 2))
+                loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+                loop.add_signal_handler(signal.SIGINT, self.request_stop)
+                loop.add_signal_handler(signal.SIGHUP, self._request_reload)
+            self.log.info(
+                "serve.ready",
+                listen=f"{config.server.listen_host}:{self.port}",
+                upstream=config.upstream.url,
+                workers=config.spool.workers,
+                queued=queued,
+                review_ui=review.url if review is not None else None,
+            )
+            if ready is not None:
+                ready(self.port)
+            try:
+                await self._stop.wait()
+            finally:
+                self.log.info("serve.stopping")
+                stopping = time.monotonic()
+                await opened.aclose()  # pages, listener, workers, scanning, quarantine, upstream, signals
+                self.log.info("serve.stopped", seconds=round(time.monotonic() - stopping, 2))
+
+    @staticmethod
+    def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
 
     def request_stop(self) -> None:
         if self._stop is not None:
