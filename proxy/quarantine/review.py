@@ -1,14 +1,17 @@
 """Supervisors' decisions: show, release, release-redacted and reject — the one service layer.
 
-This module owns the review use-cases that the CLI (and later the web UI)
-call; they hold no logic of their own. It also defines the two seams a
+This module owns the review use-cases that the CLI and the review pages
+call (both get the service from `proxy.wiring.review_service`); they hold no
+logic of their own. It also defines the two seams a
 decision acts through:
 
 - `Deliverer`: hands a released message back to the mail path, raising
-  `TemporaryDeliveryError` or `PermanentDeliveryError`; `SmtpDeliverer` is the
-  smtplib implementation the CLI uses.
+  `TemporaryDeliveryError` or `PermanentDeliveryError`. The CLI and the pages
+  release through the relay's own upstream (`proxy.relay.holds.UpstreamDeliverer`);
+  `SmtpDeliverer` is a plain smtplib one.
 - `Notifier`: tells the sender (and, on escalation, the library's admin) the
-  outcome. `NullNotifier` until the relay's notices exist.
+  outcome: notices spooled in the relay's spool (`proxy.wiring.spool_notifier`),
+  or `NullNotifier` when notices are switched off.
 
 Release order: claim (exactly one caller, on any node) → deliver to the held
 recipients only → mark released and destroy the content. The item is never

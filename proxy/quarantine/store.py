@@ -50,7 +50,7 @@ class InvalidTransition(QuarantineError):
 
 
 class RedactionUnavailable(QuarantineError):
-    """Release-redacted needs the redaction engine, which does not exist yet."""
+    """Release-redacted cannot be done here: no redactor is configured, or the copy could not be made clean."""
 
 
 class DeliveryRefused(QuarantineError):
