@@ -662,6 +662,7 @@ SCHEMA: dict[str, Spec] = {
     "notices": _section(NoticesConfig),
     "review_ui": _section(ReviewUiConfig, first={"listen": _listen_spec(ReviewUiConfig, "127.0.0.1:8025")}),
     "fax_hook": _section(FaxHookConfig),
+    "directory": _section(DirectoryConfig),
 }
 
 
@@ -866,6 +867,7 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
         notices=_values(NoticesConfig, tree["notices"], templates_dir_at=at("notices.templates_dir")),
         review_ui=_review_ui(tree["review_ui"], at),
         fax_hook=_values(FaxHookConfig, tree["fax_hook"]),
+        directory=_values(DirectoryConfig, tree["directory"], index_at=at("directory.index")),
     )
 
 
