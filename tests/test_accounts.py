@@ -11,8 +11,8 @@ import pytest
 
 from detectors.accounts import AccountSentenceDetector
 from detectors.findings import Kind, TextPart
-from proxy.policy import PATRON_IS_RECIPIENT
-from proxy.scan import Scanner
+from proxy.scanning.policy import PATRON_IS_RECIPIENT
+from proxy.scanning.scan import Scanner
 
 TOLD = [
     ("We're holding The Lincoln Highway for you at the Keizer branch until Thursday.", Kind.HOLD),

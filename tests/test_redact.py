@@ -23,9 +23,9 @@ from docfactory import (
 from relay_support import base_config
 
 from proxy.config import load
-from proxy.policy import Action
-from proxy.redact import REDACTED_HEADER, CannotRedact, mask_for, redact, redact_checked, verified
-from proxy.scan import Scanner
+from proxy.scanning.policy import Action
+from proxy.scanning.redact import REDACTED_HEADER, CannotRedact, mask_for, redact, redact_checked, verified
+from proxy.scanning.scan import Scanner
 
 REPO = Path(__file__).resolve().parents[1]
 LEAKSET = REPO / "tests" / "leakset"

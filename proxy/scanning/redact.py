@@ -64,8 +64,8 @@ from detectors.extract import (
     unquote,
 )
 from detectors.findings import MASK, Finding, Kind, TextPart
-from proxy.policy import Action
-from proxy.scan import Scanner, ScanResult, sender_names
+from proxy.scanning.policy import Action
+from proxy.scanning.scan import Scanner, ScanResult, sender_names
 
 REDACTED_HEADER = "X-PatronGuard-Redacted"
 ROUNDS = 4  # redact → scan again; at most this many passes before giving up (fail closed)
