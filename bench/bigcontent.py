@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         if kind not in ("export", "items", "prose"):
             parser.error(f"--kinds: expected export, items or prose, got {kind!r}")
 
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     scanner = Scanner.from_config(args.config)
     scanner.warm()

@@ -64,7 +64,7 @@ def extracted_texts(messages: Sequence[bytes]) -> list[str]:
 
 
 def build_scanner(config: str | None) -> Any:
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     scanner = Scanner.from_config(config or REPO / "config.yaml")
     scanner.warm()  # model loading is start-up cost, not per-message cost

@@ -86,7 +86,7 @@ def directory_scanner(config: object, folder: Path) -> tuple[object, ImportSumma
     import dataclasses
 
     from proxy.config import DirectoryConfig
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     paths, summary = build_corpus_directory(folder)
     with_directory = dataclasses.replace(config, directory=DirectoryConfig(index=paths.index, key=paths.key))  # type: ignore[type-var]

@@ -520,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="also scan the evaluation corpus with a patron directory of its own patrons (bench/directory.py)")
     args = parser.parse_args(argv)
 
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     started = time.perf_counter()
     scanner = Scanner.from_config(args.config)

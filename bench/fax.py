@@ -42,8 +42,8 @@ import docfactory as f  # noqa: E402
 
 from detectors import ocr  # noqa: E402
 from proxy.config import load  # noqa: E402
-from proxy.fax import FaxHook  # noqa: E402
-from proxy.scan import Scanner  # noqa: E402
+from proxy.fax.hook import FaxHook  # noqa: E402
+from proxy.scanning.scan import Scanner  # noqa: E402
 
 UNAPPROVED = "503-555-0199"
 

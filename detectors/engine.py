@@ -83,9 +83,6 @@ class MessageScan:
     extraction: Extraction
     assessment: Assessment
     spacy_windows: int  # how many windows went to spaCy (0 for most mail)
-    # Whether names were also looked for next to direct evidence (an outside recipient could be
-    # the patron herself): with the text, all the findings depend on.
-    whom: bool = False
 
 
 class DetectionEngine:
@@ -209,7 +206,7 @@ class DetectionEngine:
             people = [Recipient(a, shown.get(a.lower(), "")) for a in outside]
             verified = self._verified(extraction.parts, assessment, match, people, trusted_notice)
             assessment = replace(assessment, about_recipients=verified)
-        return MessageScan(extraction, assessment, windows, bool(outside))
+        return MessageScan(extraction, assessment, windows)
 
     def _verified(
         self, parts: Sequence[TextPart], assessment: Assessment, match: DirectoryMatch,

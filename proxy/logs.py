@@ -40,7 +40,7 @@ ALLOWED_KEYS = frozenset(
         "held",
         "delivered",
         "dropped_keys",
-        # the relay (proxy/serve.py, smtp.py, pipeline.py): ids, counts, codes, timings only
+        # the relay (proxy/relay/serve.py, smtp.py, pipeline.py): ids, counts, codes, timings only
         "scan_ms",
         "age_ms",
         "hold_id",

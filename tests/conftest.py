@@ -31,7 +31,7 @@ def config():
 
 @pytest.fixture(scope="session")
 def scanner(config):
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     s = Scanner(config)
     s.warm()

@@ -61,10 +61,14 @@ def test_errors_name_file_line_and_key(text, expected):
 
 def test_a_part_may_be_as_long_as_the_relay_accepts():
     """Unset, the characters read per part follow the SIZE limit; set, they are what the file says."""
-    assert parse(MINIMAL, "mini.yaml").detection.max_chars_per_part == 26_214_400
-    sized = parse(MINIMAL + "server:\n  max_message_size: 52428800\n", "mini.yaml")
-    assert sized.detection.max_chars_per_part == 52_428_800
-    assert parse(MINIMAL + "detection:\n  max_chars_per_part: 5000\n", "m.yaml").detection.max_chars_per_part == 5000
+    from proxy.scanning.scan import engine_settings
+
+    def limit(text: str) -> int:
+        return engine_settings(parse(MINIMAL + text, "mini.yaml")).limits.max_chars_per_part
+
+    assert limit("") == 26_214_400
+    assert limit("server:\n  max_message_size: 52428800\n") == 52_428_800
+    assert limit("detection:\n  max_chars_per_part: 5000\n") == 5000
     assert parse(MINIMAL, "mini.yaml").detection.scan_seconds == 120.0
 
 
@@ -133,8 +137,8 @@ def test_a_lower_case_region_is_read_as_upper_case():
 
 def test_missing_files_named_in_the_config_name_its_line(tmp_path):
     """A review_ui.password_file or notices.templates_dir that is not there is an error with file, line and key."""
-    from proxy.notify import notices_from_config
-    from proxy.spool import Spool
+    from proxy.relay.notices import notices_from_config
+    from proxy.relay.spool import Spool
     from proxy.web.accounts import load_reviewers
 
     text = MINIMAL + f"review_ui:\n  password_file: {tmp_path / 'nope'}\nnotices:\n  templates_dir: {tmp_path / 'gone'}\n"
@@ -145,3 +149,44 @@ def test_missing_files_named_in_the_config_name_its_line(tmp_path):
     with pytest.raises(ConfigError) as info:
         notices_from_config(cfg, Spool(tmp_path / "spool"), hostname="relay.test", postmaster="postmaster@ccrls.org")
     assert str(info.value).startswith("conf.yaml:6: notices.templates_dir: expected a directory")
+
+
+def _without_origins(value):  # type: ignore[no-untyped-def]
+    """`value` with every `*_at` field (where a key was written, for error messages) set back to its default."""
+    import dataclasses
+
+    if not dataclasses.is_dataclass(value):
+        return value
+    changes = {}
+    for f in dataclasses.fields(value):
+        if f.name.endswith("_at"):
+            changes[f.name] = f.default
+        elif dataclasses.is_dataclass(getattr(value, f.name)):
+            changes[f.name] = _without_origins(getattr(value, f.name))
+    return dataclasses.replace(value, **changes)
+
+
+def test_defaults_are_declared_once_on_the_dataclasses():
+    """A config with only the required key reads as the dataclasses' own defaults: there is no second source."""
+    from proxy.config import Config
+
+    read = parse(MINIMAL, "mini.yaml")
+    assert _without_origins(read) == Config(source="mini.yaml", library_domains=("example-library.org",))
+
+
+def test_every_leaf_of_the_schema_is_declared_on_a_field():
+    """Each section the reader walks is read off its dataclass: every key of it has the Spec its field carries."""
+    import dataclasses
+
+    from proxy.config import SCHEMA, QuarantineConfig, SpoolConfig, UpstreamConfig
+
+    for section, cls in (("spool", SpoolConfig), ("quarantine", QuarantineConfig), ("upstream", UpstreamConfig)):
+        fields = {f.name: f.metadata["spec"] for f in dataclasses.fields(cls) if "spec" in f.metadata}
+        assert SCHEMA[section].fields == fields
+
+
+def test_spool_workers_default_is_the_documented_one():
+    """spool.workers defaults to 8 whether the key is left out or the dataclass is built directly."""
+    from proxy.config import SpoolConfig
+
+    assert SpoolConfig().workers == parse(MINIMAL, "mini.yaml").spool.workers == 8

@@ -24,7 +24,7 @@ def _messages(folder: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def corpus_scanner():  # type: ignore[no-untyped-def]
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     scanner = Scanner.from_config(None)  # the shipped example config (CCRLS)
     scanner.warm()

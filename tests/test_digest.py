@@ -23,12 +23,11 @@ from test_leakset import LABELS, LEAKSET
 
 from proxy import config as config_module
 from proxy.cli import main
-from proxy.notify import Notices, NoticeSettings, NoticeTemplates
-from proxy.pipeline import _excerpts
 from proxy.quarantine import Actor, AuditAction, ItemState, RetentionPolicy, purge
 from proxy.quarantine.digest import EXPIRING_SOON, LEASE, NEW, Digest, run_digests
-from proxy.scan import Scanner
-from proxy.spool import Spool
+from proxy.relay.notices import Notices, NoticeSettings, NoticeTemplates
+from proxy.relay.spool import Spool
+from proxy.scanning.scan import Scanner, summarize
 
 pytest_plugins = ["quarantine_fixtures"]
 
@@ -262,7 +261,7 @@ def leak_holds(tmp_path_factory):
         if not held:
             continue
         store.hold(raw, sender, [d.recipient.address for d in held], [d.recipient.cls.value for d in held],
-                   list(result.rules), [dict(e) for e in _excerpts(result)])
+                   list(result.rules), [e.to_json() for e in summarize(result).excerpts])
     yield store, subjects
     store.close()
 
@@ -334,7 +333,7 @@ def cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 def cli_store(path: str):  # type: ignore[no-untyped-def]
     from proxy.quarantine import open_store
-    from proxy.serve import Overrides, apply_overrides
+    from proxy.wiring import Overrides, apply_overrides
 
     return open_store(apply_overrides(config_module.load(path), Overrides()).quarantine, create=True)
 
@@ -433,8 +432,8 @@ def test_a_long_backlog_lists_the_first_hundred_and_counts_the_rest(tmp_path):
 
     from test_notify import held_item
 
-    from proxy.notify import DIGEST_MAX_LISTED
     from proxy.quarantine.digest import DigestEntry
+    from proxy.relay.notices import DIGEST_MAX_LISTED
 
     start = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
     entries = tuple(DigestEntry(held_item(id=f"q-{n:04d}", library="dallasor.gov", received_at=start),

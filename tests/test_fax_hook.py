@@ -16,10 +16,10 @@ import pytest
 from quarantine_support import Clock, pg_cluster
 
 from proxy.config import Config
-from proxy.fax import FaxHook, VerdictCache, read_job, run_hook
+from proxy.fax.hook import FaxHook, VerdictCache, read_job, run_hook
 from proxy.quarantine import Actor, AuditAction, InvalidTransition, ItemState, KeyRing, open_store
 from proxy.quarantine.sql import SqlQuarantine
-from proxy.serve import quarantine_under_state, review_service
+from proxy.wiring import review_service
 
 REPO = Path(__file__).resolve().parents[1]
 OWNER = "circ@cityofsalem.net"
@@ -80,7 +80,7 @@ def hook(config: Config, scanner, spool: Spool, state: Path):  # type: ignore[no
 
 
 def store_for(config: Config, state: Path) -> SqlQuarantine:
-    store = open_store(quarantine_under_state(config.quarantine, str(state)), create=True)
+    store = open_store(config.quarantine_under(str(state)), create=True)
     assert isinstance(store, SqlQuarantine)
     return store
 
@@ -127,7 +127,7 @@ def test_read_job_follows_hylafax_document_lines(spool: Spool) -> None:
 
 def test_read_job_refuses_what_is_not_a_job(spool: Spool) -> None:
     """A job id that is not digits, a missing queue file and a job without a number are errors naming no content."""
-    from proxy.fax import FaxJobError
+    from proxy.fax.hook import FaxJobError
 
     with pytest.raises(FaxJobError, match="not a HylaFAX job id"):
         read_job(spool.root, "../q1")
@@ -273,7 +273,7 @@ def test_verdicts_are_cached_per_job_and_documents(config: Config, scanner, spoo
 
 def test_verdict_cache_files_hold_no_content(tmp_path: Path) -> None:
     """The cache keeps the verdict, reference, reason and rule ids only, in 0600 files; expired ones go."""
-    from proxy.fax import Verdict
+    from proxy.fax.hook import Verdict
 
     now = [1000.0]
     cache = VerdictCache(tmp_path / "c", 60, clock=lambda: now[0])
@@ -387,12 +387,12 @@ def test_fax_approvals_on_both_backends(approvals_store) -> None:  # type: ignor
 
 
 def test_fax_constants_match_the_quarantine() -> None:
-    """proxy.fax keeps copies of two quarantine constants (to start fast); they must stay equal."""
-    import proxy.fax
+    """proxy.fax.hook keeps copies of two quarantine constants (to start fast); they must stay equal."""
+    import proxy.fax.hook
     import proxy.quarantine
 
-    assert proxy.fax.FAX_JOB_PREFIX == proxy.quarantine.FAX_JOB_PREFIX
-    assert proxy.fax.FAX_APPROVAL_HEADER == proxy.quarantine.FAX_APPROVAL_HEADER
+    assert proxy.fax.hook.FAX_JOB_PREFIX == proxy.quarantine.FAX_JOB_PREFIX
+    assert proxy.fax.hook.FAX_APPROVAL_HEADER == proxy.quarantine.FAX_APPROVAL_HEADER
 
 
 def test_reject_tells_the_owner_with_the_note(config: Config, scanner, spool: Spool, state: Path) -> None:  # type: ignore[no-untyped-def]

@@ -14,8 +14,8 @@ import pytest
 
 from detectors.checksums import library_mod10_valid
 from detectors.tables import responsibility_cells
-from proxy.policy import PATRON_IS_RECIPIENT
-from proxy.scan import Scanner
+from proxy.scanning.policy import PATRON_IS_RECIPIENT
+from proxy.scanning.scan import Scanner
 
 FIRST = ["Benedict", "Felicity", "Tobias", "Margo", "Idris", "Ada", "Rosalind", "Caspian", "Juniper", "Thaddeus"]
 LAST = ["Otterly", "Wren", "Pike", "Quillfeather", "Marsh", "Fenwick", "Ashgrove", "Tull", "Vantreight", "Bexley"]

@@ -104,7 +104,7 @@ def test_every_leak_has_an_outside_recipient() -> None:
 
 @pytest.fixture(scope="module")
 def leak_scanner():  # type: ignore[no-untyped-def]
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     scanner = Scanner.from_config(None)  # the shipped example config (CCRLS)
     scanner.warm()

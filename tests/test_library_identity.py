@@ -10,8 +10,8 @@ import pytest
 
 from proxy.config import load, parse
 from proxy.errors import ConfigError
-from proxy.policy import PATRON_IS_RECIPIENT, TRUSTED_NOTICE
-from proxy.scan import Scanner, is_notice_system
+from proxy.scanning.policy import PATRON_IS_RECIPIENT, TRUSTED_NOTICE
+from proxy.scanning.scan import Scanner, is_notice_system
 
 BASE = """
 library:

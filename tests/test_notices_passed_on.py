@@ -11,7 +11,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from proxy.scan import Scanner
+from proxy.scanning.scan import Scanner
 
 NOTICES: dict[str, str] = {
 "sierra-upper": """Salem Public Library

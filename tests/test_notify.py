@@ -19,7 +19,8 @@ from test_relay import Relay, Sink, to
 
 from proxy import config as config_module
 from proxy.errors import ConfigError
-from proxy.notify import (
+from proxy.quarantine.store import Excerpt, HeldItem, ItemState
+from proxy.relay.notices import (
     UNREADABLE_ATTACHMENT,
     Notices,
     NoticeSettings,
@@ -29,10 +30,8 @@ from proxy.notify import (
     notices_from_config,
     reasons_for,
 )
-from proxy.pipeline import _excerpts
-from proxy.quarantine.store import Excerpt, HeldItem, ItemState
-from proxy.scan import Scanner
-from proxy.spool import Envelope, RecipientState, Spool
+from proxy.relay.spool import Envelope, RecipientState, Spool
+from proxy.scanning.scan import Scanner, summarize
 
 CARD = "23610003622817"
 PATRON = "Maria Alvarez"
@@ -70,7 +69,7 @@ def scanned(tmp_path_factory):
     """The rules and excerpts of a real scan of the patron message, as the pipeline keeps them."""
     cfg = config_module.parse(config_text(tmp_path_factory.mktemp("cfg")), "<test>")
     result = Scanner(cfg).scan(patron_message(), [INTERNAL, OUTSIDE])
-    return result.rules, _excerpts(result)
+    return result.rules, summarize(result).excerpts
 
 
 @pytest.fixture
@@ -219,7 +218,7 @@ def test_recipients_inside_by_address_outside_by_domain_and_count(held, lines):
         (("patron-card", "policy:external:hold"), (), ["a library card number"]),
         (
             ("uninspectable", "policy:uninspectable-external:hold"),
-            ({"kind": "uninspectable", "part": "2"},),
+            (Excerpt("uninspectable", "", "2"),),
             [UNREADABLE_ATTACHMENT],
         ),
         (("policy:external:hold",), (), ["information about a library patron"]),

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from proxy.policy import PATRON_IS_RECIPIENT
-from proxy.scan import Scanner
+from proxy.scanning.policy import PATRON_IS_RECIPIENT
+from proxy.scanning.scan import Scanner
 
 LETTER = (
     "From: Jill Sato <jsato@cityofsalem.net>\n"

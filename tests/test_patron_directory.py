@@ -338,7 +338,7 @@ def directory_scanner(tmp_path_factory: pytest.TempPathFactory, config):  # type
     import dataclasses
 
     from proxy.config import DirectoryConfig
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     tmp = tmp_path_factory.mktemp("directory")
     export = tmp / "export.csv"
@@ -457,7 +457,7 @@ def test_another_patrons_card_in_her_letter_still_holds_it(directory_scanner) ->
 @pytest.mark.slow
 def test_a_redacted_copy_masks_a_known_card_and_passes_the_rescan(directory_scanner) -> None:  # type: ignore[no-untyped-def]
     """Redaction masks a directory card number of any layout, and the masked copy is delivered."""
-    from proxy.redact import redact_checked
+    from proxy.scanning.redact import redact_checked
 
     raw = LETTER.format(to="someone@example.com", subject="Hello",
                         body="The number is 29990000123454, see you.\n\nThanks").encode()
@@ -471,7 +471,7 @@ def test_a_scanning_process_opens_its_own_index_and_sees_a_new_import(tmp_path: 
     import dataclasses
 
     from proxy.config import DirectoryConfig
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     p = paths(tmp_path)
     export = tmp_path / "export.csv"

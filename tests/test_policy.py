@@ -7,7 +7,7 @@ import pytest
 from detectors.evidence import Assessment, Disclosure
 from detectors.findings import Category, Finding, Kind
 from proxy.config import load
-from proxy.policy import Action, RecipientClass, classify, decide
+from proxy.scanning.policy import Action, RecipientClass, classify, decide
 
 C = Category
 
@@ -119,7 +119,7 @@ def test_disabled_rules_switch_a_rule_off(repo):
     """policy.disabled_rules removes that rule's disclosures; an unknown rule id is a config error."""
     from proxy.config import parse
     from proxy.errors import ConfigError
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     text = (repo / "config.yaml").read_text().replace("disabled_rules: []", "disabled_rules: [patron-card]")
     scanner = Scanner(parse(text, "edited.yaml"))

@@ -18,9 +18,9 @@ from relay_support import sink_relay_config
 from test_relay import Relay, Sink, to
 
 from proxy.cli import main
-from proxy.pipeline import Pipeline
 from proxy.quarantine import ItemState
-from proxy.serve import Overrides
+from proxy.relay.pipeline import Pipeline
+from proxy.wiring import Overrides
 
 CARD = "23610003622817"
 PATRON = "Maria Alvarez"

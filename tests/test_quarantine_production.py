@@ -30,8 +30,8 @@ from web_support import REPO as WEB_REPO
 
 from proxy.config import load
 from proxy.quarantine import ItemState, open_store
-from proxy.serve import Overrides, apply_overrides
 from proxy.web.accounts import set_reviewer
+from proxy.wiring import Overrides, apply_overrides
 
 pytestmark = pytest.mark.slow
 

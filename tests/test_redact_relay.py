@@ -21,11 +21,11 @@ from test_relay import Relay, Sink, to
 
 from proxy.cli import main
 from proxy.config import load
-from proxy.pipeline import Pipeline, crlf
 from proxy.quarantine import ItemState
-from proxy.redact import redact_checked
-from proxy.scan import Scanner
-from proxy.serve import Overrides
+from proxy.relay.pipeline import Pipeline, crlf
+from proxy.scanning.redact import redact_checked
+from proxy.scanning.scan import Scanner
+from proxy.wiring import Overrides
 
 CARD = "23610003622817"
 PHONE = "503-555-0142"

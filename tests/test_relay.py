@@ -24,10 +24,11 @@ import pytest
 from aiosmtpd.smtp import SMTP
 from relay_support import base_config
 
-from proxy.delivery import Outcome, RetryPolicy, Status, build_dsn, received_header
 from proxy.quarantine import HeldItem, QuarantineStore, StoreSettings, open_store
-from proxy.serve import Overrides, Service
-from proxy.smtp import RelayRules
+from proxy.relay.delivery import Outcome, RetryPolicy, Status, build_dsn, received_header
+from proxy.relay.serve import Service
+from proxy.relay.smtp import RelayRules
+from proxy.wiring import Overrides
 
 CARD = "23610003622817"
 SENDER = "staff@ccrls.org"

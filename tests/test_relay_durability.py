@@ -274,7 +274,7 @@ def test_sighup_reloads_config_and_sigterm_exits_cleanly(tmp_path, cleanup):
 def test_poison_entries_are_set_aside_once_and_the_relay_keeps_going(tmp_path, cleanup):
     """A spool file that is not one moves to spool/bad/, an entry whose state file is damaged is held in the
     quarantine as process-failed, each after spool.max_failed_passes passes and one log line; other mail flows."""
-    from proxy.spool import Envelope, Spool
+    from proxy.relay.spool import Envelope, Spool
 
     sink = Sink()
     cleanup.append(sink)

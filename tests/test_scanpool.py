@@ -12,8 +12,8 @@ import pytest
 from relay_support import base_config
 
 from proxy import config as config_module
-from proxy.scan import Scanner
-from proxy.scanpool import ScanPool, call_in, scan_executor
+from proxy.scanning.pool import ScanPool, call_in, scan_executor
+from proxy.scanning.scan import Scanner
 
 CARD = "23610003622817"
 PATRON = b"From: circ@ccrls.org\r\nTo: someone@example.com\r\nSubject: card\r\n\r\nMaria Alvarez, patron card " + CARD.encode() + b", owes $12.50 in overdue fines.\r\n"
@@ -154,11 +154,11 @@ def test_a_message_that_kills_the_scanner_is_held_and_the_others_still_flow(tmp_
 
     import structlog
 
-    from proxy.delivery import MaildirUpstream, RetryPolicy
-    from proxy.holds import QuarantineHoldStore
-    from proxy.pipeline import Identity, Pipeline
     from proxy.quarantine import ItemState, StoreSettings, open_store
-    from proxy.spool import Envelope, Spool
+    from proxy.relay.delivery import MaildirUpstream, RetryPolicy
+    from proxy.relay.holds import QuarantineHoldStore
+    from proxy.relay.pipeline import Identity, Pipeline
+    from proxy.relay.spool import Envelope, Spool
 
     spool = Spool(tmp_path / "spool")
     store = open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")), create=True)
@@ -203,7 +203,7 @@ def test_workers_exit_when_the_relay_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "relay.py"
     script.write_text(
         "import os, sys, time\n"
-        "from proxy.scanpool import ScanPool\n"
+        "from proxy.scanning.pool import ScanPool\n"
         "import asyncio\n"
         "async def main():\n"
         "    pool = ScanPool(1)\n"

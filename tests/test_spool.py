@@ -9,8 +9,9 @@ import stat
 
 import pytest
 
-from proxy.holds import QuarantineHoldStore, UpstreamDeliverer
-from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolError, SpoolFull
+from proxy.relay.holds import HoldRequest, QuarantineHoldStore, UpstreamDeliverer
+from proxy.relay.spool import EntryState, Envelope, RecipientState, Spool, SpoolError, SpoolFull
+from proxy.scanning.explain import Excerpt
 
 RAW = b"From: a@ccrls.org\r\nTo: b@ccrls.org\r\nSubject: hi\r\n\r\nbody\r\n"
 ENV = Envelope(mail_from="a@ccrls.org", rcpt_tos=("b@ccrls.org", "x@example.net"), mail_options=("BODY=8BITMIME",),
@@ -130,11 +131,11 @@ def _quarantine(tmp_path):  # type: ignore[no-untyped-def]
     return open_store(StoreSettings(path=str(tmp_path / "q.db"), key_file=str(tmp_path / "q.key")), create=True)
 
 
-SUMMARY = {
-    "rules": ["patron-card"],
-    "recipients": [{"address": "x@example.net", "cls": "external", "action": "hold"}],
-    "findings": [{"kind": "patron_card", "excerpt": "card [2361•••••••817] has", "part": "1"}],
-}
+EXCERPTS = (Excerpt("patron_card", "card [2361•••••••817] has", "1"),)
+
+
+def _request(entry, address, cls="external"):  # type: ignore[no-untyped-def]
+    return HoldRequest(entry, (address,), (cls,), ("patron-card",), EXCERPTS)
 
 
 def test_hold_goes_into_the_quarantine_sealed_and_idempotent(tmp_path):
@@ -145,8 +146,8 @@ def test_hold_goes_into_the_quarantine_sealed_and_idempotent(tmp_path):
     entry = spool.load(spool.put(ENV, RAW))
     store = _quarantine(tmp_path)
     holds = QuarantineHoldStore(store)
-    first = holds.hold(entry, ["x@example.net"], SUMMARY)
-    again = holds.hold(entry, ["x@example.net"], SUMMARY)
+    first = holds.hold(_request(entry, "x@example.net"))
+    again = holds.hold(_request(entry, "x@example.net"))
     assert first == again and [i.id for i in store.items()] == [first]
     item = store.get(first)
     assert item.queue_id == entry.id and item.recipient_classes == ("external",) and item.rules == ("patron-card",)
@@ -164,14 +165,14 @@ def test_hold_for_other_recipients_of_the_same_entry_is_another_item(tmp_path):
     entry = spool.load(spool.put(ENV, RAW))
     store = _quarantine(tmp_path)
     holds = QuarantineHoldStore(store)
-    assert holds.hold(entry, ["x@example.net"], SUMMARY) != holds.hold(entry, ["b@ccrls.org"], SUMMARY)
+    assert holds.hold(_request(entry, "x@example.net")) != holds.hold(_request(entry, "b@ccrls.org", "internal"))
     store.close()
 
 
 def test_upstream_deliverer_uses_the_relay_transports(tmp_path):
     """A release through a maildir upstream writes one file per recipient; an unreachable smtp upstream is temporary."""
-    from proxy.delivery import MaildirUpstream, SmtpUpstream
     from proxy.quarantine import TemporaryDeliveryError
+    from proxy.relay.delivery import MaildirUpstream, SmtpUpstream
 
     UpstreamDeliverer(MaildirUpstream(tmp_path / "out")).deliver("a@ccrls.org", ["x@example.net", "y@example.net"], RAW)
     delivered = sorted(p.read_bytes() for p in (tmp_path / "out" / "new").iterdir())
@@ -199,13 +200,13 @@ def test_a_poison_entry_stays_queued_while_the_quarantine_cannot_hold_it(tmp_pat
     import asyncio
 
     from proxy import logs
-    from proxy.delivery import RetryPolicy
-    from proxy.pipeline import Identity, Pipeline
+    from proxy.relay.delivery import RetryPolicy
+    from proxy.relay.pipeline import Identity, Pipeline
 
     class Refusing:
         calls = 0
 
-        def hold(self, entry, recipients, summary):  # type: ignore[no-untyped-def]
+        def hold(self, request):  # type: ignore[no-untyped-def]
             Refusing.calls += 1
             raise OSError("the quarantine is not there")
 
@@ -222,3 +223,19 @@ def test_a_poison_entry_stays_queued_while_the_quarantine_cannot_hold_it(tmp_pat
 
     asyncio.run(run())
     assert Refusing.calls == 1 and spool.ids() == [entry_id]
+
+
+def test_a_recipient_changes_state_only_through_its_transitions():
+    """A pending recipient becomes delivered, held or bounced once; a final one refuses a second outcome."""
+    from proxy.relay.spool import RecipientStatus
+
+    r = RecipientState(action="deliver", cls="internal")
+    assert r.temporary(451) == 1 and r.pending and r.code == 451
+    r.delivered(250)
+    assert r.status is RecipientStatus.DELIVERED and not r.pending
+    with pytest.raises(ValueError):
+        r.held("q-1")
+    state = EntryState(recipients={"a@x.org": RecipientState(action="hold"), "b@x.org": RecipientState.from_json(r.to_json())})
+    assert state.pending() == ["a@x.org"] and state.due("hold", 0.0) == ["a@x.org"] and not state.done
+    state.recipients["a@x.org"].held("q-1")
+    assert state.done and EntryState.from_json(state.to_json()).recipients["a@x.org"].status is RecipientStatus.HELD

@@ -20,7 +20,8 @@ from test_relay import Relay, Sink, to
 
 from proxy import config as config_module
 from proxy.errors import ConfigError
-from proxy.notify import (
+from proxy.quarantine import RetentionPolicy
+from proxy.relay.notices import (
     Notices,
     NoticeSettings,
     NoticeTemplates,
@@ -29,10 +30,8 @@ from proxy.notify import (
     notices_from_config,
     review_url,
 )
-from proxy.pipeline import _excerpts
-from proxy.quarantine import RetentionPolicy
-from proxy.scan import Scanner
-from proxy.spool import Envelope, RecipientState, Spool
+from proxy.relay.spool import Envelope, RecipientState, Spool
+from proxy.scanning.scan import Scanner, summarize
 
 SALEM = ("salem-sup@cityofsalem.net", "salem-lead@cityofsalem.net")
 DALLAS = ("dallas-sup@dallasor.gov",)
@@ -200,7 +199,7 @@ def test_supervisor_notices_for_the_leak_set_carry_no_patron_value(make):
             continue
         envelope = Envelope(mail_from=sender, rcpt_tos=tuple(recipients), received_at=1_741_080_600.0)
         notice_id = notices.supervised(name, envelope, recipients, held, f"q-{name[:7]}", result.rules,
-                                       _excerpts(result))
+                                       summarize(result).excerpts)
         entry = notices.spool.load(notice_id)
         text = (entry.raw.decode("utf-8", "replace") + spooled(notices, notice_id)[2]).lower()
         for value in [*LEAK_IDENTIFIERS, str(parsed["Subject"]), *held]:

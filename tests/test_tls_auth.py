@@ -30,7 +30,7 @@ from tls_support import Pki, client_context, make_pki, peer_serial
 from proxy import config as config_module
 from proxy.auth import hash_password, load_accounts, parse_hash, verify_password
 from proxy.errors import ConfigError
-from proxy.smtp import server_tls_context
+from proxy.relay.smtp import server_tls_context
 
 REPO = Path(__file__).resolve().parents[1]
 SENDER = "staff@ccrls.org"

@@ -21,10 +21,10 @@ from tls_support import Pki, TlsSink, make_pki
 
 from proxy import config as config_module
 from proxy.config import Config
-from proxy.delivery import MaildirUpstream, SmtpUpstream, Status, upstream_for, upstream_from_url
 from proxy.errors import ConfigError
-from proxy.holds import UpstreamDeliverer
-from proxy.serve import review_service
+from proxy.relay.delivery import MaildirUpstream, SmtpUpstream, Status, upstream_for, upstream_from_url
+from proxy.relay.holds import UpstreamDeliverer
+from proxy.wiring import review_service
 
 SENDER = "staff@ccrls.org"
 PASSWORD = "correct horse battery staple"

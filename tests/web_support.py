@@ -18,8 +18,9 @@ from pathlib import Path
 
 from proxy.config import load
 from proxy.quarantine import open_store
-from proxy.web import ReviewUi, start_review_ui
+from proxy.web import ReviewUi
 from proxy.web.accounts import set_reviewer
+from proxy.wiring import review_pages
 
 PASSWORD = "correct horse battery"
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +49,7 @@ def web_config(tmp_path: Path, upstream: str, extra: str = "") -> Path:
 
 
 class RunningUi:
-    """`start_review_ui` in its own thread's event loop (as the relay runs it), until `close()`."""
+    """The review pages (`proxy.wiring.review_pages`) in their own thread's event loop (as the relay runs it), until `close()`."""
 
     def __init__(self, config_path: Path) -> None:
         self.loop = asyncio.new_event_loop()
@@ -65,7 +66,7 @@ class RunningUi:
     def _run(self, config_path: Path) -> None:
         asyncio.set_event_loop(self.loop)
         try:
-            self.ui = self.loop.run_until_complete(start_review_ui(load(config_path)))
+            self.ui = self.loop.run_until_complete(review_pages(load(config_path)))
         except BaseException as exc:  # noqa: BLE001 — handed to the test thread
             self.error = exc
             self.ready.set()

@@ -17,10 +17,10 @@ imported only when configured.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from proxy.config import QuarantineConfig
 from proxy.quarantine.audit import Actor, AuditAction, AuditRecord, AuditReport
 from proxy.quarantine.crypto import KEY_FILE_ENV, KeyRing
 from proxy.quarantine.retention import PurgeReport, RetentionPolicy, purge
@@ -54,18 +54,10 @@ from proxy.quarantine.store import (
     StoreUnavailable,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class StoreSettings:
-    """What `open_store` needs; `proxy.config.QuarantineConfig` has these fields."""
-
-    backend: str = "sqlite"
-    path: str = "/var/lib/patronguard/quarantine.db"
-    dsn: str = ""
-    key_file: str = "/var/lib/patronguard/quarantine.key"
+StoreSettings = QuarantineConfig  # what `open_store` needs: backend, path, dsn, key_file (defaults declared once)
 
 
-def open_store(settings: StoreSettings | object, clock: Callable[[], datetime] | None = None, *,
+def open_store(settings: QuarantineConfig, clock: Callable[[], datetime] | None = None, *,
                create: bool = False) -> QuarantineStore:
     """Open the configured backend.
 
@@ -76,13 +68,12 @@ def open_store(settings: StoreSettings | object, clock: Callable[[], datetime] |
     never created for a database that already holds data: a new key could not
     open it, and would make the mail held there unreadable.
     """
-    backend = getattr(settings, "backend", "sqlite")
-    key_file = KeyRing.configured(getattr(settings, "key_file", None))
-    if backend == "postgresql":
-        return _open_postgres(getattr(settings, "dsn", ""), key_file, clock, create)
+    key_file = KeyRing.configured(settings.key_file)
+    if settings.backend == "postgresql":
+        return _open_postgres(settings.dsn, key_file, clock, create)
     from proxy.quarantine.sqlite import SqliteQuarantine
 
-    path = Path(getattr(settings, "path", "/var/lib/patronguard/quarantine.db"))
+    path = Path(settings.path)
     if not path.exists():
         if not create:
             raise StoreUnavailable(f"{path}: no quarantine database there (check --state-dir and quarantine.path); "

@@ -50,7 +50,7 @@ class AuditAction(StrEnum):
     PURGE = "purge"
     ROTATE = "rotate_keys"
     NOTIFY_FAILED = "notify_failed"
-    FAX_APPROVE = "fax_approve"  # a released fax job: its documents may go to its number (proxy.fax)
+    FAX_APPROVE = "fax_approve"  # a released fax job: its documents may go to its number (proxy.fax.hook)
 
 
 @dataclass(frozen=True, slots=True)

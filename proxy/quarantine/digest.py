@@ -11,7 +11,7 @@ one member library:
 - how many items are waiting and when the oldest was sent (context only).
 
 It renders and sends nothing itself: `run_digests` takes `route` (a member
-library's domain → the supervisors' key and addresses, from `proxy.notify`)
+library's domain → the supervisors' key and addresses, from `proxy.relay.notices`)
 and `send` (a `Digest` → the spool id of the notice). What it keeps in the
 database is ids and times: `digests` and `digest_items` (migration 3).
 

@@ -145,7 +145,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         sqlite=_DIGESTS,
         postgresql=_DIGESTS,
     ),
-    # A supervisor's release of a held HylaFAX job (proxy.fax): these documents may go to this
+    # A supervisor's release of a held HylaFAX job (proxy.fax.hook): these documents may go to this
     # number, so the job resubmitted unchanged passes the hook. Both columns are keyed hashes
     # (KeyRing.address_hash), never the number or a plain document digest; rows outlive the item.
     Migration(

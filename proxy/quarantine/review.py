@@ -1,14 +1,17 @@
 """Supervisors' decisions: show, release, release-redacted and reject — the one service layer.
 
-This module owns the review use-cases that the CLI (and later the web UI)
-call; they hold no logic of their own. It also defines the two seams a
+This module owns the review use-cases that the CLI and the review pages
+call (both get the service from `proxy.wiring.review_service`); they hold no
+logic of their own. It also defines the two seams a
 decision acts through:
 
 - `Deliverer`: hands a released message back to the mail path, raising
-  `TemporaryDeliveryError` or `PermanentDeliveryError`; `SmtpDeliverer` is the
-  smtplib implementation the CLI uses.
+  `TemporaryDeliveryError` or `PermanentDeliveryError`. The CLI and the pages
+  release through the relay's own upstream (`proxy.relay.holds.UpstreamDeliverer`);
+  `SmtpDeliverer` is a plain smtplib one.
 - `Notifier`: tells the sender (and, on escalation, the library's admin) the
-  outcome. `NullNotifier` until the relay's notices exist.
+  outcome: notices spooled in the relay's spool (`proxy.wiring.spool_notifier`),
+  or `NullNotifier` when notices are switched off.
 
 Release order: claim (exactly one caller, on any node) → deliver to the held
 recipients only → mark released and destroy the content. The item is never
@@ -24,7 +27,7 @@ through to that number. Release-redacted is refused for it (a fax cannot be
 masked), and its notices go through `fax_notifier` when one is given.
 
 Release-redacted is the same with a masked copy: the service's `Redactor`
-(`proxy.redact.redactor_for(scanner)`) scans the decrypted original again,
+(`proxy.scanning.redact.redactor_for(scanner)`) scans the decrypted original again,
 masks it and scans the copy; only a copy that scan would deliver is sent, and
 the item becomes `released_redacted`. No clean copy: the item goes back to
 held (audited as a failed release) and nothing is sent.
@@ -55,7 +58,7 @@ from proxy.quarantine.store import (
 )
 
 # (raw message, held recipients) -> the redacted copy, or None when no clean copy can be made
-# (`proxy.redact.redact_checked` bound to the relay's scanner: the copy passed a second scan).
+# (`proxy.scanning.redact.redact_checked` bound to the relay's scanner: the copy passed a second scan).
 Redactor = Callable[[bytes, list[str]], "bytes | None"]
 
 # ----------------------------------------------------------------- the seams

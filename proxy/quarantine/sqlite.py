@@ -7,7 +7,7 @@ the database file: closing *any* descriptor of a file releases every POSIX lock
 the process holds on it, so a stray `os.close(os.open(db))` beside a live
 connection drops that connection's locks, and the next process to connect
 thinks it is alone, checkpoints and deletes the live -wal and -shm. One store
-per process (`proxy.serve` shares the relay's with the review pages) keeps it
+per process (`proxy.relay.serve` shares the relay's with the review pages) keeps it
 that way. `secure_delete` makes SQLite overwrite deleted rows with
 zeros, and `compact()` checkpoints and truncates the WAL, so destroyed content
 is gone from both files, not just unreferenced. `synchronous=FULL`: a held

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from proxy.errors import PatronGuardError
 from proxy.quarantine.audit import Actor, AuditAction, AuditRecord, AuditReport
+from proxy.scanning.explain import Excerpt  # re-exported: what a supervisor sees of a finding
 
 # ----------------------------------------------------------------- errors
 
@@ -49,7 +50,7 @@ class InvalidTransition(QuarantineError):
 
 
 class RedactionUnavailable(QuarantineError):
-    """Release-redacted needs the redaction engine, which does not exist yet."""
+    """Release-redacted cannot be done here: no redactor is configured, or the copy could not be made clean."""
 
 
 class DeliveryRefused(QuarantineError):
@@ -94,7 +95,7 @@ DECIDED_STATES: tuple[ItemState, ...] = (
 MAX_EXCERPTS = 50
 MAX_EXCERPT_CHARS = 240
 
-#: Queue ids of items held by the HylaFAX job hook (`proxy.fax`) start with this: "fax-job:JOBID:DIGEST".
+#: Queue ids of items held by the HylaFAX job hook (`proxy.fax.hook`) start with this: "fax-job:JOBID:DIGEST".
 #: Releasing such an item records an approval instead of sending mail.
 FAX_JOB_PREFIX = "fax-job:"
 #: In a fax item's sealed message: the sha256 digests of the documents a release approves, comma-separated.
@@ -104,15 +105,6 @@ FAX_APPROVAL_HEADER = "X-PatronGuard-Fax-Approve"
 def new_item_id() -> str:
     """A random, unguessable id (128 bits) that is safe in URLs and on a command line."""
     return "q-" + secrets.token_urlsafe(16)
-
-
-@dataclass(frozen=True, slots=True)
-class Excerpt:
-    """One finding as a supervisor sees it: its kind, where it was and a *masked* excerpt."""
-
-    kind: str
-    excerpt: str
-    part: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,12 @@
-"""The supervisors' web review UI (see proxy.web.app); `start_review_ui` runs it beside the relay or alone."""
+"""The supervisors' web review UI (see proxy.web.app); `start_review_ui` runs it with the service it is given.
+
+`proxy.wiring.review_pages` builds that service and starts the pages beside the relay or alone; this
+package never imports the wiring or the relay service.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -11,7 +14,7 @@ from aiohttp import web
 from proxy import logs
 from proxy.config import Config
 from proxy.errors import ConfigError
-from proxy.quarantine import QuarantineStore, open_store
+from proxy.quarantine import QuarantineStore, ReviewService
 from proxy.web.accounts import load_reviewers, users_file
 from proxy.web.app import ReviewApp
 
@@ -38,26 +41,20 @@ class ReviewUi:
             await asyncio.to_thread(self.store.close)
 
 
-async def start_review_ui(config: Config, *, submit: Callable[[str], None] | None = None,
-                          host: str | None = None, port: int | None = None,
-                          store: QuarantineStore | None = None) -> ReviewUi:
-    """Load the reviewers and listen; ConfigError (one line) when it cannot.
+async def start_review_ui(config: Config, service: ReviewService, *, host: str | None = None,
+                          port: int | None = None, owns_store: bool = False) -> ReviewUi:
+    """Load the reviewers and listen with `service` (built by `proxy.wiring`); ConfigError (one line) when it cannot.
 
-    Beside the relay, `store` is the relay's own quarantine store (one store per
-    process, see `proxy.quarantine.sqlite`); on their own the pages open it.
+    `owns_store`: the pages close the service's store when they stop (or fail to
+    start); beside the relay the store is the relay's and the relay closes it.
     """
-    from proxy.serve import review_service  # the one construction CLI and web share
-
     ui = config.review_ui
-    reviewers = await asyncio.to_thread(load_reviewers, ui, config.spool.state_dir)
+    store = service.store
     log = logs.get_logger("patronguard.web")
-    if not reviewers:
-        log.warning("web.no_accounts", users_file=str(users_file(ui, config.spool.state_dir)))
-    owns_store = store is None
-    if store is None:
-        store = await asyncio.to_thread(open_store, config.quarantine)
     try:
-        service = review_service(config, store, submit=submit)
+        reviewers = await asyncio.to_thread(load_reviewers, ui, config.spool.state_dir)
+        if not reviewers:
+            log.warning("web.no_accounts", users_file=str(users_file(ui, config.spool.state_dir)))
         review = ReviewApp(config, store, service, reviewers, log=log)
         # aiohttp's access log would write item URLs and IPs. On shutdown a page being answered gets
         # SHUTDOWN_SECONDS to finish (a decision is one transaction: made or not), not aiohttp's 60 s.

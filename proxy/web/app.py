@@ -39,10 +39,10 @@ from aiohttp import web
 
 from proxy.auth import hash_password, name_digest, parse_hash, verify_password
 from proxy.config import Config
-from proxy.notify import reasons_for
 from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService
 from proxy.quarantine.audit import Actor
 from proxy.quarantine.store import OPEN_STATES, ItemNotFound, QuarantineError
+from proxy.relay.notices import reasons_for
 from proxy.web.accounts import Reviewer
 
 T = TypeVar("T")
@@ -134,6 +134,10 @@ class ReviewApp:
 
     # ------------------------------------------------------------ plumbing
 
+
+    def reconfigure(self, config: Config, reviewers: dict[str, Reviewer]) -> None:
+        """A reloaded configuration and its supervisors (SIGHUP): sessions of removed supervisors end."""
+        self.config, self.reviewers = config, reviewers
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._headers, self._errors, self._session], client_max_size=64 * 1024)
         app.add_routes([
@@ -386,10 +390,9 @@ class ReviewApp:
         revealed = None
         if envelope is not None:
             revealed = {"recipients": list(envelope.rcpt_tos), "text": _readable(envelope.raw)}
-        excerpts = [{"kind": e.kind, "excerpt": e.excerpt} for e in item.excerpts]
         expires = item.received_at + timedelta(days=self.config.quarantine.retention_days)
         choices = {"release": "Approve this fax", "reject": "Reject"} if item.is_fax_job else ACTIONS
-        return self.render(request, "item.html", status, item=item, reasons=reasons_for(item.rules, excerpts),
+        return self.render(request, "item.html", status, item=item, reasons=reasons_for(item.rules, item.excerpts),
                            choices=choices,
                            revealed=revealed, expires=expires, open=item.state in OPEN_STATES,
                            expiry_words="then it is rejected automatically and the sender is told"

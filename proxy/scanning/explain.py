@@ -1,6 +1,7 @@
 """Showing a finding in context without showing the data.
 
-This module owns `masked_context()`: a short window of text around a finding in
+This module owns `Excerpt` (a finding as a supervisor sees it, kept in the spool
+state and the quarantine) and `masked_context()`: a short window of text around a finding in
 which every finding's span is replaced by its mask, and every remaining digit
 and email address is masked too, so a supervisor can see *where* and *what
 kind* without seeing the value.
@@ -10,8 +11,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from detectors.findings import MASK, Finding, Kind
+
+
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    """One finding as a supervisor sees it: its kind, where it was and a *masked* excerpt."""
+
+    kind: str
+    excerpt: str
+    part: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "excerpt": self.excerpt, "part": self.part}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Excerpt:
+        return cls(str(data.get("kind", "?")), str(data.get("excerpt", "")), str(data.get("part", "")))
+
 
 _EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _DIGIT = re.compile(r"\d")

@@ -64,8 +64,8 @@ from detectors.extract import (
     unquote,
 )
 from detectors.findings import MASK, Finding, Kind, TextPart
-from proxy.policy import Action, RecipientClass, classify
-from proxy.scan import Scanner, ScanResult, sender_names
+from proxy.scanning.policy import Action
+from proxy.scanning.scan import Scanner, ScanResult, sender_names
 
 REDACTED_HEADER = "X-PatronGuard-Redacted"
 ROUNDS = 4  # redact → scan again; at most this many passes before giving up (fail closed)
@@ -154,21 +154,16 @@ class Redacted:
 # ----------------------------------------------------------------- entry points
 
 
-def redact_checked(
-    scanner: Scanner, raw: bytes, recipients: Sequence[str], scanned: ScanResult | None = None
-) -> Redacted | None:
+def redact_checked(scanner: Scanner, raw: bytes, recipients: Sequence[str]) -> Redacted | None:
     """Scan, redact, scan again: the copy if the second scan delivers it to every one of `recipients`, else None.
 
     Module-level and deterministic, so the relay can run it in its scanning
     processes and a retry re-creates the same bytes from the spooled original.
-    `scanned` is the relay's own scan of `raw` (for all its recipients), reused when its
-    findings are the ones a scan for `recipients` alone would make (`reusable`): a large
-    message is then scanned once before its copy is made, not twice.
     """
     targets = list(dict.fromkeys(recipients))
     if not targets:
         return None
-    first = scanned if scanned is not None and reusable(scanner, scanned, targets) else scanner.scan(raw, targets)
+    first = scanner.scan(raw, targets)
     extra = list(names_near(scanner, raw, first))
     remove: frozenset[str] = frozenset()
     for _ in range(ROUNDS):
@@ -194,18 +189,6 @@ def redact_checked(
         extra += new
         remove = remove | attached
     return None
-
-
-def reusable(scanner: Scanner, scanned: ScanResult, recipients: Sequence[str]) -> bool:
-    """Whether a scan's findings are those of a scan for `recipients` alone: findings depend only on
-    the message and on whether names were looked for next to direct evidence (an outside recipient
-    who may be the patron, `detectors.engine`), and a scan cut short by time is never reused."""
-    if any(f.reason.startswith("scan-timeout") for f in scanned.message.assessment.uninspectable):
-        return False
-    whom = scanner.config.policy.patron_as_recipient and any(
-        classify(a, scanner.config).cls is RecipientClass.EXTERNAL for a in recipients
-    )
-    return scanned.message.whom == whom
 
 
 def _refound(first: ScanResult, again: ScanResult) -> list[Finding]:

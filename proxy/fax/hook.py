@@ -15,7 +15,7 @@ each time a job becomes ready to send):
   attachment each, read by the same detection engine as mail (PDF text layer,
   PostScript through Ghostscript, OCR for TIFF and image-only pages; PCL cannot
   be read and is uninspectable), and the destination is a fax recipient under
-  the same policy as email-to-fax (`proxy.policy.classify_fax_number`: E.164,
+  the same policy as email-to-fax (`proxy.scanning.policy.classify_fax_number`: E.164,
   the approved numbers and their categories). A document that is missing or
   too large is uninspectable too.
 - acting: a job that may go prints nothing. A job to hold is sealed in the
@@ -63,10 +63,10 @@ from proxy.errors import ConfigError, PatronGuardError
 
 if TYPE_CHECKING:
     from proxy.config import Config
-    from proxy.notify import Notices
-    from proxy.policy import Recipient
     from proxy.quarantine import HeldItem, ItemState, Notifier, QuarantineStore
-    from proxy.scan import Scanner
+    from proxy.relay.notices import Notices
+    from proxy.scanning.policy import Recipient
+    from proxy.scanning.scan import Scanner
 
 # Imported where used, not here: a cached verdict needs neither the quarantine nor the scanner, and
 # faxq starts this process for every job attempt. (Same values as proxy.quarantine.store's.)
@@ -379,9 +379,8 @@ class FaxHook:
     def store(self) -> QuarantineStore:
         if self._store is None:
             from proxy.quarantine import open_store
-            from proxy.serve import quarantine_under_state
 
-            self._store = open_store(quarantine_under_state(self.config.quarantine, str(self.state_dir)))
+            self._store = open_store(self.config.quarantine_under(str(self.state_dir)))
         return self._store
 
     def close(self) -> None:
@@ -391,7 +390,7 @@ class FaxHook:
 
     def check(self, job_id: str) -> Verdict:
         """The verdict for one job, holding it (quarantine, owner's notice) when it may not go."""
-        from proxy.policy import classify_fax_number
+        from proxy.scanning.policy import classify_fax_number
 
         job = read_job(self.spool, job_id)
         if job.jobtype != "facsimile":
@@ -417,8 +416,8 @@ class FaxHook:
 
     def _decide(self, job: FaxJob, recipient: Recipient, destination: str) -> Verdict:
         from detectors.engine import MessageScan
-        from proxy.policy import Action, decide
-        from proxy.scan import Scanner, ScanResult
+        from proxy.scanning.policy import Action, decide
+        from proxy.scanning.scan import Scanner, ScanResult
 
         approved = self._approved(job, destination)
         approved_ids = {id(d) for d in job.approval_documents} if approved else set()
@@ -580,8 +579,8 @@ class FaxNotices:
                            f"N{item.id}-{outcome.value}")
 
     def _spool(self, name: str, item: HeldItem, note: str, notice_id: str) -> str:
-        from proxy.notify import reasons_for
-        from proxy.spool import Envelope
+        from proxy.relay.notices import reasons_for
+        from proxy.relay.spool import Envelope
 
         if not item.mail_from or "@" not in item.mail_from:
             return ""
@@ -591,7 +590,7 @@ class FaxNotices:
             "library": self.notices.settings.library,
             "sent": f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC",
             "job": fax_job_id(item),
-            "reasons": reasons_for(item.rules, [{"kind": e.kind, "part": e.part} for e in item.excerpts]),
+            "reasons": reasons_for(item.rules, item.excerpts),
             "contact": self.notices.settings.contact,
             "note": note,
             "approval_days": self.approval_days,
@@ -609,11 +608,10 @@ def fax_job_id(item: HeldItem) -> str:
 
 def fax_notices(config: Config, state_dir: Path) -> FaxNotices | None:
     """Fax notices spooled in the relay's spool under `state_dir` (None when notices are switched off)."""
-    from proxy.notify import notices_from_config
-    from proxy.serve import identity
-    from proxy.spool import Spool
+    from proxy.relay.notices import notices_from_config
+    from proxy.relay.spool import Spool
 
-    who = identity(config)
+    who = config.relay_identity()
     notices = notices_from_config(config, Spool(state_dir / "spool"), hostname=who.hostname,
                                   postmaster=who.postmaster)
     return FaxNotices(notices, config.fax_hook.approval_days, config.source) if notices is not None else None

@@ -2,11 +2,11 @@
 
 This module owns the life of a spooled message after the SMTP 250:
 
-1. Scan it once (the detection engine and policy, `Scanner.scan`) in the scan
-   executor (worker processes, `proxy.scanpool`), off the event loop; an entry
+1. Scan it once (the detection engine and policy, `Scanner.summarize`) in the scan
+   executor (worker processes, `proxy.scanning.pool`), off the event loop; an entry
    that must wait for a retry records each recipient's decision in its state
    file, so a retry or a restart never scans it again.
-2. Recipients whose action is redact get the redacted copy (`proxy.redact`),
+2. Recipients whose action is redact get the redacted copy (`proxy.scanning.redact`),
    re-created from the spooled original on each pass and checked by a second
    scan; when it cannot be made clean they are held instead (fail closed).
    Hold every recipient whose action is hold in the `HoldStore`, durably.
@@ -34,37 +34,26 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor
-from dataclasses import dataclass
 from typing import Any
 
-from proxy.delivery import Outcome, RetryPolicy, Status, Upstream, build_dsn, received_header
-from proxy.explain import masked_context
-from proxy.holds import HoldStore
+from proxy.config import Identity
 from proxy.logs import hash_value
-from proxy.notify import Notices
-from proxy.policy import Action
-from proxy.redact import redact_checked
-from proxy.scan import Scanner, ScanResult
-from proxy.scanpool import ScanPool, call_in
-from proxy.spool import EntryState, Envelope, RecipientState, Spool, SpoolEntry
+from proxy.relay.delivery import Outcome, RetryPolicy, Status, Upstream, build_dsn, received_header
+from proxy.relay.holds import HoldRequest, HoldStore
+from proxy.relay.notices import Notices
+from proxy.relay.spool import EntryState, Envelope, RecipientState, RecipientStatus, Spool, SpoolEntry
+from proxy.scanning.explain import Excerpt
+from proxy.scanning.policy import Action
+from proxy.scanning.pool import ScanPool, call_in
+from proxy.scanning.redact import redact_checked
+from proxy.scanning.scan import Scanner, ScanSummary
 
 _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 SCAN_FAILED = "scan-failed"
 PROCESS_FAILED = "process-failed"  # processing raised on every pass: held as it is, for a supervisor
 REDACT_FAILED = "redaction-refused"  # the redacted copy was not clean on the second scan: held instead
-MAX_EXCERPTS = 50  # the quarantine keeps at most this many per item
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """How the relay names itself in trace headers and bounces."""
-
-    hostname: str
-    postmaster: str
-    hash_external_addresses: bool = True
 
 
 def message_id_hash(raw: bytes) -> str:
@@ -83,19 +72,6 @@ def crlf(raw: bytes) -> bytes:
 
 def _domain(address: str) -> str:
     return address.rpartition("@")[2].lower()
-
-
-def _excerpts(result: Any) -> tuple[dict[str, str], ...]:
-    """Kind, part and masked context of each finding (at most MAX_EXCERPTS) for the quarantine's reviewers."""
-    assessment = result.message.assessment
-    parts = {p.path: p for p in result.message.extraction.parts}
-    found = list(assessment.findings) + [f for f in assessment.uninspectable if f not in assessment.findings]
-    out = []
-    for f in found[:MAX_EXCERPTS]:
-        part = parts.get(f.part)
-        excerpt = masked_context(part.text, f, assessment.findings) if part is not None else f.masked
-        out.append({"kind": f.kind.value, "excerpt": excerpt, "part": f.part})
-    return tuple(out)
 
 
 class Pipeline:
@@ -148,6 +124,27 @@ class Pipeline:
         self.processed = 0  # entries whose processing finished (for tests and metrics)
         self.changed = asyncio.Event()  # set after each processed entry
 
+    def reconfigure(
+        self,
+        *,
+        scanner: Scanner,
+        upstream: Upstream,
+        retry: RetryPolicy,
+        identity: Identity,
+        notices: Notices | None,
+        max_failed_passes: int,
+    ) -> Upstream:
+        """Take a reloaded configuration's collaborators (SIGHUP); return the previous upstream, for closing.
+
+        Entries in flight finish with the collaborators they started with: each
+        pass reads these attributes once per step, and the old upstream stays
+        usable until the caller closes it.
+        """
+        previous = self.upstream
+        self.scanner, self.upstream, self.retry = scanner, upstream, retry
+        self.identity, self.notices, self.max_failed_passes = identity, notices, max_failed_passes
+        return previous
+
     # ------------------------------------------------------------- scheduling
 
     def submit(self, entry_id: str) -> None:
@@ -178,9 +175,9 @@ class Pipeline:
             except (OSError, ValueError):  # a damaged state file: its passes fail and set it aside
                 self.submit(entry_id)
                 continue
-            due = [r.next_attempt for r in state.recipients.values() if r.status == "pending"]
-            if due and min(due) > self.clock():
-                self._schedule(entry_id, min(due))
+            due = state.next_attempt()
+            if due is not None and due > self.clock():
+                self._schedule(entry_id, due)
             else:
                 self.submit(entry_id)
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
@@ -267,18 +264,12 @@ class Pipeline:
             return {"outcome": "moved", "where": str(self.spool.set_aside(entry_id))}
         try:
             state = self.spool.load_state(entry_id)
-            pending = [a for a, r in state.recipients.items() if r.status == "pending"]
+            pending = state.pending()
         except Exception:  # a damaged state file: which recipients got it is unknown, so hold them all
             state, pending = EntryState(), []
         if not state.recipients:
             pending = list(dict.fromkeys(entry.envelope.rcpt_tos))
-        summary = {
-            "rules": [*state.rules, PROCESS_FAILED],
-            "recipients": [{"address": a, "cls": state.recipients[a].cls if a in state.recipients else "unknown"}
-                           for a in pending],
-            "findings": list(state.findings),
-        }
-        hold_id = self.holds.hold(entry, pending, summary) if pending else ""
+        hold_id = self.holds.hold(HoldRequest.of(entry, state, pending, (PROCESS_FAILED,))) if pending else ""
         self.spool.remove(entry_id)
         return {"outcome": "held", "hold_id": hold_id, "held": len(pending)}
 
@@ -293,24 +284,23 @@ class Pipeline:
         holds and notices are idempotent by queue id, and delivery is
         at-least-once as it always is between an upstream 250 and the removal.
         """
-        loaded = self._load(entry_id)
+        loaded = await asyncio.to_thread(self._load, entry_id)
         if loaded is None:
             return  # already finished by an earlier run of the same id
         entry, state = loaded
-        scanned = None
         if not state.scanned:
-            state, scanned = await self._scan(entry, state)
-        redacted = await self._redact(entry, state, scanned)
+            state = await self._scan(entry, state)
+        redacted = await self._redact(entry, state)
         await self._hold(entry, state)
         await self._deliver(entry, state)
         if redacted is not None:
             await self._deliver(entry, state, redacted, Action.REDACT)
         if state.done:
-            self.spool.remove(entry_id)
+            await asyncio.to_thread(self.spool.remove, entry_id)
         else:
             await asyncio.to_thread(self.spool.save_state, entry_id, state)
-            due = [r.next_attempt for r in state.recipients.values() if r.status == "pending"]
-            self._schedule(entry_id, min(due) if due else self.clock())
+            due = state.next_attempt()
+            self._schedule(entry_id, self.clock() if due is None else due)
 
     def _load(self, entry_id: str) -> tuple[SpoolEntry, EntryState] | None:
         try:
@@ -318,45 +308,42 @@ class Pipeline:
         except FileNotFoundError:
             return None
 
-    async def _scan(self, entry: SpoolEntry, state: EntryState) -> tuple[EntryState, ScanResult | None]:
-        """Scan once and decide per recipient; the result goes on to the redact step of this pass."""
+    async def _scan(self, entry: SpoolEntry, state: EntryState) -> EntryState:
         started = self.clock()
         recipients = list(dict.fromkeys(entry.envelope.rcpt_tos))
         scanner = self.scanner
         log_fields: dict[str, Any]
         try:
             try:
-                result = await call_in(self.scan_executor, scanner.scan, entry.raw, recipients,
-                                       entry.envelope.mail_from, entry.envelope.client)
+                summary: ScanSummary = await call_in(self.scan_executor, scanner.summarize, entry.raw, recipients,
+                                                     entry.envelope.mail_from, entry.envelope.client)
             except BrokenExecutor:  # a scanning process died (this message, or another one in flight): once more
-                result = await call_in(self.scan_executor, scanner.scan, entry.raw, recipients,
-                                       entry.envelope.mail_from, entry.envelope.client)
+                summary = await call_in(self.scan_executor, scanner.summarize, entry.raw, recipients,
+                                        entry.envelope.mail_from, entry.envelope.client)
         except Exception as exc:  # fail closed: nobody gets what could not be inspected
             by_address = {a: RecipientState(action=Action.HOLD.value, cls="unknown") for a in recipients}
             rules: tuple[str, ...] = (SCAN_FAILED,)
-            excerpts: tuple[dict[str, str], ...] = ()
+            excerpts: tuple[Excerpt, ...] = ()
             log_fields = {"error": exc.__class__.__name__, "finding_kinds": {}, "findings": 0, "uninspectable": 0}
             scan_ms = (self.clock() - started) * 1000
-            result = None
         else:
-            decided = {d.recipient.address: d for d in result.decisions}
+            decided = {v.address: v for v in summary.verdicts}
             by_address = {}
             for address in recipients:
-                d = decided.get(address)
-                if d is None:
+                v = decided.get(address)
+                if v is None:
                     by_address[address] = RecipientState(action=Action.HOLD.value, cls="unknown")
                 else:
-                    by_address[address] = RecipientState(action=d.action.value, cls=d.recipient.cls.value)
-            rules = result.rules
-            assessment = result.message.assessment
+                    by_address[address] = RecipientState(action=v.action.value, cls=v.cls)
+            rules = summary.rules
             held = any(r.action != Action.DELIVER.value for r in by_address.values())
-            excerpts = _excerpts(result) if held else ()
+            excerpts = summary.excerpts if held else ()
             log_fields = {
-                "finding_kinds": dict(Counter(f.kind.value for f in assessment.findings)),
-                "findings": len(assessment.findings),
-                "uninspectable": len(assessment.uninspectable),
+                "finding_kinds": dict(summary.finding_kinds),
+                "findings": summary.findings,
+                "uninspectable": summary.uninspectable,
             }
-            scan_ms = result.seconds * 1000
+            scan_ms = summary.seconds * 1000
         state = EntryState(scanned=True, rules=tuple(rules), recipients=by_address, dsn_count=state.dsn_count,
                            findings=excerpts)
         self.log.info(
@@ -370,7 +357,7 @@ class Pipeline:
             age_ms=round((self.clock() - entry.envelope.received_at) * 1000, 2),
             **log_fields,
         )
-        return state, result
+        return state
 
     def _describe(self, address: str, r: RecipientState) -> dict[str, str]:
         out = {"class": r.cls, "action": r.action}
@@ -382,28 +369,26 @@ class Pipeline:
             out["address"] = address
         return out
 
-    async def _redact(self, entry: SpoolEntry, state: EntryState, scanned: ScanResult | None = None) -> bytes | None:
+    async def _redact(self, entry: SpoolEntry, state: EntryState) -> bytes | None:
         """The redacted copy for the due redact recipients, or None; recipients it cannot be made for are held.
 
         Made from the spooled original on every pass (the engine is deterministic,
         so a retry after a crash or a temporary failure sends the same bytes) in
-        the scan executor: scan, redact, scan the copy again (`redact_checked`). On the pass
-        that scanned the message, that scan is reused instead of a second one.
+        the scan executor: scan, redact, scan the copy again (`redact_checked`).
         """
         now = self.clock()
-        due = [a for a, r in state.recipients.items()
-               if r.status == "pending" and r.action == Action.REDACT.value and r.next_attempt <= now]
+        due = state.due(Action.REDACT.value, now)
         if not due:
             return None
         try:
-            redacted = await call_in(self.scan_executor, redact_checked, self.scanner, entry.raw, due, scanned)
+            redacted = await call_in(self.scan_executor, redact_checked, self.scanner, entry.raw, due)
         except Exception as exc:  # fail closed: a copy that could not be made or checked is not sent
             self.log.error("relay.redact_failed", queue_id=entry.id, error=exc.__class__.__name__)
             redacted = None
         if redacted is None:
             for a in due:
-                state.recipients[a].action = Action.HOLD.value
-            state.rules = tuple(dict.fromkeys((*state.rules, REDACT_FAILED)))
+                state.recipients[a].to_hold()
+            state.add_rule(REDACT_FAILED)
             self.log.info("relay.redact_refused", queue_id=entry.id, recipients=len(due))
             return None
         first = all(state.recipients[a].attempts == 0 for a in due)
@@ -418,15 +403,10 @@ class Pipeline:
 
     async def _hold(self, entry: SpoolEntry, state: EntryState) -> None:
         to_hold = [a for a, r in state.recipients.items()
-                   if r.status == "pending" and r.action not in (Action.DELIVER.value, Action.REDACT.value)]
+                   if r.pending and r.action not in (Action.DELIVER.value, Action.REDACT.value)]
         if not to_hold:
             return
-        summary = {
-            "rules": list(state.rules),
-            "recipients": [{"address": a, **state.recipients[a].to_json()} for a in to_hold],
-            "findings": list(state.findings),
-        }
-        hold_id = await asyncio.to_thread(self.holds.hold, entry, to_hold, summary)
+        hold_id = await asyncio.to_thread(self.holds.hold, HoldRequest.of(entry, state, to_hold))
         # Spooled before the state records the hold: a crash in between re-holds (same item) and
         # re-spools (same notice id), so the sender is told at least once.
         if self.notices is not None:
@@ -436,8 +416,7 @@ class Pipeline:
                 if notice_id:
                     self.submit(notice_id)
         for a in to_hold:
-            state.recipients[a].status = "held"
-            state.recipients[a].hold_id = hold_id
+            state.recipients[a].held(hold_id)
         self.log.info("relay.held", queue_id=entry.id, hold_id=hold_id, held=len(to_hold))
 
     async def _deliver(
@@ -445,11 +424,7 @@ class Pipeline:
     ) -> None:
         """Deliver `raw` (default: the original) to the due recipients whose action is `action`."""
         now = self.clock()
-        due = [
-            a
-            for a, r in state.recipients.items()
-            if r.status == "pending" and r.action == action.value and r.next_attempt <= now
-        ]
+        due = state.due(action.value, now)
         if not due:
             return
         started = time.perf_counter()
@@ -466,30 +441,30 @@ class Pipeline:
         for a in due:
             o = outcomes.get(a) or Outcome(Status.TEMPORARY, 0, "no reply for this recipient")
             r = state.recipients[a]
-            r.code = o.code
             if o.status is Status.OK:
-                r.status = "delivered"
+                r.delivered(o.code)
             elif o.status is Status.PERMANENT:
+                r.refused(o.code)
                 refused.append((a, o))
             else:
-                r.attempts += 1
+                attempts = r.temporary(o.code)
                 if self.retry.expired(entry.envelope.received_at, now):
                     expired.append((a, o))
                 else:
-                    r.next_attempt = now + self.retry.delay(r.attempts)
+                    r.retry_at(now + self.retry.delay(attempts))
                     deferred += 1
         for failed, is_expired in ((refused, False), (expired, True)):
             if not failed:
                 continue
             dsn_id = await self._bounce(entry, state, failed, is_expired)
             for a, _ in failed:
-                state.recipients[a].status = "bounced"
+                state.recipients[a].bounced()
             if dsn_id:
                 self.log.info("relay.bounced", queue_id=entry.id, dsn_id=dsn_id, count=len(failed))
         self.log.info(
             "relay.delivery",
             queue_id=entry.id,
-            delivered=sum(1 for a in due if state.recipients[a].status == "delivered"),
+            delivered=sum(1 for a in due if state.recipients[a].status is RecipientStatus.DELIVERED),
             deferred=deferred,
             bounced=len(refused) + len(expired),
             codes=sorted({o.code for o in outcomes.values()}),

@@ -6,7 +6,7 @@ This module owns two pure functions:
   partners, with the data categories each may receive), fax (email-to-fax
   gateways; the number normalised to E.164 and checked against the approved
   list), or external (everything else). `classify_fax_number` is the fax half
-  alone, for a fax server's own jobs (`proxy.fax`).
+  alone, for a fax server's own jobs (`proxy.fax.hook`).
 - `decide(recipient, assessment, policy)` — deliver, redact or hold, with the
   rule ids that explain it.
 

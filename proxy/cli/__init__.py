@@ -1,8 +1,8 @@
 """`patronguard`: the one command-line entry point.
 
 This module owns argument parsing, exit codes and what a person reads on the
-terminal. It translates and never decides: scanning is `proxy.scan`, policy is
-`proxy.policy`. Every error reaches the user as one line (no traceback):
+terminal. It translates and never decides: scanning is `proxy.scanning.scan`, policy is
+`proxy.scanning.policy`. Every error reaches the user as one line (no traceback):
 exit status 2 for usage, configuration and I/O errors.
 
     patronguard scan [--config FILE] [--to ADDR]... [--json] [--explain] FILE...
@@ -135,7 +135,7 @@ def _read(file: str) -> bytes:
 
 def _scan(args: argparse.Namespace, out: TextIO) -> int:
     from proxy import logs
-    from proxy.scan import Scanner
+    from proxy.scanning.scan import Scanner
 
     logs.configure(args.log_level)
     log = logs.get_logger("patronguard.scan")
@@ -178,7 +178,8 @@ def _scan(args: argparse.Namespace, out: TextIO) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from proxy.config import listen_check, upstream_check
-    from proxy.serve import Overrides, serve
+    from proxy.relay.serve import serve
+    from proxy.wiring import Overrides
 
     if args.listen and listen_check(args.listen):
         raise UsageError(f"--listen {args.listen!r}: expected {listen_check(args.listen)}")
@@ -232,8 +233,8 @@ def _by_rule(disclosures):  # type: ignore[no-untyped-def]
 
 
 def _print_summary(file: str, result, explain: bool, out: TextIO) -> None:  # type: ignore[no-untyped-def]
-    from proxy.explain import masked_context
-    from proxy.policy import PATRON_IS_RECIPIENT, TRUSTED_NOTICE
+    from proxy.scanning.explain import masked_context
+    from proxy.scanning.policy import PATRON_IS_RECIPIENT, TRUSTED_NOTICE
 
     self_rules = {
         PATRON_IS_RECIPIENT: "every disclosure is about this recipient: the patron herself",
@@ -335,7 +336,7 @@ def _quarantine_command(args: argparse.Namespace, out: TextIO) -> int:
         open_store,
         purge,
     )
-    from proxy.serve import Overrides, apply_overrides, review_service, spool_notifier
+    from proxy.wiring import Overrides, apply_overrides, review_service, spool_notifier
 
     # The same resolution as `serve`: the quarantine beside the spool of --state-dir.
     full = apply_overrides(load(resolve_config(args.config)), Overrides(state_dir=args.state_dir))
@@ -457,13 +458,13 @@ def _run_digests(config, store, library: str | None, hours: float | None, scratc
     import email.policy
     from datetime import timedelta
 
-    from proxy.notify import Notices, NoticeSettings, NoticeTemplates, notices_from_config
     from proxy.quarantine import RetentionPolicy
     from proxy.quarantine.digest import run_digests
-    from proxy.serve import NoticesUnavailable, identity
-    from proxy.spool import Spool
+    from proxy.relay.notices import Notices, NoticeSettings, NoticeTemplates, notices_from_config
+    from proxy.relay.spool import Spool
+    from proxy.wiring import NoticesUnavailable
 
-    who = identity(config)
+    who = config.relay_identity()
     try:
         spool = Spool((scratch or Path(config.spool.state_dir)) / "spool")
     except OSError as exc:
@@ -560,7 +561,7 @@ def _add_review_commands(sub: argparse._SubParsersAction) -> None:  # type: igno
 
 def _review_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from proxy.config import load
-    from proxy.serve import Overrides, apply_overrides
+    from proxy.wiring import Overrides, apply_overrides
 
     return apply_overrides(load(resolve_config(args.config)), Overrides(state_dir=args.state_dir))
 
@@ -572,7 +573,7 @@ def _review_ui(args: argparse.Namespace) -> int:
 
     from proxy import logs
     from proxy.config import listen_check, split_listen
-    from proxy.web import start_review_ui
+    from proxy.wiring import review_pages
 
     if args.listen and listen_check(args.listen):
         raise UsageError(f"--listen {args.listen!r}: expected {listen_check(args.listen)}")
@@ -584,7 +585,7 @@ def _review_ui(args: argparse.Namespace) -> int:
     host, port = split_listen(args.listen) if args.listen else (None, None)
 
     async def run() -> None:
-        ui = await start_review_ui(config, host=host, port=port)
+        ui = await review_pages(config, host=host, port=port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -662,7 +663,7 @@ def _add_fax_hook_command(sub: argparse._SubParsersAction) -> None:  # type: ign
 
 
 def _fax_hook(args: argparse.Namespace) -> int:
-    from proxy.fax import run_hook
+    from proxy.fax.hook import run_hook
 
     # resolve_config looks for ./config.yaml: from HylaFAX's spool that is not ours, so only /etc counts there.
     config = args.config or next((p for p in DEFAULT_CONFIG_PATHS[1:] if os.path.exists(p)), None)

@@ -51,8 +51,8 @@ from proxy.config import Config
 from proxy.errors import ConfigError
 from proxy.quarantine.digest import Digest, DigestEntry
 from proxy.quarantine.retention import RetentionPolicy
-from proxy.quarantine.store import HeldItem, ItemState
-from proxy.spool import Envelope, RecipientState, Spool
+from proxy.quarantine.store import Excerpt, HeldItem, ItemState
+from proxy.relay.spool import Envelope, RecipientState, RecipientStatus, Spool
 
 TEMPLATE_NAMES = ("held.txt", "released.txt", "rejected.txt", "expired.txt", "escalated.txt", "redacted.txt",
                   "supervisor.txt", "digest.txt")
@@ -103,7 +103,7 @@ _SAMPLE.update(expiring=_SAMPLE["items"], more=0, more_expiring=0)
 # ----------------------------------------------------------------- pure parts
 
 
-def reasons_for(rules: Iterable[str], excerpts: Iterable[Mapping[str, str]] = ()) -> list[str]:
+def reasons_for(rules: Iterable[str], excerpts: Iterable[Excerpt] = ()) -> list[str]:
     """Plain words for why a message was held, from its rule ids (never from its content).
 
     Disclosure rules read as their `RULE_TEXT`; `uninspectable` as an unreadable
@@ -115,7 +115,7 @@ def reasons_for(rules: Iterable[str], excerpts: Iterable[Mapping[str, str]] = ()
         if rule in RULE_TEXT:
             out.setdefault(RULE_TEXT[rule], None)
         elif rule == "uninspectable":
-            parts = {str(e.get("part", "")) for e in excerpts if e.get("kind") == "uninspectable"}
+            parts = {e.part for e in excerpts if e.kind == "uninspectable"}
             whole = parts and parts <= {"message", ""}
             out.setdefault(UNREADABLE_MESSAGE if whole else UNREADABLE_ATTACHMENT, None)
         elif rule == "scan-failed":
@@ -197,7 +197,7 @@ class NoticeTemplates:
                     f"({', '.join(TEMPLATE_NAMES)}), got {str(directory)!r} (no such directory)"
                 )
             loaders.append(jinja2.FileSystemLoader(str(path)))
-        loaders.append(jinja2.FileSystemLoader(str(Path(__file__).with_name("templates"))))
+        loaders.append(jinja2.FileSystemLoader(str(Path(__file__).parent.parent / "templates")))
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=False,  # plain text mail: nothing here is HTML
@@ -267,7 +267,7 @@ class Notices:
         held: Sequence[str],
         reference: str,
         rules: Sequence[str],
-        excerpts: Sequence[Mapping[str, str]] = (),
+        excerpts: Sequence[Excerpt] = (),
     ) -> str:
         """Spool the notice for a committed hold; return its spool id ("" when none is due).
 
@@ -278,7 +278,7 @@ class Notices:
             return ""
         held_set = set(held)
         others = [
-            a for a, r in recipients.items() if a not in held_set and r.status in ("pending", "delivered")
+            a for a, r in recipients.items() if a not in held_set and r.status in (RecipientStatus.PENDING, RecipientStatus.DELIVERED)
         ]
         context = self._context(reference, envelope.received_at, rules, excerpts)
         context.update(
@@ -298,7 +298,7 @@ class Notices:
         held: Sequence[str],
         reference: str,
         rules: Sequence[str],
-        excerpts: Sequence[Mapping[str, str]] = (),
+        excerpts: Sequence[Excerpt] = (),
     ) -> str:
         """Spool the supervisors' notice of a committed hold; return its spool id ("" when none is due).
 
@@ -367,7 +367,7 @@ class Notices:
         recipients: Mapping[str, RecipientState],
         redacted: Sequence[str],
         rules: Sequence[str],
-        excerpts: Sequence[Mapping[str, str]] = (),
+        excerpts: Sequence[Excerpt] = (),
     ) -> str:
         """Spool the notice that some recipients got the redacted copy; return its spool id ("" when none is due).
 
@@ -424,7 +424,7 @@ class Notices:
         reference: str,
         received_at: float | datetime | None,
         rules: Sequence[str],
-        excerpts: Sequence[Mapping[str, str]],
+        excerpts: Sequence[Excerpt],
     ) -> dict[str, Any]:
         return {
             "reference": reference,
@@ -445,20 +445,18 @@ class Notices:
 
     def _digest_line(self, entry: DigestEntry) -> dict[str, str]:
         item = entry.item
-        excerpts = [{"kind": e.kind, "part": e.part} for e in item.excerpts]
         return {
             "reference": item.id,
             "sent": _when(item.received_at),
             "sender": item.mail_from or "the null sender (<>)",
             "recipient_classes": _classes(item.recipient_classes),
-            "reasons": "; ".join(reasons_for(item.rules, excerpts)),
+            "reasons": "; ".join(reasons_for(item.rules, item.excerpts)),
             "deadline": _deadline_words(entry.deadline, escalates=entry.escalates),
             "item_url": self._review(item.id, item.library)["item_url"],
         }
 
     def _item_context(self, item: HeldItem) -> dict[str, Any]:
-        excerpts = [{"kind": e.kind, "part": e.part} for e in item.excerpts]
-        context = self._context(item.id, item.received_at, item.rules, excerpts)
+        context = self._context(item.id, item.received_at, item.rules, item.excerpts)
         context.update(held=[], held_count=len(item.recipient_classes), delivered_count=0)
         return context
 

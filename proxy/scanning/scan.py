@@ -15,6 +15,7 @@ import ipaddress
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +34,9 @@ from detectors.phones import PhoneSettings
 from proxy import config as config_module
 from proxy.config import Config
 from proxy.patrons import DirectoryPaths, open_index
-from proxy.policy import Action, Decision, Recipient, RecipientClass, classify, decide
-from proxy.staff import read_staff_directory
+from proxy.scanning.explain import Excerpt, masked_context
+from proxy.scanning.policy import Action, Decision, Recipient, RecipientClass, classify, decide
+from proxy.scanning.staff import read_staff_directory
 
 
 def engine_settings(config: Config) -> EngineSettings:
@@ -63,7 +65,9 @@ def engine_settings(config: Config) -> EngineSettings:
         limits=ExtractLimits(
             max_parts=config.detection.max_parts,
             max_depth=config.detection.max_depth,
-            max_chars_per_part=config.detection.max_chars_per_part,
+            # Unset: the SIZE limit, so everything the relay accepts is read in full.
+            max_chars_per_part=(config.detection.max_chars_per_part
+                                if config.detection.max_chars_per_part is not None else config.server.max_message_size),
             ignore_types=config.policy.ignore_types,
         ),
         scan_seconds=config.detection.scan_seconds,
@@ -142,10 +146,69 @@ class ScanResult:
         }
 
 
+MAX_EXCERPTS = 50  # the quarantine keeps at most this many per item
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The decision for one recipient, as the relay records it."""
+
+    address: str
+    action: Action
+    cls: str  # a `RecipientClass` value
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSummary:
+    """What leaves a scanning process for the relay: decisions, rule ids, masked excerpts and counts.
+
+    Never the extracted text: a worker process hands back only this (one small
+    pickle), and the relay keeps it in the spool state and the quarantine.
+    Excerpts are kept only when someone is not simply delivered to.
+    """
+
+    verdicts: tuple[Verdict, ...]
+    rules: tuple[str, ...]
+    excerpts: tuple[Excerpt, ...]
+    finding_kinds: tuple[tuple[str, int], ...]  # kind → count, in order of first appearance
+    findings: int
+    uninspectable: int
+    seconds: float
+
+
+def summarize(result: ScanResult) -> ScanSummary:
+    """A `ScanResult` reduced to what the relay keeps (`ScanSummary`)."""
+    assessment = result.message.assessment
+    verdicts = tuple(Verdict(d.recipient.address, d.action, d.recipient.cls.value) for d in result.decisions)
+    held = any(v.action is not Action.DELIVER for v in verdicts)
+    return ScanSummary(
+        verdicts=verdicts,
+        rules=result.rules,
+        excerpts=_excerpts(result) if held else (),
+        finding_kinds=tuple(Counter(f.kind.value for f in assessment.findings).items()),
+        findings=len(assessment.findings),
+        uninspectable=len(assessment.uninspectable),
+        seconds=result.seconds,
+    )
+
+
+def _excerpts(result: ScanResult) -> tuple[Excerpt, ...]:
+    """Kind, part and masked context of each finding (at most MAX_EXCERPTS) for the quarantine's reviewers."""
+    assessment = result.message.assessment
+    parts = {p.path: p for p in result.message.extraction.parts}
+    found = list(assessment.findings) + [f for f in assessment.uninspectable if f not in assessment.findings]
+    out = []
+    for f in found[:MAX_EXCERPTS]:
+        part = parts.get(f.part)
+        excerpt = masked_context(part.text, f, assessment.findings) if part is not None else f.masked
+        out.append(Excerpt(kind=f.kind.value, excerpt=excerpt, part=f.part))
+    return tuple(out)
+
+
 class Scanner:
     """Config → engine, built once; `scan()` many messages.
 
-    Pickled (to run in a `proxy.scanpool` worker process) it travels as its
+    Pickled (to run in a `proxy.scanning.pool` worker process) it travels as its
     config and a token; the worker builds one engine per token and reuses it.
     """
 
@@ -193,6 +256,12 @@ class Scanner:
             for a in dict.fromkeys(addresses)
         )
         return ScanResult(decisions, message, time.perf_counter() - started)
+
+    def summarize(
+        self, raw: bytes, recipients: Sequence[str] | None = None, sender: str | None = None, client: str | None = None
+    ) -> ScanSummary:
+        """`scan`, reduced where it ran to the `ScanSummary` the relay keeps (no extracted text crosses back)."""
+        return summarize(self.scan(raw, recipients, sender, client))
 
 
 def is_notice_system(config: Config, sender: str | None, client: str | None) -> bool:

@@ -17,7 +17,7 @@ that would insert a new one — one item per spool entry, whatever the timing.
 (A marker file next to the spool entry would leave the same crash window.)
 
 Nothing here logs or decides; no raw finding text is passed on, only each
-finding's kind, part and masked excerpt.
+finding's kind, part and masked excerpt (`HoldRequest.excerpts`).
 """
 
 from __future__ import annotations
@@ -25,17 +25,38 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from proxy.delivery import Outcome, Status, Upstream
 from proxy.quarantine import PermanentDeliveryError, QuarantineStore, TemporaryDeliveryError
-from proxy.spool import SpoolEntry
+from proxy.relay.delivery import Outcome, Status, Upstream
+from proxy.relay.spool import EntryState, SpoolEntry
+from proxy.scanning.explain import Excerpt
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequest:
+    """One spool entry to seal for some of its recipients, with what a supervisor is shown of it."""
+
+    entry: SpoolEntry
+    recipients: tuple[str, ...]
+    classes: tuple[str, ...]  # each recipient's class (a `RecipientClass` value or "unknown"), in the same order
+    rules: tuple[str, ...]
+    excerpts: tuple[Excerpt, ...] = ()
+
+    @classmethod
+    def of(cls, entry: SpoolEntry, state: EntryState, recipients: Sequence[str],
+           extra_rules: Sequence[str] = ()) -> HoldRequest:
+        """The hold of `recipients` of `entry` as its state records them (classes, rules, excerpts)."""
+        classes = tuple(state.recipients[a].cls or "unknown" if a in state.recipients else "unknown" for a in recipients)
+        return cls(entry, tuple(recipients), classes, tuple(dict.fromkeys((*state.rules, *extra_rules))),
+                   state.findings)
 
 
 class HoldStore(Protocol):
-    def hold(self, entry: SpoolEntry, recipients: Sequence[str], decision_summary: dict[str, Any]) -> str:
-        """Store `entry` durably for `recipients`; return a reference id. Blocking; idempotent."""
+    def hold(self, request: HoldRequest) -> str:
+        """Store the request's entry durably for its recipients; return a reference id. Blocking; idempotent."""
         ...
 
 
@@ -45,20 +66,16 @@ class QuarantineHoldStore:
     def __init__(self, store: QuarantineStore) -> None:
         self.store = store
 
-    def hold(self, entry: SpoolEntry, recipients: Sequence[str], decision_summary: dict[str, Any]) -> str:
-        classes = {r["address"]: str(r.get("cls") or "unknown") for r in decision_summary.get("recipients", ())}
-        findings = [
-            {"kind": str(f.get("kind", "?")), "excerpt": str(f.get("excerpt", "")), "part": str(f.get("part", ""))}
-            for f in decision_summary.get("findings", ())
-        ]
+    def hold(self, request: HoldRequest) -> str:
+        entry = request.entry
         received = datetime.fromtimestamp(entry.envelope.received_at, UTC) if entry.envelope.received_at else None
         return self.store.hold(
             entry.raw,
             entry.envelope.mail_from,
-            list(recipients),
-            [classes.get(r, "unknown") for r in recipients],
-            list(decision_summary.get("rules", ())),
-            findings,
+            list(request.recipients),
+            list(request.classes),
+            list(request.rules),
+            [e.to_json() for e in request.excerpts],
             received,
             queue_id=entry.id,
         )

@@ -39,7 +39,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from proxy.scan import Scanner
+from proxy.scanning.scan import Scanner
 
 __all__ = ["BrokenProcessPool", "ScanPool", "call_in", "scan_executor"]
 
@@ -75,7 +75,7 @@ class _Worker:
 
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from proxy.scanpool import worker_main; worker_main()"],
+            [sys.executable, "-c", "from proxy.scanning.pool import worker_main; worker_main()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
             # the relay's import path (as multiprocessing's spawn passes it), so what it pickles imports there
             env={**os.environ, _SYS_PATH: json.dumps(sys.path)},

@@ -24,10 +24,12 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from proxy.errors import PatronGuardError
+from proxy.scanning.explain import Excerpt
 
 _MAGIC = b"PGSPOOL1\n"
 _FILE_MODE = 0o600
@@ -89,21 +91,75 @@ class SpoolEntry:
     raw: bytes
 
 
+class RecipientStatus(StrEnum):
+    """Where one recipient of a spool entry stands; every status but PENDING is final."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    HELD = "held"
+    BOUNCED = "bounced"
+
+
 @dataclass(slots=True)
 class RecipientState:
-    """One recipient's progress. `status`: pending, delivered, held, bounced."""
+    """One recipient's progress, changed only through its transition methods (one per outcome)."""
 
-    status: str = "pending"
-    action: str = ""  # deliver / redact / hold, once scanned
+    status: RecipientStatus = RecipientStatus.PENDING
+    action: str = ""  # deliver / redact / hold (`proxy.scanning.policy.Action` values), once scanned
     cls: str = ""  # recipient class, once scanned
     attempts: int = 0
     next_attempt: float = 0.0
     hold_id: str = ""
     code: int = 0  # last upstream reply code (no reply text: it may quote addresses)
 
+    def __post_init__(self) -> None:
+        self.status = RecipientStatus(self.status)  # "held" read back from JSON (or written in a test) is the enum
+
+    @property
+    def pending(self) -> bool:
+        return self.status is RecipientStatus.PENDING
+
+    def due(self, action: str, now: float) -> bool:
+        """Pending, to get `action`, and its next attempt has come."""
+        return self.pending and self.action == action and self.next_attempt <= now
+
+    def delivered(self, code: int) -> None:
+        self._finish(RecipientStatus.DELIVERED)
+        self.code = code
+
+    def held(self, hold_id: str) -> None:
+        self._finish(RecipientStatus.HELD)
+        self.hold_id = hold_id
+
+    def bounced(self) -> None:
+        self._finish(RecipientStatus.BOUNCED)
+
+    def refused(self, code: int) -> None:
+        """A permanent refusal: bounced once the DSN is spooled (`bounced`)."""
+        self.code = code
+
+    def temporary(self, code: int) -> int:
+        """A temporary failure: one more attempt counted; return how many there were (for the back-off)."""
+        self.code = code
+        self.attempts += 1
+        return self.attempts
+
+    def retry_at(self, next_attempt: float) -> None:
+        self.next_attempt = next_attempt
+
+    def to_hold(self) -> None:
+        """Held instead of what was decided (a redacted copy that could not be made clean)."""
+        if self.pending:
+            self.action = "hold"
+
+    def _finish(self, status: RecipientStatus) -> None:
+        if not self.pending:
+            raise ValueError(f"recipient already {self.status.value}, cannot become {status.value}")
+        self.status = status
+
     def to_json(self) -> dict[str, Any]:
         return {
-            "status": self.status,
+            "status": self.status.value,
             "action": self.action,
             "cls": self.cls,
             "attempts": self.attempts,
@@ -111,6 +167,10 @@ class RecipientState:
             "hold_id": self.hold_id,
             "code": self.code,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RecipientState:
+        return cls(**data)
 
 
 @dataclass(slots=True)
@@ -123,7 +183,23 @@ class EntryState:
     dsn_count: int = 0
     # What the quarantine shows a supervisor, kept from the one scan: kind, part and a
     # *masked* excerpt per finding (never raw text); only when someone is held.
-    findings: tuple[dict[str, str], ...] = ()
+    findings: tuple[Excerpt, ...] = ()
+
+    def pending(self) -> list[str]:
+        """The recipients whose outcome is not final yet."""
+        return [a for a, r in self.recipients.items() if r.pending]
+
+    def due(self, action: str, now: float) -> list[str]:
+        """The pending recipients to get `action` whose next attempt has come."""
+        return [a for a, r in self.recipients.items() if r.due(action, now)]
+
+    def next_attempt(self) -> float | None:
+        """When the earliest pending recipient is due (None when none is pending)."""
+        due = [r.next_attempt for r in self.recipients.values() if r.pending]
+        return min(due) if due else None
+
+    def add_rule(self, rule: str) -> None:
+        self.rules = tuple(dict.fromkeys((*self.rules, rule)))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,7 +207,7 @@ class EntryState:
             "rules": list(self.rules),
             "recipients": {a: r.to_json() for a, r in self.recipients.items()},
             "dsn_count": self.dsn_count,
-            "findings": list(self.findings),
+            "findings": [f.to_json() for f in self.findings],
         }
 
     @classmethod
@@ -139,14 +215,14 @@ class EntryState:
         return cls(
             scanned=bool(data.get("scanned", False)),
             rules=tuple(data.get("rules", ())),
-            recipients={a: RecipientState(**r) for a, r in data.get("recipients", {}).items()},
+            recipients={a: RecipientState.from_json(r) for a, r in data.get("recipients", {}).items()},
             dsn_count=int(data.get("dsn_count", 0)),
-            findings=tuple({k: str(v) for k, v in f.items()} for f in data.get("findings", ())),
+            findings=tuple(Excerpt.from_json(f) for f in data.get("findings", ())),
         )
 
     @property
     def done(self) -> bool:
-        return bool(self.recipients) and all(r.status != "pending" for r in self.recipients.values())
+        return bool(self.recipients) and not self.pending()
 
 
 def new_id() -> str:

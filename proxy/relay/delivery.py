@@ -39,7 +39,7 @@ from typing import Any, Protocol
 from proxy import logs
 from proxy.config import Config, UpstreamConfig
 from proxy.errors import ConfigError
-from proxy.spool import fsync_dir
+from proxy.relay.spool import fsync_dir
 
 
 class Status(enum.StrEnum):

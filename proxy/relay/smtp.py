@@ -44,8 +44,8 @@ from proxy import logs
 from proxy.auth import Authenticator, load_accounts
 from proxy.config import Config
 from proxy.errors import ConfigError
-from proxy.policy import routed
-from proxy.spool import Envelope, Spool, SpoolError
+from proxy.relay.spool import Envelope, Spool, SpoolError
+from proxy.scanning.policy import routed
 
 IDENT = "PatronGuard ESMTP"
 UNEXPECTED = "451 4.3.0 Temporary local problem; please try again later"
@@ -142,6 +142,10 @@ class RelayHandler:
         self.inflight = 0  # DATA commands between end-of-data and the reply
         self.idle = asyncio.Event()
         self.idle.set()
+
+    def reconfigure(self, rules: RelayRules) -> None:
+        """A reloaded configuration's relay rules (SIGHUP): new commands are checked against them."""
+        self.rules = rules
 
     async def handle_EHLO(self, server: SMTP, session: Any, envelope: Any, hostname: str, responses: list[str]) -> list[str]:
         session.host_name = hostname
