@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.resources
 import ipaddress
+import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -527,6 +528,21 @@ class IdentityConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DirectoryConfig:
+    """The patron directory (proxy.patrons): a keyed-hash index of the ILS export, and its key."""
+
+    # the SQLite index written by 'patronguard patrons import' ("" → no directory)
+    index: str = setting("", "the index file 'patronguard patrons import' writes, e.g. /var/lib/patronguard/patrons.db")
+    # the secret key file (mode 0600), kept apart from the index
+    key: str = setting("", "the directory's key file (mode 0600), e.g. /etc/patronguard/patrons.key")
+    # phone numbers without a country code
+    region: str = setting("US", "a region code phonenumbers knows, e.g. US", check=_region_check, convert=str.upper)
+    # a minor's data to the guardian's address on record is the patron-as-recipient case
+    guardians: bool = setting(True)
+    index_at: str = "directory.index"  # "file:line: key", for errors about the file
+
+
+@dataclass(frozen=True, slots=True)
 class Identity:
     """How the relay names itself in greetings, trace headers, bounces and notices."""
 
@@ -573,6 +589,7 @@ class Config:
     review_ui: ReviewUiConfig = field(default_factory=ReviewUiConfig)
     fax_hook: FaxHookConfig = field(default_factory=FaxHookConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
+    directory: DirectoryConfig = field(default_factory=DirectoryConfig)
     other_libraries: bool = setting(True)  # barcodes.other_libraries: other institutions' 14-digit cards
     # recipients.routed_addresses: user%domain@, "user@domain"@, domain!user@ recipients:
     # "external" (classed as outside) or "refuse" (553 at RCPT)
@@ -645,6 +662,7 @@ SCHEMA: dict[str, Spec] = {
     "notices": _section(NoticesConfig),
     "review_ui": _section(ReviewUiConfig, first={"listen": _listen_spec(ReviewUiConfig, "127.0.0.1:8025")}),
     "fax_hook": _section(FaxHookConfig),
+    "directory": _section(DirectoryConfig),
 }
 
 
@@ -849,6 +867,7 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
         notices=_values(NoticesConfig, tree["notices"], templates_dir_at=at("notices.templates_dir")),
         review_ui=_review_ui(tree["review_ui"], at),
         fax_hook=_values(FaxHookConfig, tree["fax_hook"]),
+        directory=_values(DirectoryConfig, tree["directory"], index_at=at("directory.index")),
     )
 
 
@@ -886,6 +905,11 @@ def _check_values(tree: dict[str, Any], reader: _Reader) -> None:
             elif layout.get("type_digit") is not None and not prefix.startswith(layout["type_digit"]):
                 _problem(reader, key, f"expected prefixes that start with type_digit {layout['type_digit']!r}, "
                          f"got {prefix!r}")
+    directory = tree.get("directory") or {}
+    if directory.get("index") and not directory.get("key"):
+        _problem(reader, "directory.index", "expected directory.key too: the key file the index was built with")
+    elif directory.get("key") and directory.get("index") and os.path.abspath(directory["key"]) == os.path.abspath(directory["index"]):
+        _problem(reader, "directory.key", "expected a key file apart from the index")
     fax = (tree.get("recipients") or {}).get("fax") or {}
     region = str(fax.get("default_region") or "US").upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
