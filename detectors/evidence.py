@@ -350,7 +350,7 @@ def _profile(
     """A private person's profile: the name with a personal identifier (a home street address or a
     free-mail address) and one more identifier of another kind — what a patron record holds, library
     words or not. An office contact has a work address or mail domain instead."""
-    if not _personal(f) or _business_block(text, person):
+    if not _personal(f) or _business_block(text, person) or _organisation_address(text, f):
         return False
     signed = signatures.get(f.part, ())
     others = {
@@ -359,6 +359,21 @@ def _profile(
         and _near(g, person, prox) and not _inside(g, signed)
     }
     return bool(others)
+
+
+# The line above a street address that names an organisation: a letterhead, not a home.
+_ORGANISATION_LINE = re.compile(
+    r"\b(?:library|libraries|branch|inc|llc|ltd|corp|company|county|city[ \t]+of|school|university|college|church"
+    r"|center|centre|museum|hospital|clinic|department|office|foundation|association|society)\b",
+    re.IGNORECASE,
+)
+
+
+def _organisation_address(text: str, address: Finding) -> bool:
+    """Whether a street address stands under (or on one line with) an organisation's name."""
+    line_start = text.rfind("\n", 0, address.start) + 1
+    above = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    return bool(_ORGANISATION_LINE.search(text, above, address.start))
 
 
 # A business card around a name: a title, an organisation, a web address.

@@ -114,3 +114,27 @@ def test_a_named_patrons_account_told_to_someone_outside_is_held(scanner: Scanne
 )
 def test_third_person_news_outside_library_mail_is_no_account_sentence(text: str) -> None:
     assert list(AccountSentenceDetector().detect(TextPart("1", text))) == []
+
+
+# A private person's profile (a name with a home address and another identifier) binds without
+# library words; an organisation's letterhead is not anyone's home.
+LETTERHEAD = (
+    "From: Kim Willis <kim.willis@ccrls.org>\nTo: Rick Stone <rstone@example.net>\nSubject: from their newsletter\n\n"
+    "Hi Rick, this ran in our neighbours' newsletter:\n\n"
+    "Harbor Town Public Library\n77 Wharf Street\nHarbor Town, ME 04999\n(207) 555-0142\n\n"
+    "{body}\n\nKim\n"
+)
+
+
+@pytest.mark.slow
+def test_an_organisations_letterhead_is_no_private_address(scanner: Scanner) -> None:
+    body = '"Any sufficiently advanced technology is indistinguishable from magic," wrote Arthur C. Clarke.'
+    (decision,) = scanner.scan(LETTERHEAD.format(body=body).encode()).decisions
+    assert decision.action.value == "deliver", decision.rules
+
+
+@pytest.mark.slow
+def test_a_name_over_a_home_address_and_phone_is_still_a_profile(scanner: Scanner) -> None:
+    body = "Send it to her:\n\nDelia Marchetti\n4410 Lancaster Dr NE\nSalem, OR 97305\n503-555-0199"
+    (decision,) = scanner.scan(LETTERHEAD.format(body=body).encode()).decisions
+    assert decision.action.value == "hold", decision.rules
