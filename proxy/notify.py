@@ -557,3 +557,24 @@ class SpoolNotifier:
     def _submit(self, notice_id: str) -> None:
         if notice_id and self.submit is not None:
             self.submit(notice_id)
+
+
+# ----------------------------------------------------------------- who hears of held mail
+
+
+def unsupervised(config: Config) -> list[str]:
+    """Why held mail from some member libraries would reach no supervisor (one sentence each; [] when all do).
+
+    Held mail nobody hears of waits unseen until it expires, so `serve` says so
+    at start. Only configuration is read: library domains and setting names.
+    """
+    n = config.notices
+    if not n.enabled:
+        return ["notices.enabled is false: no sender and no supervisor is told of held mail"]
+    domains = tuple(dict.fromkeys(config.server.sender_domains or config.library_domains))
+    listed = {lib: tuple(a) for lib, a in n.library_supervisors.items()}
+    missing = [d for d in domains if not listed.get(member_library(d, listed), tuple(n.supervisors))]
+    if not missing:
+        return []
+    return [f"held mail from {', '.join(missing)} reaches no supervisor: list its supervisors under "
+            "notices.library_supervisors, or set notices.supervisors"]

@@ -37,7 +37,7 @@ from proxy.config import Config, QuarantineConfig, split_listen
 from proxy.delivery import Outcome, RetryPolicy, Upstream, upstream_for
 from proxy.errors import ConfigError, PatronGuardError
 from proxy.holds import QuarantineHoldStore
-from proxy.notify import Notices, SpoolNotifier, notices_from_config
+from proxy.notify import Notices, SpoolNotifier, notices_from_config, unsupervised
 from proxy.pipeline import Identity, Pipeline
 from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService, open_store
 from proxy.scan import Scanner
@@ -310,6 +310,8 @@ class Service:
             queued=queued,
             review_ui=review.url if review is not None else None,
         )
+        for problem in unsupervised(config):  # held mail nobody hears of waits unseen until it expires
+            self.log.warning("serve.held_mail_unsupervised", error=problem)
         if ready is not None:
             ready(self.port)
         try:
