@@ -154,6 +154,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         sqlite=(_FAX_APPROVALS,),
         postgresql=(_FAX_APPROVALS,),
     ),
+    # What tells held items apart in the review list (HeldItem.subject, recipient_domains,
+    # attachments) as one JSON text: the Subject with patron data masked, the held recipients'
+    # domains, attachments' types, masked names and finding kinds. Nullable: older items have none.
+    Migration(
+        5,
+        "items.overview: masked subject, recipient domains and attachments for the review list",
+        sqlite=("ALTER TABLE items ADD COLUMN overview TEXT",),
+        postgresql=("ALTER TABLE items ADD COLUMN overview TEXT",),
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

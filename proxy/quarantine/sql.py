@@ -54,6 +54,7 @@ from proxy.quarantine.store import (
     InvalidTransition,
     ItemNotFound,
     ItemState,
+    Overview,
     new_item_id,
 )
 
@@ -104,7 +105,7 @@ class Tx:
 _COLUMNS = (
     "i.id, i.received_at, i.library, i.mail_from, i.recipient_classes, i.recipient_hashes, i.rules,"
     " i.finding_counts, i.excerpts, i.state, i.decided_at, i.reviewer, i.note, i.failure, i.escalated_at, c.key_id,"
-    " i.queue_id"
+    " i.queue_id, i.overview"
 )
 _FROM = " FROM items i LEFT JOIN item_content c ON c.item_id = i.id"
 
@@ -130,7 +131,13 @@ def _item(row: tuple[Any, ...]) -> HeldItem:
         escalated_at=from_us(row[14]),
         key_id=row[15],
         queue_id=row[16],
+        **_overview(row[17]),
     )
+
+
+def _overview(text: str | None) -> dict[str, Any]:
+    o = Overview.from_json(text)
+    return {"subject": o.subject, "recipient_domains": o.recipient_domains, "attachments": o.attachments}
 
 
 class SqlQuarantine:
@@ -254,6 +261,7 @@ class SqlQuarantine:
         *,
         library: str | None = None,
         queue_id: str | None = None,
+        overview: Overview | None = None,
     ) -> str:
         """Seal and store one message for the held recipients; return its new id.
 
@@ -281,7 +289,8 @@ class SqlQuarantine:
                     return str(same[0][0])
             tx.run(
                 "INSERT INTO items (id, received_at, library, mail_from, recipient_classes, recipient_hashes,"
-                " rules, finding_counts, excerpts, state, queue_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " rules, finding_counts, excerpts, state, queue_id, overview)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     item_id,
                     to_us(received),
@@ -294,6 +303,7 @@ class SqlQuarantine:
                     json.dumps(excerpts, ensure_ascii=False),
                     ItemState.HELD.value,
                     queue_id,
+                    overview.to_json() if overview is not None else None,
                 ),
             )
             tx.run("INSERT INTO item_content (item_id, key_id, wrapped_key, ciphertext) VALUES (?, ?, ?, ?)",

@@ -23,6 +23,7 @@ the raw message travel together inside the sealed envelope.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -116,6 +117,15 @@ class Excerpt:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """An attachment as the list shows it: its type, its *masked* file name and the kinds of data found in it."""
+
+    content_type: str
+    name: str
+    finding_kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class HeldItem:
     """The clear metadata of one quarantined message (never its content)."""
 
@@ -136,6 +146,12 @@ class HeldItem:
     escalated_at: datetime | None = None
     key_id: str | None = None  # None once the content (and its data key) is destroyed
     queue_id: str | None = None  # the relay's spool queue id (in its logs), when the relay held it
+    # What tells two items apart in the list (none of it a value the scanner found): the Subject with
+    # patron data masked (`proxy.explain.masked_line`), the held recipients' domains (one per
+    # recipient, never the local part) and the attachments. Empty for items held before they were kept.
+    subject: str = ""
+    recipient_domains: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def has_content(self) -> bool:
@@ -166,7 +182,33 @@ class HeldItem:
             "escalated_at": self.escalated_at.isoformat() if self.escalated_at else None,
             "has_content": self.has_content,
             "queue_id": self.queue_id,
+            "subject": self.subject,
+            "recipient_domains": list(self.recipient_domains),
+            "attachments": [{"content_type": a.content_type, "name": a.name, "findings": list(a.finding_kinds)}
+                            for a in self.attachments],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The clear summary a hold adds to its item (see `HeldItem.subject`); built by `proxy.holds`."""
+
+    subject: str = ""
+    recipient_domains: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps({"subject": self.subject, "recipient_domains": list(self.recipient_domains),
+                           "attachments": [[a.content_type, a.name, list(a.finding_kinds)] for a in self.attachments]},
+                          ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Overview:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(str(data.get("subject", "")), tuple(data.get("recipient_domains", ())),
+                   tuple(Attachment(str(c), str(n), tuple(k)) for c, n, k in data.get("attachments", ())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +252,7 @@ class QuarantineStore(Protocol):
         *,
         library: str | None = None,
         queue_id: str | None = None,
+        overview: Overview | None = None,
     ) -> str: ...
 
     def get(self, item_id: str) -> HeldItem: ...
