@@ -26,15 +26,21 @@ import asyncio
 import email
 import email.policy
 import re
-from email.message import Message
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from email.message import Message
 from typing import Any, Protocol
 
 from detectors.extract import decode_header_value
 from proxy.delivery import Outcome, Status, Upstream
 from proxy.explain import masked_filename, masked_line
-from proxy.quarantine import Attachment, Overview, PermanentDeliveryError, QuarantineStore, TemporaryDeliveryError
+from proxy.quarantine import (
+    Attachment,
+    Overview,
+    PermanentDeliveryError,
+    QuarantineStore,
+    TemporaryDeliveryError,
+)
 from proxy.spool import SpoolEntry
 
 

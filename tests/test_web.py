@@ -401,3 +401,19 @@ def test_a_held_fax_job_is_labelled_and_offers_approval_not_redaction(setup) -> 
     page = client.get(f"/items/{item}").body
     assert "Held fax job" in page and "Approve this fax" in page and "resubmit" in page
     assert "release-redacted" not in page and f"/items/{item}/reject" in page
+
+
+def test_a_decisions_banner_shows_on_its_own_item_and_names_it(setup) -> None:  # type: ignore[no-untyped-def]
+    """A decision's banner never appears on another item's page (two tabs), and it names the item it is about."""
+    _, store, running = setup
+    first, second = hold_patron_message(store), hold_patron_message(store, card="23610003622825")
+    client = Client(running.port)
+    client.login()
+    page = client.get(f"/items/{first}")
+    decided = client.post(f"/items/{first}/reject", {"csrf": page.csrf, "note": "no", "confirm": "yes"}, follow=False)
+    assert decided.status == 303
+    other = client.get(f"/items/{second}")  # the other tab loads first
+    assert 'class="flash' not in other.body
+    own = client.get(f"/items/{first}")
+    assert f"{first} — Rejected" in own.body  # no subject kept for this item: its reference
+    assert 'class="flash' not in client.get(f"/items/{first}").body  # shown once

@@ -37,6 +37,8 @@ from typing import Any, TypeVar
 import jinja2
 from aiohttp import web
 
+from detectors.extract import decode_header_value
+from detectors.html import html_to_text
 from proxy.auth import hash_password, name_digest, parse_hash, verify_password
 from proxy.config import Config
 from proxy.notify import reasons_for
@@ -91,7 +93,8 @@ class Session:
     created: float
     seen: float
     user: str | None = None
-    flash: list[tuple[str, str]] = field(default_factory=list)  # (kind, text) shown once
+    # (kind, text, item id) shown once: on that item's page or the list, never on another item's page
+    flash: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 SESSION: web.RequestKey[Session | None] = web.RequestKey("session", Session)  # type: ignore[arg-type]
@@ -129,8 +132,9 @@ class ReviewApp:
             undefined=jinja2.StrictUndefined,
         )
         self.templates.filters["when"] = _when
+        self.templates.filters["domains"] = _domains
         self.templates.globals.update(state_words=STATE_WORDS, class_words=CLASS_WORDS, kind_words=KIND_WORDS,
-                                      actions=ACTIONS)
+                                      actions=ACTIONS, type_words=_type_words)
 
     # ------------------------------------------------------------ plumbing
 
@@ -158,9 +162,17 @@ class ReviewApp:
 
     def render(self, request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
         session: Session | None = request.get(SESSION)
-        flash = session.flash[:] if session else []
+        flash: list[tuple[str, str]] = []
         if session:
-            session.flash.clear()
+            # A decision's banner shows on its own item's page (or the list), so it never describes another item.
+            on_item = context["item"].id if template == "item.html" else None
+            kept = []
+            for kind, text, about in session.flash:
+                if on_item is None or about in (on_item, ""):
+                    flash.append((kind, text))
+                else:
+                    kept.append((kind, text, about))
+            session.flash[:] = kept
         page = self.templates.get_template(template).render(
             session=session, user=session.user if session else None, flash=flash,
             library_name=self.config.library_name, **context,
@@ -382,6 +394,11 @@ class ReviewApp:
         self.log.info("web.reveal", user_hash=name_digest(self._reviewer(request).name), item=shown.item.id)
         return self._item_page(request, shown.item, shown.envelope)
 
+    def _partners(self, item: HeldItem) -> list[str]:
+        """Names of the partners among the item's held recipients (named in partner-excess reasons)."""
+        return [p.name for p in self.config.partners
+                if any(d == pd or d.endswith("." + pd) for d in item.recipient_domains for pd in p.domains)]
+
     def _item_page(self, request: web.Request, item: HeldItem, envelope: Any, status: int = 200, **extra: Any) -> web.Response:
         revealed = None
         if envelope is not None:
@@ -389,7 +406,8 @@ class ReviewApp:
         excerpts = [{"kind": e.kind, "excerpt": e.excerpt} for e in item.excerpts]
         expires = item.received_at + timedelta(days=self.config.quarantine.retention_days)
         choices = {"release": "Approve this fax", "reject": "Reject"} if item.is_fax_job else ACTIONS
-        return self.render(request, "item.html", status, item=item, reasons=reasons_for(item.rules, excerpts),
+        reasons = reasons_for(item.rules, excerpts, self._partners(item))
+        return self.render(request, "item.html", status, item=item, reasons=reasons,
                            choices=choices,
                            revealed=revealed, expires=expires, open=item.state in OPEN_STATES,
                            expiry_words="then it is rejected automatically and the sender is told"
@@ -411,13 +429,14 @@ class ReviewApp:
         try:
             result = await self.db(calls[action], item.id, reviewer.name, note, origin=origin)
         except QuarantineError as exc:
-            session.flash.append(("error", str(exc)))
+            session.flash.append(("error", f"{_named(item)}: {exc}", item.id))
             self.log.warning("web.action_failed", user_hash=name_digest(reviewer.name), item=item.id, action=action,
                              error=exc.__class__.__name__)
         else:
             self.log.info("web.action", user_hash=name_digest(reviewer.name), item=item.id, action=action,
                           state=result.state.value)
-            session.flash.append(_outcome(result))
+            kind, text = _outcome(result)
+            session.flash.append((kind, f"{_named(result)} — {text}", item.id))
         raise web.HTTPSeeOther(f"/items/{item.id}")
 
     async def audit(self, request: web.Request) -> web.StreamResponse:
@@ -445,22 +464,53 @@ def _outcome(item: HeldItem) -> tuple[str, str]:
     return "ok", f"The message is now {STATE_WORDS.get(item.state.value, item.state.value).lower()}."
 
 
+def _named(item: HeldItem) -> str:
+    """The item a banner is about: its masked subject (when kept) and its reference."""
+    return f"“{item.subject}” ({item.id})" if item.subject else item.id
+
+
+def _domains(domains: tuple[str, ...]) -> str:
+    """Held recipients' domains with counts: "example.net ×2, cityofsalem.net"."""
+    counts = Counter(d or "unknown" for d in domains)
+    return ", ".join(f"{d} ×{n}" if n > 1 else d for d, n in counts.items())
+
+
+_TYPES = {"text/csv": "CSV table", "application/pdf": "PDF", "text/plain": "text file", "image/tiff": "TIFF image",
+          "image/png": "PNG image", "image/jpeg": "JPEG image", "application/zip": "ZIP archive",
+          "message/rfc822": "forwarded message", "text/html": "HTML file",
+          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel workbook",
+          "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document"}
+
+
+def _type_words(content_type: str) -> str:
+    return _TYPES.get(content_type, content_type)
+
+
 def _days_left(left: timedelta) -> int:
     """Whole days left, rounded up (a message held this morning with 14-day retention: 14)."""
     return max(0, -(-int(left.total_seconds()) // 86400))
 
 
 def _when(value: datetime | None) -> str:
+    """A moment in the server's time zone, with the zone named ("… 14:05 PST"; the offset where it has no name)."""
     if value is None:
         return ""
-    return value.astimezone().strftime("%a %d %b %Y, %H:%M")
+    local = value.astimezone()
+    zone = local.strftime("%Z")
+    if not zone or zone[0] in "+-":
+        zone = "UTC" + local.strftime("%z")
+    return local.strftime("%a %d %b %Y, %H:%M ") + zone
 
 
 def _readable(raw: bytes) -> dict[str, Any]:
     """The revealed message as a reviewer reads it: a few headers and its text parts (escaped by the template)."""
     try:
         message = email.message_from_bytes(raw, policy=email.policy.default)
-        headers = [(h, str(message.get(h, ""))) for h in ("From", "To", "Cc", "Subject", "Date") if message.get(h)]
+        # Headers as written (encoded words decoded), not as parsed: a display name such as
+        # `<script>…</script> <a@b>` is shown literally (escaped), not reduced to "script".
+        plain = email.message_from_bytes(raw, policy=email.policy.compat32)
+        headers = [(h, "  ".join(decode_header_value(str(v)) for v in plain.get_all(h, [])))
+                   for h in ("From", "To", "Cc", "Subject", "Date") if plain.get(h)]
         parts: list[tuple[str, str]] = []
         for part in message.walk():
             if part.is_multipart():
@@ -468,7 +518,10 @@ def _readable(raw: bytes) -> dict[str, Any]:
             kind, name = part.get_content_type(), part.get_filename()
             if kind.startswith("text/") and not name:
                 try:
-                    parts.append((kind, str(part.get_content())[:MAX_REVEAL_CHARS]))
+                    text = str(part.get_content())
+                    if kind == "text/html":  # read as text, never rendered or shown as source
+                        text, kind = html_to_text(text[:4 * MAX_REVEAL_CHARS]).text, "text/html, shown as text"
+                    parts.append((kind, text[:MAX_REVEAL_CHARS]))
                 except (LookupError, ValueError):
                     parts.append((kind, "(this part's text could not be decoded)"))
             else:

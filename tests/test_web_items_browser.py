@@ -1,0 +1,143 @@
+"""Held items told apart and read safely, in Debian's chromium against a real `patronguard serve`.
+
+Two held messages differ in the list by masked subject, recipients' domains and count, and attachments; the
+list fits a window at 200 % zoom; times carry a zone; a revealed HTML message reads as text with a hostile
+display name shown literally; Release and Release redacted look different; a decision's banner names its item
+and the sender's notice carries the note and the recipients. Screenshots go to the test's temp dir.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import smtplib
+from email.message import EmailMessage
+
+import pytest
+from test_web_browser import CARD, _playwright
+from test_web_browser import relay as relay  # noqa: F401 — the fixture: serve + review pages + a recording sink
+from web_support import PASSWORD, wait_for
+
+from proxy.web.app import _when
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+ZONE = re.compile(r"\d\d:\d\d [A-Z]{2,5}([+-]\d{4})?")
+
+
+def _export() -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Circulation <circ@ccrls.org>"
+    msg["To"] = "billing@example.net, audit@example.net"
+    msg["Subject"] = "Overdue list for Maria Alvarez"
+    msg.set_content("The list you asked for is attached.")
+    msg.add_attachment(("name,card\nALVAREZ MARIA," + CARD + "\nDOE JANE,23610003622817\n").encode(),
+                       maintype="text", subtype="csv", filename="alvarez_overdue.csv")
+    return msg.as_bytes()
+
+
+def _html() -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "<script>alert(1)</script> <circ@ccrls.org>"
+    msg["To"] = "landlord@example.org"
+    msg["Subject"] = "account"
+    msg.set_content("PATRN NAME  ALVAREZ, MARIA\nP BARCODE   " + CARD + "\n")
+    msg.add_alternative("<html><body><p><b>PATRN NAME</b> ALVAREZ, MARIA</p><table><tr><td>P BARCODE</td><td>"
+                        + CARD + "</td></tr></table><script>alert(2)</script></body></html>", subtype="html")
+    return msg.as_bytes()
+
+
+def _send(port: int, rcpts: list[str], raw: bytes) -> None:
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.sendmail("circ@ccrls.org", rcpts, raw)
+
+
+def test_times_name_their_zone():
+    """Every time on the pages carries its zone."""
+    from datetime import UTC, datetime
+
+    assert ZONE.search(_when(datetime(2026, 12, 6, 21, 30, tzinfo=UTC)))
+
+
+def test_held_items_are_told_apart_fit_at_200_percent_and_read_safely(relay) -> None:  # noqa: F811
+    """Subjects (masked), domains, counts and attachments tell two items apart; zoomed, nothing scrolls sideways; reveal, decide and banner in chromium."""
+    sync_playwright = _playwright()
+    shots = relay["tmp"] / "screenshots"
+    shots.mkdir()
+    _send(relay["smtp"], ["billing@example.net", "audit@example.net"], _export())
+    _send(relay["smtp"], ["landlord@example.org"], _html())
+    base = f"http://127.0.0.1:{relay['ui']}"
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(base + "/login")
+            page.fill("#name", "maria")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+
+            def listed() -> int:
+                page.goto(base + "/")
+                return page.locator("table.items tbody tr").count()
+
+            wait_for(lambda: listed() == 2, "two held messages in the list")
+            page.screenshot(path=shots / "1-list.png", full_page=True)
+            rows = [page.locator("table.items tbody tr").nth(i).inner_text() for i in range(2)]
+            export, html = sorted(rows, key=lambda r: "account" in r)
+            assert "Overdue list for ••••• •••••••" in export and "to 2 recipients at example.net ×2" in export
+            assert "CSV table" in export and "•••••••_overdue.csv: library card number" in export
+            assert "account" in html and "to 1 recipient at example.org" in html
+            assert ZONE.search(export) and ZONE.search(html)
+            content = page.content()
+            assert CARD not in content and "Alvarez" not in content and "alvarez" not in content
+
+            # 200 % zoom of the same window: the CSS viewport halves; every Open button stays on screen.
+            zoomed = browser.new_page(viewport={"width": 640, "height": 450}, device_scale_factor=2)
+            zoomed.context.add_cookies(page.context.cookies())
+            zoomed.goto(base + "/")
+            assert zoomed.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            for i in range(2):
+                button = zoomed.locator("table.items a.button").nth(i)
+                button.scroll_into_view_if_needed()
+                box = button.bounding_box()
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 640
+            zoomed.screenshot(path=shots / "2-list-200-percent.png", full_page=True)
+
+            # The HTML message, revealed: text, not source; the display name literally, nothing run.
+            page.goto(base + "/")
+            page.locator("table.items tbody tr", has_text="account").locator("a.button").click()
+            assert ZONE.search(page.inner_text("main"))
+            page.click("text=Show the full message")
+            shown = page.locator("section.revealed")
+            text = shown.inner_text()
+            assert "<script>alert(1)</script> <circ@ccrls.org>" in text
+            assert "text/html, shown as text" in text and "PATRN NAME ALVAREZ, MARIA" in " ".join(text.split())
+            assert "<table>" not in text.split("Raw message")[0] and "<b>" not in text.split("Raw message")[0]
+            assert shown.locator("script, table, b").count() == 0
+            page.screenshot(path=shots / "3-revealed-html.png", full_page=True)
+            colour = "el => getComputedStyle(el).backgroundColor"
+            release = page.locator("form.decision.release button").evaluate(colour)
+            redacted = page.locator("form.decision.release-redacted button").evaluate(colour)
+            assert release != redacted
+            assert "patron data goes out" in page.inner_text("form.decision.release")
+            page.screenshot(path=shots / "4-decisions.png", full_page=True)
+
+            form = page.locator("form.decision.release")
+            form.locator("textarea").fill("The landlord is the guarantor on file.")
+            form.locator("input[type=checkbox]").check()
+            form.locator("button").click()
+            banner = page.inner_text("p.flash")
+            assert "“account”" in banner and "Released" in banner and page.url.split("/items/")[1] in banner
+            page.screenshot(path=shots / "5-released-banner.png", full_page=True)
+        finally:
+            browser.close()
+
+    def notice() -> list[bytes]:
+        return [m[2] for m in relay["sink"].messages if b"X-PatronGuard-Notice: released;" in m[2]]
+
+    wait_for(lambda: len(notice()) == 1, "the sender's release notice")
+    body = " ".join(email.message_from_bytes(notice()[0], policy=email.policy.default).get_content().split())
+    assert "- a recipient at example.org" in body and "The supervisor's note: The landlord is the guarantor" in body
+    assert CARD not in body and "landlord@example.org" not in body
