@@ -164,22 +164,31 @@ class AccountSentenceDetector:
         loan, hold = _LOAN_STATE.search(sentence), _HOLD_STATE.search(sentence)
         out: list[Finding] = []
 
-        def add(kind: Kind, category: Category, score: float, reason: str) -> None:
-            out.append(Finding(kind, part.path, start, end, score, f"account-sentence {reason}",
-                               mask(part.text[start:end]), AccountSentenceDetector.name, frozenset({category})))
+        def add(kind: Kind, category: Category, score: float, reason: str, span: tuple[int, int]) -> None:
+            # The finding covers what a redaction masks: the title or item, the amount, the account words.
+            a, b = start + span[0], start + span[1]
+            out.append(Finding(kind, part.path, a, b, score, f"account-sentence {reason}",
+                               mask(part.text[a:b]), AccountSentenceDetector.name, frozenset({category})))
 
-        if item and hold:
-            add(Kind.HOLD, Category.HOLDS, s.score, "hold")
-        elif item and loan:
-            add(Kind.CIRCULATION, Category.TITLES, s.score, "loan")
-        if _AMOUNT.search(sentence) and _CHARGE.search(sentence) and (item or loan or _ACCOUNT.search(sentence)):
-            add(Kind.MONEY_OWED, Category.MONEY_OWED, s.score, "charge")
-        elif _ACCOUNT.search(sentence) and _ACCOUNT_CHANGE.search(sentence) and not out:
-            add(Kind.PATRON_CONTEXT, Category.NOTES, s.account_score, "account")
+        what = _QUOTED.search(sentence) or _title_match(sentence) or _SPECIFIC_ITEM.search(sentence)
+        if item and hold and what:
+            add(Kind.HOLD, Category.HOLDS, s.score, "hold", what.span())
+        elif item and loan and what:
+            add(Kind.CIRCULATION, Category.TITLES, s.score, "loan", what.span())
+        amount = _AMOUNT.search(sentence)
+        account = _ACCOUNT.search(sentence)
+        if amount and _CHARGE.search(sentence) and (item or loan or account):
+            add(Kind.MONEY_OWED, Category.MONEY_OWED, s.score, "charge", amount.span())
+        elif account and _ACCOUNT_CHANGE.search(sentence) and not out:
+            add(Kind.PATRON_CONTEXT, Category.NOTES, s.account_score, "account", account.span())
         return out
 
 
 def _titled(sentence: str) -> bool:
+    return _title_match(sentence) is not None
+
+
+def _title_match(sentence: str) -> re.Match[str] | None:
     """A capitalised run of two or more words that is not a place, a body, a date, a person's name
     ("Dana Ortiz": a given name and a surname of the Census lists) or the sentence's opening words."""
     lists = name_lists()
@@ -192,5 +201,5 @@ def _titled(sentence: str) -> bool:
             continue
         if m.start() == len(sentence) - len(sentence.lstrip()) and len([w for w in words if w[:1].isalpha()]) < 3:
             continue  # "Thanks for…", "Just a reminder" open a sentence capitalised
-        return True
-    return False
+        return m
+    return None

@@ -289,6 +289,13 @@ _SECOND_PERSON = re.compile(
 )
 # ("They", "them" and "their" are as often the items: "return them by Friday".)
 _THIRD_PERSON = re.compile(r"\b(?:she|he|her|him|his|hers|él|ella|она|он|его|её)\b", re.IGNORECASE)
+# "your branch", "your library", "your patron": the reader is a colleague elsewhere, not the patron.
+_COLLEAGUE_PLACE = re.compile(
+    r"[ \t]+(?:own[ \t]+)?(?:branch|branches|library(?![ \t]+(?:card|account|record))|libraries|staff|patrons?|colleagues?"
+    r"|team|office|desk|circ(?:ulation)?"
+    r"[ \t]+(?:desk|staff)|system|consortium|end|side)\b",
+    re.IGNORECASE,
+)
 _BLOCK_KINDS = frozenset({Kind.ILS_RECORD, Kind.BULK_EXPORT})
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n\s*\n")
 
@@ -300,10 +307,13 @@ def _in_sorted(f: Finding, spans: Sequence[tuple[int, int]]) -> bool:
 
 
 class _Hits:
-    """Where a pattern matches in one text, found once: "is there a match inside [lo, hi)?" by bisection."""
+    """Where a pattern matches in one text, found once: "is there a match inside [lo, hi)?" by bisection.
 
-    def __init__(self, pattern: re.Pattern[str], text: str) -> None:
-        spans = [m.span() for m in pattern.finditer(text)]
+    Matches followed by `unless` are left out ("your branch": a colleague's workplace, not the reader's account).
+    """
+
+    def __init__(self, pattern: re.Pattern[str], text: str, unless: re.Pattern[str] | None = None) -> None:
+        spans = [m.span() for m in pattern.finditer(text) if unless is None or not unless.match(text, m.end())]
         self._starts = [a for a, _ in spans]
         self._ends = [b for _, b in spans]
 
@@ -590,7 +600,7 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
         about = tuple(sorted(about_ids.values(), key=lambda p: person_order[id(p)]))
         text = texts.get(anchor.part, "")
         if anchor.part not in pronouns:
-            pronouns[anchor.part] = (_Hits(_THIRD_PERSON, text), _Hits(_SECOND_PERSON, text))
+            pronouns[anchor.part] = (_Hits(_THIRD_PERSON, text), _Hits(_SECOND_PERSON, text, _COLLEAGUE_PLACE))
         third_hits, second_hits = pronouns[anchor.part]
 
         def told(m: Finding) -> tuple[bool, bool]:

@@ -397,7 +397,11 @@ _LIST_ITEM = regex.compile(
 # Words around a name that say a person has, owes or borrowed something.
 _CUE_BEFORE = (
     r"(?i:(?:holds?|items?|checkouts?|loans?|fines?|fees?|accounts?|cards?|records?|books?|notices?|reservations?"
-    r"|reservas?|préstamos?|multas?)[ ]+(?:for|of|de|para)|(?:what|whether|if|that|lo[ ]que)"
+    r"|reservas?|préstamos?|multas?|address(?:es)?|phone(?:[ ]number)?|e-?mail|information|info|details|contact"
+    r"|direcci[oó]n|tel[eé]fono|correo|informaci[oó]n|datos|cuenta|tarjeta)"
+    # "the address we have on file for X", "la dirección que tenemos de X"
+    r"(?:[ ]+(?:we[ ]have(?:[ ]on[ ]file)?|on[ ]file|que[ ]tenemos|que[ ]hay))?[ ]+(?:for|of|de|para)"
+    r"|(?:what|whether|if|that|lo[ ]que)"
     r"|(?:patron|borrower|customer|cardholder|member|usuari[oa]|soci[oa]|lector(?:a)?)(?:[ ]+(?:named|name))?:?"
     r"|(?:call|contact|e-?mail|text|ask|tell|reach|phone|llame[ ]a|contacte[ ]a)"
     r"|(?:under|(?:en|a)[ ]nombre[ ]de|registered[ ]to|belongs[ ]to|issued[ ]to|checked[ ]out[ ]to|bill(?:ed)?[ ]to:?"

@@ -23,6 +23,7 @@ from itertools import accumulate, repeat
 
 from detectors.checksums import library_mod10_valid
 from detectors.findings import Category, Finding, Kind, TextPart
+from detectors.namelists import name_lists
 
 # The delimiters we try, in order. "  " stands for "two or more spaces" (pasted columns).
 DELIMITERS: tuple[str, ...] = ("\t", "|", ";", ",", "  ")
@@ -387,16 +388,41 @@ class BulkExportDetector:
         need = max(s.min_rows, int(len(table) * s.headerless_fraction + 0.999))
         name_cols: list[int] = []
         id_cols: dict[int, Category] = {}
-        for col in range(min(width, 40)):
-            cells = [r[col] for r in table if col < len(r)]
+        text_cols: list[int] = []
+        date_cols: list[int] = []
+        columns = [[r[col] for r in table if col < len(r)] for col in range(min(width, 40))]
+        # The Census lists miss many names ("Dmitri", "Seo-yeon"): most rows, not all, must agree.
+        listed_need = max(3, int(len(table) * s.headerless_fraction + 0.999))
+        paired: set[int] = set()
+        for col, cells in enumerate(columns):
+            if col in paired:
+                continue
             if sum(1 for c in cells if _NAME_LAST_FIRST.match(c) and not _NOT_PERSON.search(c)) >= need:
                 name_cols.append(col)
+                continue
+            if sum(1 for c in cells if _listed_name(c)) >= listed_need:
+                name_cols.append(col)  # "Maria Lopez": a given name and a surname of the Census lists
+                continue
+            if col + 1 < len(columns) and sum(
+                1 for a, b in zip(cells, columns[col + 1], strict=False) if _listed_name(f"{b} {a}")
+            ) >= listed_need:
+                name_cols.append(col)  # surname and given name in two columns
+                paired.add(col + 1)
                 continue
             cat = _column_identifier(cells, need)
             if cat is not None:
                 id_cols[col] = cat
-        if not name_cols or not id_cols:
+            elif sum(1 for c in cells if _DATE_CELL.match(c)) >= need:
+                date_cols.append(col)
+            elif sum(1 for c in cells if _TITLE_CELL_TEXT.match(c)) >= need:
+                text_cols.append(col)
+        titled = bool(date_cols and text_cols)
+        if not name_cols or not (id_cols or titled):
             return None
+        if titled and not id_cols:
+            # Names with titles and dates (an overdue or holds list pasted without its header):
+            # what someone borrowed, reported weaker so it counts next to library words.
+            id_cols[date_cols[0]] = Category.TITLES
         kinds = sorted({c.value for c in id_cols.values()})
         cats = frozenset({Category.NAME, *id_cols.values()})
         specific = Category.CARD_NUMBER in cats
@@ -427,6 +453,21 @@ def _row_has_person(cells: Sequence[str], header: _Header) -> bool:
             if col in (header.first_col, header.last_col) and _NAME_WORD.match(cell):
                 return True
     return False
+
+
+_DATE_CELL = re.compile(r"^(?:due[ :]+)?(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{2}|\d{4})|\d{4}-\d{2}-\d{2})$", re.IGNORECASE)
+# A title cell: capitalised words, not a number, not a screen or desk word.
+_TITLE_CELL_TEXT = re.compile(r"^[\"“]?[A-Z0-9][\w'’:,.!?&-]*(?: [\w'’:,.!?&-]+){0,12}[\"”]?$")
+
+
+def _listed_name(cell: str) -> bool:
+    """"Given Surname" where both words are in the Census lists ("Maria Lopez", not "Project Hail Mary")."""
+    words = cell.split()
+    if len(words) != 2 or not all(_NAME_WORD.match(w) for w in words):
+        return False
+    lists = name_lists()
+    given = lists.given_rank(words[0])
+    return given is not None and given <= 3000 and lists.surname_rank(words[1]) is not None
 
 
 def _column_identifier(cells: Sequence[str], need: int) -> Category | None:

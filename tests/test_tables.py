@@ -184,3 +184,35 @@ def test_mailing_label_lists_are_lists_of_people() -> None:
         f"{org}\n{n} Main St\nSalem, OR 97301\n" for n, org in ((1, "Baker Library Services"), (2, "City Center"), (3, "County Office"))
     )
     assert list(BulkExportDetector().detect(TextPart("1", orgs))) == []
+
+
+def _find(text: str) -> list:  # type: ignore[type-arg]
+    return list(BulkExportDetector().detect(TextPart("1", "This week's list:\n\n" + text)))
+
+
+# Lists pasted without their header: names with titles and due dates, or surname and given name
+# in two columns next to phones. Written for these tests.
+_LIST_ROWS = [("Maria", "Lopez", "The Overstory", "11/02/2025", "503-555-0101"),
+              ("Dmitri", "Volkov", "Circe", "11/05/2025", "503-555-0102"),
+              ("Keiko", "Tanaka", "Hamnet", "11/07/2025", "971-555-0103"),
+              ("Ahmed", "Hassan", "Pachinko", "11/09/2025", "503-555-0104"),
+              ("Grace", "Okafor", "Educated", "11/11/2025", "503-555-0105")]
+
+
+def test_headerless_list_of_names_titles_and_due_dates_is_reported() -> None:
+    text = "\n".join(f"{last + ', ' + first:<22}{title:<22}{due}" for first, last, title, due, _ in _LIST_ROWS) + "\n"
+    (f,) = _find(text)
+    assert f.kind is Kind.BULK_EXPORT and Category.TITLES in f.categories and Category.NAME in f.categories
+    assert f.score < BulkExportSettings().score  # weaker: it counts next to library words
+
+
+def test_headerless_surname_and_given_name_columns_next_to_phones() -> None:
+    text = "\n".join(f"{last}\t{first}\t{title}\t{due}\t{phone}" for first, last, title, due, phone in _LIST_ROWS) + "\n"
+    (f,) = _find(text)
+    assert Category.PHONE in f.categories and Category.NAME in f.categories
+
+
+def test_a_rota_of_desk_shifts_is_no_list_of_loans() -> None:
+    """Names and dates with no title column: a staff rota."""
+    text = "\n".join(f"{last}, {first}    {due}    {due}" for first, last, _, due, _ in _LIST_ROWS) + "\n"
+    assert _find(text) == []
