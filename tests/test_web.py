@@ -417,3 +417,58 @@ def test_a_decisions_banner_shows_on_its_own_item_and_names_it(setup) -> None:  
     own = client.get(f"/items/{first}")
     assert f"{first} — Rejected" in own.body  # no subject kept for this item: its reference
     assert 'class="flash' not in client.get(f"/items/{first}").body  # shown once
+
+
+def test_bulk_reject_decides_and_audits_each_ticked_item_with_one_note(setup) -> None:  # type: ignore[no-untyped-def]
+    """Ticking two items and rejecting them with one note rejects each, with its own audit record and the note."""
+    _, store, running = setup
+    first, second, untouched = (hold_patron_message(store), hold_patron_message(store, card="23610003622825"),
+                                hold_patron_message(store))
+    client = Client(running.port)
+    client.login()
+    page = client.get("/")
+    assert f'name="item" value="{first}"' in page.body
+    form = {"csrf": page.csrf, "note": "Please use the secure portal.", "confirm": "yes", "action": "reject"}
+    body = "&".join([*(f"item={i}" for i in (first, second)), *(f"{k}={v.replace(' ', '+')}" for k, v in form.items())])
+    page = _post_raw(client, "/bulk", body)
+    assert "Rejected 2 messages, each sender told with your note" in page.body
+    assert store.get(first).state is ItemState.REJECTED and store.get(second).state is ItemState.REJECTED
+    assert store.get(untouched).state is ItemState.HELD
+    rejects = [r for r in store.audit_log() if r.action == "reject"]
+    assert sorted(r.item_id for r in rejects) == sorted([first, second])
+    assert {r.actor for r in rejects} == {"maria"}
+    assert store.get(first).note == "Please use the secure portal."
+
+
+def test_bulk_decisions_need_a_note_and_skip_another_librarys_items(setup) -> None:  # type: ignore[no-untyped-def]
+    """Without a note nothing is decided; a supervisor of Dallas cannot decide Salem's items in bulk (they stay held)."""
+    _, store, running = setup
+    salem = hold_patron_message(store)
+    maria = Client(running.port)
+    maria.login()
+    page = maria.get("/")
+    page = _post_raw(maria, "/bulk", f"item={salem}&action=reject&confirm=yes&note=&csrf={page.csrf}")
+    assert "write a short note" in page.body and store.get(salem).state is ItemState.HELD
+    dallas = Client(running.port)
+    dallas.login("dallas")
+    page = dallas.get("/")
+    assert salem not in page.body
+    page = _post_raw(dallas, "/bulk", f"item={salem}&action=reject&confirm=yes&note=no&csrf={page.csrf}")
+    assert "not one you review" in page.body
+    assert store.get(salem).state is ItemState.HELD
+    assert not [r for r in store.audit_log() if r.action == "reject"]
+
+
+def _post_raw(client: Client, path: str, body: str):  # type: ignore[no-untyped-def]
+    """POST an urlencoded body with repeated keys (item=…&item=…), as a browser sends ticked boxes; follow the redirect."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", client.port, timeout=30)
+    conn.request("POST", path, body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    assert response.status == 303, response.status
+    return client.get(response.headers["Location"])

@@ -141,3 +141,46 @@ def test_held_items_are_told_apart_fit_at_200_percent_and_read_safely(relay) -> 
     body = " ".join(email.message_from_bytes(notice()[0], policy=email.policy.default).get_content().split())
     assert "- a recipient at example.org" in body and "The supervisor's note: The landlord is the guarantor" in body
     assert CARD not in body and "landlord@example.org" not in body
+
+
+def test_a_supervisor_rejects_two_ticked_messages_at_once_in_a_browser(relay) -> None:  # noqa: F811
+    """Tick two held messages, write one note, confirm and reject: both are rejected and each sender is told."""
+    sync_playwright = _playwright()
+    shots = relay["tmp"] / "screenshots"
+    shots.mkdir()
+    _send(relay["smtp"], ["billing@example.net", "audit@example.net"], _export())
+    _send(relay["smtp"], ["landlord@example.org"], _html())
+    base = f"http://127.0.0.1:{relay['ui']}"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(base + "/login")
+            page.fill("#name", "maria")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+
+            def listed() -> int:
+                page.goto(base + "/")
+                return page.locator("table.items tbody tr").count()
+
+            wait_for(lambda: listed() == 2, "two held messages in the list")
+            boxes = page.locator("input[name=item]")
+            boxes.nth(0).check()
+            page.keyboard.press("Tab")  # the controls are reachable by keyboard
+            boxes.nth(1).check()
+            page.fill("#bulk-note", "Please send these through the secure portal.")
+            page.locator("fieldset.bulk-decide input[name=confirm]").check()
+            page.screenshot(path=shots / "1-ticked.png", full_page=True)
+            page.click("text=Reject the ticked messages")
+            assert "Rejected 2 messages, each sender told with your note" in page.inner_text("p.flash")
+            assert "No message is waiting for a decision." in page.inner_text("main")
+            page.screenshot(path=shots / "2-rejected.png", full_page=True)
+        finally:
+            browser.close()
+
+    def notices() -> list[bytes]:
+        return [m[2] for m in relay["sink"].messages if b"X-PatronGuard-Notice: rejected;" in m[2]]
+
+    wait_for(lambda: len(notices()) == 2, "both senders' reject notices")
+    assert all(b"secure portal" in n for n in notices())

@@ -7,8 +7,10 @@ in `proxy.quarantine.sql` (shared) and the two backend modules.
 What is kept in clear, and why (issue 4): only what a supervisor needs to list
 and filter — a random id, received time, member library, sender address, the
 held recipients' *classes* and keyed *hashes*, rule ids, finding kinds and
-counts, masked excerpts, and the decision. The clear recipient addresses and
-the raw message travel together inside the sealed envelope.
+counts, masked excerpts, the decision, and what tells items apart in the
+review list (the Subject with patron data masked, the held recipients'
+*domains*, attachments' types, masked names and finding kinds). The clear
+recipient addresses and the raw message travel together inside the sealed envelope.
 
     PatronGuardError
     └── QuarantineError           base of the quarantine's errors; str() is safe to show

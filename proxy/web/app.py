@@ -44,7 +44,7 @@ from proxy.config import Config
 from proxy.notify import reasons_for
 from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService
 from proxy.quarantine.audit import Actor
-from proxy.quarantine.store import OPEN_STATES, ItemNotFound, QuarantineError
+from proxy.quarantine.store import OPEN_STATES, InvalidTransition, ItemNotFound, QuarantineError
 from proxy.web.accounts import Reviewer
 
 T = TypeVar("T")
@@ -56,6 +56,7 @@ MAX_ANONYMOUS_SESSIONS = 1000  # sessions of the login form, before sign-in: a f
 MAX_TRACKED_NAMES = 10_000  # login names with recent failures (any name typed, so a flood cannot grow it forever)
 MAX_REVEAL_CHARS = 200_000
 LIST_LIMIT = 1000  # items per state (and library) on the list page
+BULK_LIMIT = 100  # items one bulk decision may name (each is decided and audited on its own)
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
@@ -148,6 +149,7 @@ class ReviewApp:
             web.get("/items/{id}", self.item),
             web.post("/items/{id}/reveal", self.reveal),
             web.post("/items/{id}/{action:release|release-redacted|reject}", self.decide),
+            web.post("/bulk", self.bulk),
             web.get("/items/{id}/audit", self.audit),
             web.get("/static/style.css", self.style),
         ])
@@ -438,6 +440,48 @@ class ReviewApp:
             kind, text = _outcome(result)
             session.flash.append((kind, f"{_named(result)} — {text}", item.id))
         raise web.HTTPSeeOther(f"/items/{item.id}")
+
+    async def bulk(self, request: web.Request) -> web.StreamResponse:
+        """Release or reject the ticked items with one note: each one decided, audited and told on its own."""
+        form, session, reviewer = request[FORM], self._signed_in(request), self._reviewer(request)
+        action = str(form.get("action", ""))
+        ids = list(dict.fromkeys(str(i) for i in form.getall("item", [])))
+        note = str(form.get("note", "")).strip()
+        if action not in ("release", "reject") or not ids or not note or form.get("confirm") != "yes":
+            session.flash.append(("error", "Tick the messages, write a short note (each sender reads it), tick the "
+                                           "box to confirm, then choose Release or Reject.", ""))
+            raise web.HTTPSeeOther("/")
+        if len(ids) > BULK_LIMIT:
+            session.flash.append(("error", f"At most {BULK_LIMIT} messages at a time; nothing was decided.", ""))
+            raise web.HTTPSeeOther("/")
+        call = self.service.release if action == "release" else self.service.reject
+        done: list[str] = []
+        for item_id in ids:
+            item: HeldItem | None = None
+            try:
+                item = await self.db(self.store.get, item_id)
+                if not reviewer.may_see(item.library):
+                    raise ItemNotFound(item_id)  # another library's item: as if it did not exist
+                if item.is_fax_job and action == "release":
+                    raise InvalidTransition(f"item {item_id} is a fax job: approve it on its own page")
+                result = await self.db(call, item_id, reviewer.name, note, origin=self._origin(request))
+            except ItemNotFound:
+                session.flash.append(("error", f"{item_id}: there is no held message with that reference, "
+                                               "or it is not one you review.", ""))
+            except QuarantineError as exc:
+                session.flash.append(("error", f"{_named(item) if item else item_id}: {exc}", ""))
+            else:
+                kind, text = _outcome(result)
+                if kind == "error":
+                    session.flash.append((kind, f"{_named(result)} — {text}", ""))
+                else:
+                    done.append(_named(result))
+        self.log.info("web.bulk_action", user_hash=name_digest(reviewer.name), action=action, count=len(done))
+        if done:
+            verb = "Released" if action == "release" else "Rejected"
+            session.flash.append(("ok", f"{verb} {len(done)} message{'s' if len(done) != 1 else ''}, each sender "
+                                        f"told with your note: {'; '.join(done)}.", ""))
+        raise web.HTTPSeeOther("/")
 
     async def audit(self, request: web.Request) -> web.StreamResponse:
         item = await self._item(request)
