@@ -176,6 +176,11 @@ def test_a_supervisor_rejects_two_ticked_messages_at_once_in_a_browser(relay) ->
             assert "Rejected 2 messages, each sender told with your note" in page.inner_text("p.flash")
             assert "No message is waiting for a decision." in page.inner_text("main")
             page.screenshot(path=shots / "2-rejected.png", full_page=True)
+            page.click("text=Dashboard")
+            assert "Rejected: 2" in page.inner_text("main")
+            assert page.locator("svg.chart").count() == 4 and page.locator("script").count() == 0
+            assert "0 % (0/2)" in page.inner_text("main")  # a library card number: both holds rejected
+            page.screenshot(path=shots / "3-dashboard.png", full_page=True)
         finally:
             browser.close()
 

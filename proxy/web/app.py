@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 import jinja2
 from aiohttp import web
+from markupsafe import Markup
 
 from detectors.extract import decode_header_value
 from detectors.html import html_to_text
@@ -45,6 +46,7 @@ from proxy.notify import reasons_for
 from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService
 from proxy.quarantine.audit import Actor
 from proxy.quarantine.store import OPEN_STATES, InvalidTransition, ItemNotFound, QuarantineError
+from proxy.web import dashboard
 from proxy.web.accounts import Reviewer
 
 T = TypeVar("T")
@@ -56,6 +58,7 @@ MAX_ANONYMOUS_SESSIONS = 1000  # sessions of the login form, before sign-in: a f
 MAX_TRACKED_NAMES = 10_000  # login names with recent failures (any name typed, so a flood cannot grow it forever)
 MAX_REVEAL_CHARS = 200_000
 LIST_LIMIT = 1000  # items per state (and library) on the list page
+DASHBOARD_LIMIT = 20_000  # items (newest first) per library the dashboard counts
 BULK_LIMIT = 100  # items one bulk decision may name (each is decided and audited on its own)
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -150,6 +153,7 @@ class ReviewApp:
             web.post("/items/{id}/reveal", self.reveal),
             web.post("/items/{id}/{action:release|release-redacted|reject}", self.decide),
             web.post("/bulk", self.bulk),
+            web.get("/dashboard", self.dashboard),
             web.get("/items/{id}/audit", self.audit),
             web.get("/static/style.css", self.style),
         ])
@@ -482,6 +486,26 @@ class ReviewApp:
             session.flash.append(("ok", f"{verb} {len(done)} message{'s' if len(done) != 1 else ''}, each sender "
                                         f"told with your note: {'; '.join(done)}.", ""))
         raise web.HTTPSeeOther("/")
+
+    async def dashboard(self, request: web.Request) -> web.StreamResponse:
+        """Held, released, rejected and expired by member library, rule and week (this reviewer's libraries)."""
+        reviewer = self._reviewer(request)
+        scope: list[str | None] = [*sorted(reviewer.libraries)] if reviewer.libraries else [None]
+        found: list[HeldItem] = []
+        for lib in scope:
+            found += await self.db(self.store.items, None, lib, DASHBOARD_LIMIT)
+        f = dashboard.figures(i for i in found if reviewer.may_see(i.library))
+        weeks = dict(list(f.by_week.items())[-12:])
+        return self.render(
+            request, "dashboard.html", figures=f, scoped=sorted(reviewer.libraries),
+            libraries=Markup(dashboard.bars(f.by_library, title="Held mail by member library")) if f.by_library else "",
+            rules=Markup(dashboard.bars(f.by_rule, title="Held mail by rule",
+                                        labels={r: dashboard.rule_words(r) for r in f.by_rule})) if f.by_rule else "",
+            weeks=Markup(dashboard.bars(weeks, title="Held mail by week received")) if weeks else "",
+            rates=Markup(dashboard.rate_bars(f.release_rates())) if f.release_rates() else "",
+            rate_rows=[(dashboard.rule_words(r), rel, dec, rate) for r, rel, dec, rate in f.release_rates()],
+            series=dashboard.SERIES,
+        )
 
     async def audit(self, request: web.Request) -> web.StreamResponse:
         item = await self._item(request)
