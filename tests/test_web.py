@@ -472,3 +472,18 @@ def _post_raw(client: Client, path: str, body: str):  # type: ignore[no-untyped-
     conn.close()
     assert response.status == 303, response.status
     return client.get(response.headers["Location"])
+
+
+def test_the_redacted_copy_can_be_previewed_before_deciding_and_the_opening_is_audited(setup, sink) -> None:  # type: ignore[no-untyped-def]
+    """Preview shows the masked copy the recipients would get (no card number), records a reveal, and sends nothing."""
+    _, store, running = setup
+    item = hold_patron_message(store)
+    client = Client(running.port)
+    client.login()
+    page = client.get(f"/items/{item}")
+    assert "Preview the redacted copy first" in page.body
+    page = client.post(f"/items/{item}/preview-redacted", {"csrf": page.csrf})
+    assert page.status == 200 and "What the recipients would get" in page.body
+    assert CARD not in page.body and "Release a redacted copy" in page.body
+    assert [r.action for r in store.audit_log() if r.item_id == item].count("reveal") == 1
+    assert store.get(item).state is ItemState.HELD and sink.messages == []

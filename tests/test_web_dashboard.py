@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from quarantine_support import hold_patron_message
 from test_notify import held_item
 from test_web import setup as setup  # noqa: F401 — the fixture: review pages over a fresh quarantine
-
 from web_support import Client
 
 from proxy.quarantine import ItemState

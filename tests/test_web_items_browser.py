@@ -118,11 +118,15 @@ def test_held_items_are_told_apart_fit_at_200_percent_and_read_safely(relay) -> 
             assert shown.locator("script, table, b").count() == 0
             page.screenshot(path=shots / "3-revealed-html.png", full_page=True)
             colour = "el => getComputedStyle(el).backgroundColor"
-            release = page.locator("form.decision.release button").evaluate(colour)
-            redacted = page.locator("form.decision.release-redacted button").evaluate(colour)
+            release = page.locator("form.decision.release button.risky").evaluate(colour)
+            redacted = page.locator("form.decision.release-redacted button.primary").evaluate(colour)
             assert release != redacted
             assert "patron data goes out" in page.inner_text("form.decision.release")
             page.screenshot(path=shots / "4-decisions.png", full_page=True)
+            page.click("text=Preview the redacted copy first")
+            preview = page.locator("section.preview").inner_text()
+            assert "What the recipients would get" in preview and CARD not in preview
+            page.screenshot(path=shots / "4b-redacted-preview.png", full_page=True)
 
             form = page.locator("form.decision.release")
             form.locator("textarea").fill("The landlord is the guarantor on file.")

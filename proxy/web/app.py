@@ -151,6 +151,7 @@ class ReviewApp:
             web.post("/logout", self.logout),
             web.get("/items/{id}", self.item),
             web.post("/items/{id}/reveal", self.reveal),
+            web.post("/items/{id}/preview-redacted", self.preview_redacted),
             web.post("/items/{id}/{action:release|release-redacted|reject}", self.decide),
             web.post("/bulk", self.bulk),
             web.get("/dashboard", self.dashboard),
@@ -400,6 +401,21 @@ class ReviewApp:
         self.log.info("web.reveal", user_hash=name_digest(self._reviewer(request).name), item=shown.item.id)
         return self._item_page(request, shown.item, shown.envelope)
 
+    async def preview_redacted(self, request: web.Request) -> web.StreamResponse:
+        """The redacted copy exactly as the held recipients would get it (made like the release makes it), before deciding.
+
+        Opening the content is audited as a reveal; the page shows the masked copy only.
+        """
+        item = await self._item(request)
+        redactor = self.service.redactor
+        if redactor is None or item.is_fax_job:
+            raise web.HTTPSeeOther(f"/items/{item.id}")
+        envelope = await self.db(self.store.reveal, item.id, self._actor(request))
+        copy = await self.db(redactor, envelope.raw, list(envelope.rcpt_tos))
+        self.log.info("web.preview_redacted", user_hash=name_digest(self._reviewer(request).name), item=item.id)
+        preview = {"text": _readable(copy), "clean": True} if copy is not None else {"clean": False}
+        return self._item_page(request, item, None, preview=preview)
+
     def _partners(self, item: HeldItem) -> list[str]:
         """Names of the partners among the item's held recipients (named in partner-excess reasons)."""
         return [p.name for p in self.config.partners
@@ -419,7 +435,8 @@ class ReviewApp:
                            expiry_words="then it is rejected automatically and the sender is told"
                            if self.config.quarantine.expiry_action == "reject"
                            else "before then it goes to the library's administrator",
-                           note=extra.get("note", ""), error=extra.get("error"))
+                           note=extra.get("note", ""), error=extra.get("error"), preview=extra.get("preview"),
+                           can_redact=self.service.redactor is not None)
 
     async def decide(self, request: web.Request) -> web.StreamResponse:
         item = await self._item(request)
