@@ -487,3 +487,68 @@ def test_the_redacted_copy_can_be_previewed_before_deciding_and_the_opening_is_a
     assert CARD not in page.body and "Release a redacted copy" in page.body
     assert [r.action for r in store.audit_log() if r.item_id == item].count("reveal") == 1
     assert store.get(item).state is ItemState.HELD and sink.messages == []
+
+
+def _admin_ui(tmp_path, sink):  # type: ignore[no-untyped-def]
+    from web_support import PASSWORD as PW
+
+    from proxy.web.accounts import set_reviewer
+
+    path = web_config(tmp_path, f"smtp://127.0.0.1:{sink.port}")
+    set_reviewer(tmp_path / "state" / "review-users", "ada", PW, admin=True)
+    return path
+
+
+def test_an_admin_sees_every_library_the_audit_trail_with_filters_and_csv_and_the_accounts(tmp_path, sink) -> None:  # type: ignore[no-untyped-def]
+    """An admin (review-user add --admin) reviews every library, filters the audit trail across items, exports it as CSV and lists the accounts."""
+    path = _admin_ui(tmp_path, sink)
+    store = open_store(load(path).quarantine)
+    running = RunningUi(path)
+    try:
+        first, second = hold_patron_message(store), hold_patron_message(store)
+        ada = Client(running.port)
+        ada.login("ada")
+        page = ada.get(f"/items/{first}")
+        ada.post(f"/items/{first}/reject", {"csrf": page.csrf, "note": "no", "confirm": "yes"})
+        page = ada.get("/audit?action=reject")
+        assert page.status == 200 and first in page.body and second not in page.body and "1 record" in page.body
+        assert "Audit trail" in page.body and "Accounts" in page.body  # the admin's navigation
+        page = ada.get(f"/audit?item={second}")
+        assert second in page.body and "hold" in page.body and first not in page.body.split("<tbody>")[1]
+        exported = ada.get("/audit.csv?action=reject")
+        assert exported.status == 200 and exported.headers["Content-Type"].startswith("text/csv")
+        rows = exported.body.strip().splitlines()
+        assert rows[0].startswith("seq,when_utc,who,action,item") and len(rows) == 2 and f",ada,reject,{first}," in rows[1]
+        page = ada.get("/accounts")
+        assert "ada" in page.body and "admin" in page.body and "dallasor.gov" in page.body and "$" not in page.body
+    finally:
+        running.close()
+        store.close()
+
+
+def test_supervisors_are_refused_the_admin_pages(tmp_path, sink) -> None:  # type: ignore[no-untyped-def]
+    """A supervisor, of one library or of all, gets 403 on the audit trail, its CSV and the accounts, and no links to them."""
+    path = _admin_ui(tmp_path, sink)
+    running = RunningUi(path)
+    try:
+        for name in ("maria", "dallas"):
+            client = Client(running.port)
+            client.login(name)
+            assert "/audit" not in client.get("/").body
+            for page in ("/audit", "/audit.csv", "/accounts"):
+                refused = client.get(page)
+                assert refused.status == 403 and "For admins only" in refused.body, (name, page)
+    finally:
+        running.close()
+
+
+def test_review_user_add_admin_writes_the_role_and_refuses_libraries_with_it(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`review-user add --admin` marks the account admin in the users file; with --libraries it is a usage error."""
+    config = tmp_path / "c.yaml"
+    config.write_text(f"library:\n  domains: [ccrls.org]\nspool:\n  state_dir: {tmp_path}\n")
+    assert main(["review-user", "add", "ada", "--admin", "--generate", "--config", str(config)]) == 0
+    line = (tmp_path / "review-users").read_text().strip()
+    assert line.startswith("ada:") and line.endswith("::admin")
+    assert load_reviewers(load(config).review_ui, tmp_path)["ada"].admin
+    assert main(["review-user", "add", "bob", "--admin", "--libraries", "dallasor.gov", "--generate",
+                 "--config", str(config)]) == 2

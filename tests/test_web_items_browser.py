@@ -193,3 +193,52 @@ def test_a_supervisor_rejects_two_ticked_messages_at_once_in_a_browser(relay) ->
 
     wait_for(lambda: len(notices()) == 2, "both senders' reject notices")
     assert all(b"secure portal" in n for n in notices())
+
+
+def test_an_admin_filters_the_audit_trail_and_lists_accounts_in_a_browser(tmp_path) -> None:
+    """An admin opens the audit trail from the navigation, filters it by action, and opens the accounts page."""
+    from quarantine_support import SmtpSink, hold_patron_message
+    from web_support import RunningUi, web_config
+
+    from proxy.config import load
+    from proxy.quarantine import open_store
+    from proxy.web.accounts import set_reviewer
+
+    sync_playwright = _playwright()
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    sink = SmtpSink()
+    path = web_config(tmp_path, f"smtp://127.0.0.1:{sink.port}")
+    set_reviewer(tmp_path / "state" / "review-users", "ada", PASSWORD, admin=True)
+    store = open_store(load(path).quarantine)
+    running = RunningUi(path)
+    try:
+        held = [hold_patron_message(store) for _ in range(3)]
+        base = f"http://127.0.0.1:{running.port}"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(base + "/login")
+                page.fill("#name", "ada")
+                page.fill("#password", PASSWORD)
+                page.click("button[type=submit]")
+                page.click("nav >> text=Audit trail")
+                assert "3 records" in page.inner_text("main")
+                page.select_option("#f-action", "hold")
+                page.fill("#f-item", held[1])
+                page.click("text=Filter")
+                assert "1 record" in page.inner_text("main") and held[1] in page.inner_text("table.items")
+                page.screenshot(path=shots / "1-audit-trail.png", full_page=True)
+                csv_link = page.locator("text=Export these as CSV").get_attribute("href")
+                assert csv_link is not None and csv_link.startswith("/audit.csv?")
+                page.click("nav >> text=Accounts")
+                table = page.inner_text("table.items")
+                assert "ada\tadmin\tevery library" in table and "dallas\tsupervisor\tdallasor.gov" in table
+                page.screenshot(path=shots / "2-accounts.png", full_page=True)
+            finally:
+                browser.close()
+    finally:
+        running.close()
+        store.close()
+        sink.close()

@@ -20,9 +20,11 @@ trail, not the log, records who decided).
 from __future__ import annotations
 
 import asyncio
+import csv
 import email
 import email.policy
 import hmac
+import io
 import secrets
 import time
 from collections import Counter, OrderedDict
@@ -44,7 +46,7 @@ from proxy.auth import hash_password, name_digest, parse_hash, verify_password
 from proxy.config import Config
 from proxy.notify import reasons_for
 from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService
-from proxy.quarantine.audit import Actor
+from proxy.quarantine.audit import Actor, AuditAction
 from proxy.quarantine.store import OPEN_STATES, InvalidTransition, ItemNotFound, QuarantineError
 from proxy.web import dashboard
 from proxy.web.accounts import Reviewer
@@ -59,6 +61,7 @@ MAX_TRACKED_NAMES = 10_000  # login names with recent failures (any name typed, 
 MAX_REVEAL_CHARS = 200_000
 LIST_LIMIT = 1000  # items per state (and library) on the list page
 DASHBOARD_LIMIT = 20_000  # items (newest first) per library the dashboard counts
+AUDIT_LIMIT = 2000  # records on the audit trail page (the CSV export has every matching one)
 BULK_LIMIT = 100  # items one bulk decision may name (each is decided and audited on its own)
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -155,6 +158,9 @@ class ReviewApp:
             web.post("/items/{id}/{action:release|release-redacted|reject}", self.decide),
             web.post("/bulk", self.bulk),
             web.get("/dashboard", self.dashboard),
+            web.get("/audit", self.audit_trail),
+            web.get("/audit.csv", self.audit_csv),
+            web.get("/accounts", self.accounts),
             web.get("/items/{id}/audit", self.audit),
             web.get("/static/style.css", self.style),
         ])
@@ -182,6 +188,7 @@ class ReviewApp:
             session.flash[:] = kept
         page = self.templates.get_template(template).render(
             session=session, user=session.user if session else None, flash=flash,
+            is_admin=bool(session and session.user in self.reviewers and self.reviewers[session.user].admin),
             library_name=self.config.library_name, **context,
         )
         return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
@@ -523,6 +530,62 @@ class ReviewApp:
             rate_rows=[(dashboard.rule_words(r), rel, dec, rate) for r, rel, dec, rate in f.release_rates()],
             series=dashboard.SERIES,
         )
+
+    def _admin(self, request: web.Request) -> Reviewer:
+        """The signed-in reviewer if an admin; else the request ends with a 403 page."""
+        reviewer = self._reviewer(request)
+        if not reviewer.admin:
+            raise web.HTTPForbidden(
+                text=self.templates.get_template("error.html").render(
+                    session=request[SESSION], user=reviewer.name, flash=[], library_name=self.config.library_name,
+                    title="For admins only", is_admin=False,
+                    message="The audit trail across messages and the accounts are for the library's admins."),
+                content_type="text/html")
+        return reviewer
+
+    async def _audit_records(self, request: web.Request) -> tuple[list[Any], dict[str, str]]:
+        """Audit records matching the query's filters (item, who, action, from and to dates), newest first."""
+        q = {k: request.query.get(k, "").strip() for k in ("item", "actor", "action", "since", "until")}
+        try:
+            since = datetime.fromisoformat(q["since"]).replace(tzinfo=UTC) if q["since"] else None
+            until = datetime.fromisoformat(q["until"]).replace(tzinfo=UTC) + timedelta(days=1) if q["until"] else None
+        except ValueError:
+            raise web.HTTPBadRequest(text="dates are YYYY-MM-DD") from None
+        records = []
+        for r in reversed(await self.db(self.store.audit_log)):
+            at = datetime.fromtimestamp(r.at_us / 1e6, UTC)
+            if ((q["item"] and r.item_id != q["item"]) or (q["actor"] and r.actor != q["actor"])
+                    or (q["action"] and r.action != q["action"]) or (since and at < since) or (until and at >= until)):
+                continue
+            records.append((at, r))
+        return records, q
+
+    async def audit_trail(self, request: web.Request) -> web.StreamResponse:
+        """Admins: the audit trail across every item, filtered, with a CSV export of the same records."""
+        self._admin(request)
+        records, q = await self._audit_records(request)
+        query = "&".join(f"{k}={v}" for k, v in q.items() if v)
+        return self.render(request, "audit_trail.html", rows=records[:AUDIT_LIMIT], total=len(records), q=q,
+                           csv_url="/audit.csv" + (f"?{request.query_string}" if query else ""),
+                           action_names=[a.value for a in AuditAction], limit=AUDIT_LIMIT)
+
+    async def audit_csv(self, request: web.Request) -> web.StreamResponse:
+        self._admin(request)
+        records, _ = await self._audit_records(request)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["seq", "when_utc", "who", "action", "item", "from", "details", "hash"])
+        for at, r in records:
+            writer.writerow([r.seq, at.isoformat(), r.actor, r.action, r.item_id or "", r.origin, r.detail, r.hash])
+        self.log.info("web.audit_export", user_hash=name_digest(self._reviewer(request).name), count=len(records))
+        return web.Response(text=out.getvalue(), content_type="text/csv", charset="utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="patronguard-audit.csv"'})
+
+    async def accounts(self, request: web.Request) -> web.StreamResponse:
+        """Admins: every review account, its role and libraries (added and removed with `patronguard review-user`)."""
+        self._admin(request)
+        return self.render(request, "accounts.html",
+                           accounts=sorted(self.reviewers.values(), key=lambda r: (not r.admin, r.name)))
 
     async def audit(self, request: web.Request) -> web.StreamResponse:
         item = await self._item(request)
