@@ -53,6 +53,7 @@ from proxy.quarantine.store import (
     QuarantineError,
     QuarantineStore,
     RedactionUnavailable,
+    ReviewSession,
     StoreUnavailable,
 )
 
@@ -150,6 +151,7 @@ __all__ = [
     "QuarantineStore",
     "RedactionUnavailable",
     "RetentionPolicy",
+    "ReviewSession",
     "ReviewService",
     "SmtpDeliverer",
     "StoreSettings",

@@ -55,6 +55,7 @@ from proxy.quarantine.store import (
     ItemNotFound,
     ItemState,
     Overview,
+    ReviewSession,
     new_item_id,
 )
 
@@ -606,6 +607,47 @@ class SqlQuarantine:
         with self._write() as tx:
             tx.run("DELETE FROM digest_items WHERE digest_id = ?", (digest_id,))
             tx.run("DELETE FROM digests WHERE id = ?", (digest_id,))
+
+    # ------------------------------------------------------------ review sessions
+
+    def session_get(self, token_hash: str) -> ReviewSession | None:
+        with self._read() as tx:
+            rows = tx.run("SELECT token_hash, csrf, user_name, created_at, seen_at, flash FROM review_sessions"
+                          " WHERE token_hash = ?", (token_hash,))
+        if not rows:
+            return None
+        h, csrf, user, created, seen, flash = rows[0]
+        return ReviewSession(h, csrf, user, int(created), int(seen), tuple(tuple(f) for f in json.loads(flash)))  # type: ignore[misc]
+
+    def session_put(self, session: ReviewSession) -> None:
+        with self._write() as tx:
+            values = (session.csrf, session.user, session.created_us, session.seen_us,
+                      json.dumps([list(f) for f in session.flash], ensure_ascii=False))
+            tx.run("UPDATE review_sessions SET csrf = ?, user_name = ?, created_at = ?, seen_at = ?, flash = ?"
+                   " WHERE token_hash = ?", (*values, session.token_hash))
+            if not tx.rowcount:
+                tx.run("INSERT INTO review_sessions (csrf, user_name, created_at, seen_at, flash, token_hash)"
+                       " VALUES (?, ?, ?, ?, ?, ?)", (*values, session.token_hash))
+
+    def session_drop(self, token_hash: str) -> None:
+        with self._write() as tx:
+            tx.run("DELETE FROM review_sessions WHERE token_hash = ?", (token_hash,))
+
+    def session_prune(self, idle_before_us: int, created_before_us: int, max_anonymous: int) -> None:
+        """Drop idle and too old sessions, and the oldest signed-out ones beyond `max_anonymous`."""
+        with self._write() as tx:
+            tx.run("DELETE FROM review_sessions WHERE seen_at < ? OR created_at < ?", (idle_before_us, created_before_us))
+            tx.run("DELETE FROM review_sessions WHERE token_hash IN (SELECT token_hash FROM review_sessions"
+                   " WHERE user_name IS NULL ORDER BY created_at DESC, token_hash LIMIT -1 OFFSET ?)"
+                   if self.dialect == "sqlite" else
+                   "DELETE FROM review_sessions WHERE token_hash IN (SELECT token_hash FROM review_sessions"
+                   " WHERE user_name IS NULL ORDER BY created_at DESC, token_hash OFFSET ?)", (max_anonymous,))
+
+    def session_counts(self) -> tuple[int, int]:
+        """(signed-in, signed-out) sessions stored."""
+        with self._read() as tx:
+            rows = tx.run("SELECT COUNT(user_name), COUNT(*) - COUNT(user_name) FROM review_sessions")
+        return int(rows[0][0]), int(rows[0][1])
 
     def last_digest(self, library: str) -> datetime | None:
         """When the last digest for `library` was spooled (None: never)."""

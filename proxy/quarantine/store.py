@@ -214,6 +214,18 @@ class Overview:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewSession:
+    """A review pages' session as stored: keyed by its token's hash; times in microseconds since the epoch."""
+
+    token_hash: str
+    csrf: str
+    user: str | None
+    created_us: int
+    seen_us: int
+    flash: tuple[tuple[str, str, str], ...] = ()  # (kind, text, item id) banners still to show
+
+
+@dataclass(frozen=True, slots=True)
 class Envelope:
     """The sealed part of an item, once opened: the held recipients and the original bytes."""
 
@@ -325,5 +337,17 @@ class QuarantineStore(Protocol):
     def forget_digest(self, digest_id: str) -> None: ...
 
     def last_digest(self, library: str) -> datetime | None: ...
+
+    # the review pages' sign-in sessions (proxy.web.app), shared by every node
+
+    def session_get(self, token_hash: str) -> ReviewSession | None: ...
+
+    def session_put(self, session: ReviewSession) -> None: ...
+
+    def session_drop(self, token_hash: str) -> None: ...
+
+    def session_prune(self, idle_before_us: int, created_before_us: int, max_anonymous: int) -> None: ...
+
+    def session_counts(self) -> tuple[int, int]: ...
 
     def close(self) -> None: ...

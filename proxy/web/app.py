@@ -5,8 +5,9 @@ turning `ReviewService` results and `QuarantineError`s into pages. Decisions
 are `ReviewService`'s (the same calls the CLI makes); views only gather what a
 page shows. Every store call runs on one database thread, off the event loop.
 
-Security, in short: server-side sessions (a random token in an HttpOnly,
-SameSite=Strict cookie, Secure behind https), a CSRF token on every form, a
+Security, in short: server-side sessions kept in the quarantine database (by
+the SHA-256 of a random token in an HttpOnly, SameSite=Strict cookie, Secure
+behind https; every node shares them, a restart keeps them), a CSRF token on every form, a
 limit on failed logins per client address and per account (a good sign-in
 clears its own account's count only, so one valid login does not buy unlimited
 guesses at another), at most `MAX_ANONYMOUS_SESSIONS` signed-out sessions (the
@@ -23,6 +24,7 @@ import asyncio
 import csv
 import email
 import email.policy
+import hashlib
 import hmac
 import io
 import secrets
@@ -45,7 +47,7 @@ from detectors.html import html_to_text
 from proxy.auth import hash_password, name_digest, parse_hash, verify_password
 from proxy.config import Config
 from proxy.notify import reasons_for
-from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService
+from proxy.quarantine import HeldItem, ItemState, QuarantineStore, ReviewService, ReviewSession
 from proxy.quarantine.audit import Actor, AuditAction
 from proxy.quarantine.store import OPEN_STATES, InvalidTransition, ItemNotFound, QuarantineError
 from proxy.web import dashboard
@@ -56,6 +58,7 @@ HERE = Path(__file__).parent
 COOKIE = "patronguard_session"
 ABSOLUTE_SESSION = timedelta(hours=12)
 FAILURE_WINDOW = 300.0
+TOUCH_SECONDS = 30.0  # a session's last-seen time is written at most this often (idle timeouts are minutes)
 MAX_ANONYMOUS_SESSIONS = 1000  # sessions of the login form, before sign-in: a flood of GET /login evicts the oldest
 MAX_TRACKED_NAMES = 10_000  # login names with recent failures (any name typed, so a flood cannot grow it forever)
 MAX_REVEAL_CHARS = 200_000
@@ -102,6 +105,7 @@ class Session:
     user: str | None = None
     # (kind, text, item id) shown once: on that item's page or the list, never on another item's page
     flash: list[tuple[str, str, str]] = field(default_factory=list)
+    dropped: bool = False  # signed out or replaced at sign-in during this request
 
 
 SESSION: web.RequestKey[Session | None] = web.RequestKey("session", Session)  # type: ignore[arg-type]
@@ -119,7 +123,7 @@ class ReviewApp:
         reviewers: dict[str, Reviewer],
         *,
         log: Any,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.store = store
@@ -127,8 +131,6 @@ class ReviewApp:
         self.reviewers = reviewers
         self.log = log
         self.clock = clock
-        self.sessions: dict[str, Session] = {}
-        self.anonymous: OrderedDict[str, None] = OrderedDict()  # signed-out sessions' tokens, oldest first
         self.failures: dict[str, list[float]] = {}  # by client address
         self.account_failures: OrderedDict[str, list[float]] = OrderedDict()  # by login name typed
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-db")
@@ -223,8 +225,19 @@ class ReviewApp:
 
     @web.middleware
     async def _session(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        session = self._lookup(request.cookies.get(COOKIE, ""))
+        session = await self._lookup(request.cookies.get(COOKIE, ""))
         request[SESSION] = session
+        before = list(session.flash) if session is not None else None
+        try:
+            return await self._checked(request, handler, session)
+        finally:
+            # Banners added or shown are stored with the session, so any node shows them once.
+            if request.get(SESSION) is session and session is not None and not session.dropped \
+                    and session.flash != before:
+                await self._save(session)
+
+    async def _checked(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+                       session: Session | None) -> web.StreamResponse:
         public = request.path in ("/login", "/static/style.css")
         if not public and (session is None or session.user is None or session.user not in self.reviewers):
             raise web.HTTPSeeOther("/login")
@@ -238,34 +251,45 @@ class ReviewApp:
                                            "Go back, reload the page and submit it again.")
         return await handler(request)
 
-    def _lookup(self, token: str) -> Session | None:
-        session = self.sessions.get(token) if token else None
-        now = self.clock()
-        if session is None:
+    # Sessions live in the quarantine database (`review_sessions`), keyed by the token's SHA-256:
+    # every node serving the pages shares them and a restart signs nobody out.
+
+    async def _lookup(self, token: str) -> Session | None:
+        if not token or len(token) > 100:
             return None
+        stored = await self.db(self.store.session_get, _token_hash(token))
+        if stored is None:
+            return None
+        now = self.clock()
+        session = Session(token, stored.csrf, stored.created_us / 1e6, stored.seen_us / 1e6, stored.user,
+                          list(stored.flash))
         idle = self.config.review_ui.session_minutes * 60
         if now - session.seen > idle or now - session.created > ABSOLUTE_SESSION.total_seconds():
-            self._drop(token)
+            await self._drop(token)
             return None
-        session.seen = now
+        if now - session.seen >= TOUCH_SECONDS:  # not a database write on every click
+            session.seen = now
+            await self._save(session)
         return session
 
-    def _new_session(self, user: str | None = None) -> Session:
+    async def _save(self, session: Session) -> None:
+        await self.db(self.store.session_put, ReviewSession(
+            _token_hash(session.token), session.csrf, session.user, int(session.created * 1e6),
+            int(session.seen * 1e6), tuple((k, t, a) for k, t, a in session.flash)))
+
+    async def _new_session(self, user: str | None = None) -> Session:
         now = self.clock()
-        for token in [t for t, s in self.sessions.items() if now - s.seen > self.config.review_ui.session_minutes * 60]:
-            self._drop(token)
+        idle = self.config.review_ui.session_minutes * 60
         session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now, now, user)
-        self.sessions[session.token] = session
-        if user is None:
-            self.anonymous[session.token] = None
-            while len(self.anonymous) > MAX_ANONYMOUS_SESSIONS:
-                oldest, _ = self.anonymous.popitem(last=False)
-                self.sessions.pop(oldest, None)
+        await self._save(session)
+        await self.db(self.store.session_prune, int((now - idle) * 1e6),
+                      int((now - ABSOLUTE_SESSION.total_seconds()) * 1e6), MAX_ANONYMOUS_SESSIONS)
         return session
 
-    def _drop(self, token: str) -> None:
-        self.sessions.pop(token, None)
-        self.anonymous.pop(token, None)
+    async def _drop(self, token: str, session: Session | None = None) -> None:
+        if session is not None:
+            session.dropped = True  # not saved again after this request
+        await self.db(self.store.session_drop, _token_hash(token))
 
     def _set_cookie(self, response: web.StreamResponse, session: Session) -> None:
         response.set_cookie(COOKIE, session.token, httponly=True, samesite="Strict", path="/",
@@ -303,7 +327,7 @@ class ReviewApp:
         if session is not None and session.user in self.reviewers:
             raise web.HTTPSeeOther("/")
         if session is None:
-            session = request[SESSION] = self._new_session()
+            session = request[SESSION] = await self._new_session()
         response = self.render(request, "login.html", error=None, name="")
         self._set_cookie(response, session)
         return response
@@ -350,15 +374,15 @@ class ReviewApp:
         self.account_failures.pop(name, None)  # this account's own count only: not the address's, not others'
         old = request[SESSION]
         if old is not None:
-            self._drop(old.token)  # a fresh session id at login (no fixation)
-        session = request[SESSION] = self._new_session(reviewer.name)
+            await self._drop(old.token, old)  # a fresh session id at login (no fixation)
+        session = request[SESSION] = await self._new_session(reviewer.name)
         self.log.info("web.login_ok", user_hash=name_digest(reviewer.name))
         response = web.HTTPSeeOther("/")
         self._set_cookie(response, session)
         raise response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        self._drop(self._signed_in(request).token)
+        await self._drop(self._signed_in(request).token, self._signed_in(request))
         response = web.HTTPSeeOther("/login")
         response.del_cookie(COOKIE, path="/")
         raise response
@@ -610,6 +634,10 @@ def _outcome(item: HeldItem) -> tuple[str, str]:
     if item.state is ItemState.FAILED:
         return "error", f"The release did not go through: {item.failure or 'the mail server refused it'}. It is still held."
     return "ok", f"The message is now {STATE_WORDS.get(item.state.value, item.state.value).lower()}."
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _named(item: HeldItem) -> str:
