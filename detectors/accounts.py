@@ -28,13 +28,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from detectors.circulation import fold_case
 from detectors.findings import Category, Finding, Kind, TextPart, mask
 from detectors.namelists import name_lists
 
 # A sentence: up to a stop followed by a space (not "$23.75", "Ms." is rare in account sentences)
 # or a blank line; a single line break inside a paragraph does not end it.
-_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?![\s]|$)|\n(?![ \t]*\n))+[.!?]*")
+_SENTENCE = re.compile(
+    r"(?:[^.!?\n]|(?:(?<=\bMr)|(?<=\bMrs)|(?<=\bMs)|(?<=\bDr)|(?<=\bSt)|(?<=\bJr)|(?<=\bSr)|(?<=\bSra))\."
+    r"|[.!?](?![\s]|$)|\n(?![ \t]*\n))+[.!?]*"
+)
 _MAX_SENTENCE = 400
 
 _PERSON = re.compile(r"\b(?:you|your|yours|thanks|she|her|he|him|his)\b", re.IGNORECASE)
@@ -47,6 +49,7 @@ _SPECIFIC_ITEM = re.compile(
     r"(?![s-]|[ \t]+(?:pickup|notices?|slips?|shelf|list|queue|reports?|polic|settings?|templates?|text|ready|counts?"
     r"|limits?|fees?|rates?|periods?|rules?))"
     rf"|\b(?:the|your|these|those)[ \t]+{_ITEMS}[ \t]+(?:you|she|he)[ \t]+\w+"
+    rf"|\b(?:his|her|their)[ \t]+(?:(?:new|lost|damaged|overdue|late|last|other)[ \t]+)?{_ITEMS}\b"
     rf"|\b(?:two|three|four|five|six|[2-9])[ \t]+(?:overdue[ \t]+|lost[ \t]+)?{_ITEMS}\b",
     re.IGNORECASE,
 )
@@ -68,30 +71,48 @@ _NOT_TITLE_WORDS = frozenset(
 _LOAN_STATE = re.compile(
     r"\b(?:due(?![ \t]+to\b)|overdue|late|past[ -]due|still[ \t]+out|out[ \t]+on[ \t]+(?:your|her|his)[ \t]+(?:card|account)"
     r"|checked[ \t]+(?:it[ \t]+|them[ \t]+)?(?:out|in)|returned|renew(?:ed|al)?|lost|damaged|missing"
-    r"|found|book[ \t]?drop|go(?:es)?[ \t]+back|back[ \t]+by|borrowed|claimed[ \t]+returned)\b",
+    r"|book[ \t]?drop|go(?:es)?[ \t]+back|back[ \t]+by|borrowed|claimed[ \t]+returned|brought[ \t]+back"
+    r"|bring[ \t]+back|hasn['’]?t[ \t]+returned)\b",
     re.IGNORECASE,
 )
 _HOLD_STATE = re.compile(
     r"\b(?:holding|hold[ \t]+(?:it|them)|on[ \t]+hold|reserved|waiting|ready|collect(?:ed)?|pick(?:ed)?[ \t]+(?:it[ \t]+|them[ \t]+)?up"
-    r"|pickup|filled|arrived|came[ \t]+in|come[ \t]+in|suspend(?:ed)?|cancel(?:l?ed)?|expire[sd]?)\b",
+    r"|pickup|filled|arrived|came[ \t]+in|come[ \t]+in|suspend(?:ed)?|cancel(?:l?ed)?|expire[sd]?|waiting[ \t]+list"
+    r"|hold[ \t]+[^.\n]{1,40}?[ \t]+for[ \t]+(?:you|her|him|them))\b",
     re.IGNORECASE,
 )
-_AMOUNT = re.compile(r"(?:\$|US\$|€|£)[ \t]?\d{1,5}(?:[.,]\d{2})?\b|\b\d{1,5}[.,]\d{2}[ \t]?(?:dollars|usd)\b", re.IGNORECASE)
+_AMOUNT = re.compile(
+    r"(?:\$|US\$|€|£)[ \t]?\d{1,5}(?:[.,]\d{2})?\b|\b\d{1,5}(?:[.,]\d{2})?[ \t]?(?:dollars|bucks|usd)\b"
+    r"|\b(?:(?:about|around|over|almost|nearly)[ \t]+)?(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|a[ \t]+hundred)(?:[ -]\w+)?[ \t]+(?:dollars|bucks)\b",
+    re.IGNORECASE,
+)
 _CHARGE = re.compile(
     r"\b(?:fines?|fees?|charges?|charged|balance|owe[sd]?|owing|bill(?:ed)?|replacement|collections?|waive[sd]?"
     r"|refund(?:ed)?)\b",
     re.IGNORECASE,
 )
-_ACCOUNT = re.compile(r"\b(?:your|her|his)[ \t]+(?:library[ \t]+)?(?:account|card|record|file|profile)\b", re.IGNORECASE)
+# Charges only a library makes: with an amount they are a patron's debt whatever else is said.
+_LIBRARY_CHARGE = re.compile(r"\b(?:replacement|late[ \t]+fees?|overdue[ \t]+(?:fines?|fees?)|lost[ -](?:item|book)|collections)\b",
+                             re.IGNORECASE)
+_ACCOUNT = re.compile(
+    r"\b(?:your|her|his|their)[ \t]+(?:library[ \t]+)?(?:account|card|record|file|profile)\b"
+    r"|\b(?:your|her|his|their)[ \t]+(?:new[ \t]+|home[ \t]+|cell[ \t]+)?(?:address|phone(?:[ \t]+number)?|number|e-?mail)"
+    r"(?:[ \t]+on[ \t]+file)?[ \t]+(?:is|was|has[ \t]+changed|changed)\b"
+    r"|\b[A-Z][a-z]+['’]s[ \t]+(?:library[ \t]+)?(?:account|card|record)\b"
+    r"|\b(?:lives|living|resides|moved)[ \t]+(?:at|to)[ \t]+\d",
+    re.IGNORECASE,
+)
 _ACCOUNT_CHANGE = re.compile(
     r"\b(?:changed|updated|added|removed|blocked|expires?|expired|replaced|renewed|clear|suspended|barred|merged"
-    r"|closed|reactivated|on[ \t]+file|corrected)\b",
+    r"|closed|reactivated|on[ \t]+file|corrected|moved|is|was|sent[ \t]+to[ \t]+collections)\b",
     re.IGNORECASE,
 )
 # Business and rules, not one person's account.
 _BUSINESS = re.compile(
     r"\b(?:order(?:ed|s|ing)?|invoices?|shipments?|shipp(?:ed|ing)|ships|vendors?|purchas\w*|quotes?|subscriptions?"
-    r"|licen[cs]es?|processing|catalog(?:u)?ing|cataloged|publishers?|conference|registration|grants?|budget)\b",
+    r"|licen[cs]es?|processing|catalog(?:u)?ing|cataloged|publishers?|conference|registration|grants?|budget"
+    r"|buy|buying|sells?|sale|prices?|pricing|downloads?|downloading|free[ \t]+to[ \t]+try|stocks?|shares?|investors?)\b",
     re.IGNORECASE,
 )
 _COLLECTION_COUNT = re.compile(r"\b\d{2,}[ \t]+(?:new[ \t]+)?(?:copies|items|books|titles|dvds)\b", re.IGNORECASE)
@@ -102,11 +123,13 @@ _RULE_FOR_ALL = re.compile(
 # "return your books to any branch", "the fine-free policy means you no longer pay late fees".
 _GENERAL = re.compile(
     r"\b(?:can|could|may|might|should|no[ \t]+longer|polic(?:y|ies)|schedule|always|usually|generally|typically"
-    r"|anyone|everyone|any|every|all|patrons?)\b"
+    r"|anyone|everyone|any|patrons?)\b"
     r"|^\W*(?:please[ \t]+)?(?:return|renew|place|bring|remember|don'?t|do[ \t]+not|visit|join|come|browse|borrow"
     r"|reserve|check|stop|pick|drop|use|try|find|ask|call|sign)\b",
     re.IGNORECASE,
 )
+# "you can watch…", "you may renew…": what anyone can do, title or not.
+_ANYONE = re.compile(r"\byou[ \t]+(?:can|could|may|might|will[ \t]+be[ \t]+able[ \t]+to)\b", re.IGNORECASE)
 # Between libraries: interlibrary loans and lending, where "you" is the other library.
 _BETWEEN_LIBRARIES = re.compile(
     r"\b(?:your|our)[ \t]+(?:library(?![ \t]+(?:card|account))|libraries|branch|patrons?|staff|board|friends|collection)\b"
@@ -114,7 +137,6 @@ _BETWEEN_LIBRARIES = re.compile(
     r"|\boclc\b|\billiad\b|\btipasa\b|\byou[ \t]+sent\b|\bsent[ \t]+us\b",
     re.IGNORECASE,
 )
-_GATE = ("you", "her", "his", "she", "he ", "thanks")
 # A letter: its first line greets someone; every sentence in it is told to its reader.
 _GREETING = re.compile(r"\s{0,20}(?:hi|hello|hey|dear|good[ \t]+(?:morning|afternoon|evening)|greetings)\b[^\n]{0,60}\n", re.IGNORECASE)
 
@@ -138,29 +160,37 @@ class AccountSentenceDetector:
 
     def detect(self, part: TextPart) -> Iterable[Finding]:
         text = part.text[: self.settings.max_chars]
-        low = fold_case(text)
         letter = bool(_GREETING.match(text))
-        if not letter and not any(g in low for g in _GATE):
-            return []
+        library = bool(_LIBRARY_WORDS.search(text))
         found: list[Finding] = []
         for m in _SENTENCE.finditer(text):
             start, end = m.span()
             sentence = m.group()
-            if end - start > _MAX_SENTENCE or not (letter or _PERSON.search(sentence)):
+            if end - start > _MAX_SENTENCE or not (
+                _LOAN_STATE.search(sentence) or _HOLD_STATE.search(sentence) or _AMOUNT.search(sentence)
+                or _ACCOUNT.search(sentence)
+            ):
                 continue
+            told = letter or bool(_TOLD.search(sentence))
+            if not (told or _PERSON.search(sentence) or _names_someone(sentence)):
+                continue
+            if not told and not library:
+                continue  # third-person news ("Lennon and Yoko Ono were returning…") is no library record
             if (_BUSINESS.search(sentence) or _COLLECTION_COUNT.search(sentence) or _RULE_FOR_ALL.search(sentence)
                     or _BETWEEN_LIBRARIES.search(sentence)):
                 continue
             lead = len(sentence) - len(sentence.lstrip())
-            found.extend(self._judge(part, sentence, start + lead, end))
+            found.extend(self._judge(part, sentence.lstrip(), start + lead, end, told))
         return found
 
-    def _judge(self, part: TextPart, sentence: str, start: int, end: int) -> list[Finding]:
+    def _judge(self, part: TextPart, sentence: str, start: int, end: int, told: bool) -> list[Finding]:
         s = self.settings
         titled = bool(_QUOTED.search(sentence) or _titled(sentence))
-        if not titled and _GENERAL.search(sentence):
+        if (not titled and _GENERAL.search(sentence)) or _ANYONE.search(sentence):
             return []
-        item = titled or bool(_SPECIFIC_ITEM.search(sentence))
+        # Told to its reader, a title is her item; said of a third person, only a library item is
+        # ("his holds", "the two DVDs"): news names people next to capitalised words all the time.
+        item = (titled and told) or bool(_SPECIFIC_ITEM.search(sentence))
         loan, hold = _LOAN_STATE.search(sentence), _HOLD_STATE.search(sentence)
         out: list[Finding] = []
 
@@ -177,11 +207,35 @@ class AccountSentenceDetector:
             add(Kind.CIRCULATION, Category.TITLES, s.score, "loan", what.span())
         amount = _AMOUNT.search(sentence)
         account = _ACCOUNT.search(sentence)
-        if amount and _CHARGE.search(sentence) and (item or loan or account):
+        if amount and _CHARGE.search(sentence) and (item or (loan and told) or account or _LIBRARY_CHARGE.search(sentence)):
             add(Kind.MONEY_OWED, Category.MONEY_OWED, s.score, "charge", amount.span())
-        elif account and _ACCOUNT_CHANGE.search(sentence) and not out:
+        elif account and (_ACCOUNT_CHANGE.search(sentence) or account.group().lower().startswith(("lives", "living", "resides", "moved"))) and not out:
             add(Kind.PATRON_CONTEXT, Category.NOTES, s.account_score, "account", account.span())
         return out
+
+
+# Second person: the sentence is told to its reader.
+_TOLD = re.compile(r"\b(?:you|your|yours|thanks)\b", re.IGNORECASE)
+# Words that make a part library mail: only there is a third person's loan a patron's record.
+_LIBRARY_WORDS = re.compile(
+    r"\b(?:library|libraries|patrons?|borrowers?|circulation|checked[ \t]+out|checkouts?|hold[ \t]+shelf|library[ \t]+card"
+    r"|overdue|biblioteca|библиотек\w*|thư[ \t]+viện)\b",
+    re.IGNORECASE,
+)
+_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?[ \t]+[A-Z][a-z]+")
+_PAIR = re.compile(r"\b([A-Z][a-z]+)[ \t]+([A-Z][a-z'’-]+?)(?:['’]s)?\b")
+
+
+def _names_someone(sentence: str) -> bool:
+    """"Olga Ivanova owes…", "Mrs. Okafor still has…": a person named in the third person."""
+    if _HONORIFIC.search(sentence):
+        return True
+    lists = name_lists()
+    for m in _PAIR.finditer(sentence):
+        given = lists.given_rank(m.group(1))
+        if given is not None and given <= 3000 and m.group(2).lower() not in _NOT_TITLE_WORDS:
+            return True
+    return False
 
 
 def _titled(sentence: str) -> bool:

@@ -265,7 +265,7 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
 
 _CIRC_RULE = _rule(
     "checked|check|overdue|due|renewed|returned|borrowed|has|have|had|currently|never|hasn|still|items|out|requested"
-    "|prestad|vencid|atrasad|renovad|devol|fecha|préstamo|prestamo|tiene|просроч|quá hạn",
+    "|prestad|vencid|atrasad|renovad|devol|fecha|préstamo|prestamo|tiene|просроч|срок|верн|quá hạn|trả sách",
     rf"(?:checked{_SP}(?:it{_SP}|them{_SP})?(?:out|in)|check-?outs?|overdue|due{_SP}(?:back|on|by|date|soon)|renewed"
     rf"|(?:is|are|now|be){_SP}due\b"
     rf"|returned{_SP}late|borrowed|ha(?:s|ve|d){_SP}the{_SP}following{_SP}items?"
@@ -280,8 +280,8 @@ _CIRC_RULE = _rule(
     rf"|tiene{_SP}(?:prestad[oa]s?|(?:\d{{1,3}}|estos|estas){_SP}(?:libros?|art[ií]culos?|materiales?))"
     rf"|prestad[oa]s?|vencid[oa]s?|atrasad[oa]s?|renovad[oa]s?|devolver|devoluci[oó]n"
     rf"|fecha{_SP}de{_SP}(?:vencimiento|devoluci[oó]n|entrega)|pr[eé]stamos?"
-    # Russian: просрочен(а/ы); Vietnamese: quá hạn
-    rf"|просроч\w{{0,8}}|quá{_SP}hạn)\b",
+    # Russian: просрочен(а/ы), срок возврата (истёк), верните; Vietnamese: quá hạn, trả sách
+    rf"|просроч\w{{0,8}}|срок\w{{0,2}}{_SP}возврата|верн(?:ите|уть)|quá{_SP}hạn|trả{_SP}sách)\b",
     0.5,
     "circulation-phrase",
 )
@@ -304,11 +304,16 @@ _LOST = re.compile(
 )
 _TITLE_INSIDE = re.compile(r"[\"\u201c\u2018*_]?[A-Z][\w'’:-]*(?:[ \t]+(?:[A-Z][\w'’:-]*|of|the|a|an|and|in|on|to|for)){1,8}")
 # A quoted title: starts upper-case and has lower-case letters (not a quoted code or domain).
-_QUOTED_TITLE = re.compile(r"[\"\u201c\u2018]([A-Z][a-z'\u2019]{1,30}(?:[ \t][\w'\u2019:,.-]{1,30}){0,10})[\"\u201d\u2019]")
+# Any script's capital: "Nỗi buồn chiến tranh", «Мастер и Маргарита», «Cien años de soledad».
+_QUOTED_TITLE = re.compile(
+    r"[\"\u201c\u2018\u00ab]([A-ZÀ-ÖØ-ÞА-ЯЁ][^\W\d_]{0,30}(?:[ \t][\w'\u2019:,.-]{1,30}){0,10})[\"\u201d\u2019\u00bb]"
+)
 _CAP_TITLE = re.compile(
     r"[ \t:]{0,3}(?:(?:the|a|an|his|her|their|books?|dvds?|titles?|items?|copies|of)[ \t]{1,2}){0,3}"
     r"[A-Z][a-z'\u2019]{1,20}(?:[ \t]{1,2}(?:of|the|and|a|in|to|for|[A-Z][\w'\u2019:-]{0,20})){1,6}"
 )
+# "is overdue:" — the phrase introduces a list, so even one due-dated line under it is the item.
+_LIST_INTRO = re.compile(r"[^\n.]{0,40}:[ \t]*\r?\n")
 _DUE_LINE = re.compile(
     r"^[^\n]{0,160}\b(?:due|DUE|Due|vence|Vence|VENCE|vencimiento|Vencimiento|devolver|срок|hạn|pick[ -]?up[ ]by|Pick[ -]?up[ ]by"
     r"|PICK[ -]?UP[ ]BY|expires?|Expires?|hold[ ]until|Hold[ ]until|[Rr]equest(?:ed)?[ ][Dd]ate)\b[^\n]{0,30}"
@@ -401,7 +406,7 @@ class CirculationDetector:
                 raw.append((start, end, s.with_titles_score, "circulation-phrase title=quoted"))
             elif _CAP_TITLE.match(after):
                 raw.append((start, end, s.with_titles_score, "circulation-phrase title=capitalised"))
-            elif len(_DUE_LINE.findall(text, end, end + s.list_window)) >= 2:
+            elif len(_DUE_LINE.findall(text, end, end + s.list_window)) >= (1 if _LIST_INTRO.match(text, end) else 2):
                 raw.append((start, end, s.with_titles_score, "circulation-phrase title=due-list"))
             elif _ITEM_BARCODE_LINE.search(text, end, end + s.list_window):
                 raw.append((start, end, s.with_titles_score, "circulation-phrase title=item-barcode"))
@@ -456,7 +461,7 @@ _HOLD_RULES: tuple[_Rule, ...] = (
     _rule(
         "hold|ready|available|placed|pick|item|book|title|copy|dvd|has|have|had|put|request|is|are|reserv|you|she|he|they|cancel|expire"
         "|your|her|his|their|came|come|arrived"
-        "|disponible|recoger|apartad|lista|бронь|заказ|đặt trước",
+        "|disponible|recoger|apartad|lista|listo|su|sus|бронь|заказ|đặt trước",
         rf"(?:holds?{_SP}(?:is|are){_SP}(?:now{_SP})?(?:ready|available|waiting)"
         rf"|(?:ready|available){_SP}for{_SP}(?:you{_SP}to{_SP})?pick[ -]?up"
         rf"|placed{_SP}(?:a{_SP}|the{_SP}|an?{_SP}\w{{1,15}}{_SP}|\d{{1,3}}{_SP})?holds?"
@@ -482,7 +487,7 @@ _HOLD_RULES: tuple[_Rule, ...] = (
         rf"(?:(?:is|are|has|have){_SP}(?:now{_SP})?(?:ready|available|here|arrived|in|come{_SP}in|been{_SP}(?:filled|shipped|received|cancell?ed|denied))|arrived|came{_SP}in)"
         # Spanish: su reserva está lista, disponible para recoger, apartado para usted
         rf"|(?:su|sus|la|las){_SP}reservas?|reservas?{_SP}(?:est[aá]n?|lista|listas|disponibles?)"
-        rf"|disponibles?{_SP}para{_SP}(?:recoger|retirar)|apartad[oa]s?{_SP}para"
+        rf"|(?:disponibles?|listo|lista|listos|listas){_SP}para{_SP}(?:recoger|retirar|recogerlo|recogerla)|apartad[oa]s?{_SP}para"
         # Russian: бронь/заказ готов; Vietnamese: đặt trước
         rf"|(?:бронь|заказ)\w{{0,3}}{_SP}готов\w{{0,2}}|đặt{_SP}trước)\b",
         0.6,

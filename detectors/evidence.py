@@ -559,6 +559,7 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
     # Findings of one part are compared by position: indexes keep that linear in the part's size.
     around, names_around = _Around([f for f in findings if f.categories]), _Around(names)
     persons_around, language_around, everything = _Around(persons), _Around(language), _Around(findings)
+    accounts_around = _Around([f for f in findings if f.kind is Kind.PATRON_CONTEXT and f.reason.startswith(ACCOUNT_SENTENCE)])
     name_ids = {id(f) for f in names}
     person_order = {id(f): i for i, f in enumerate(persons)}
     pronouns: dict[str, tuple[_Hits, _Hits]] = {}
@@ -649,7 +650,14 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
                 (c for c in language_around.near(min(f.start, person.start), max(f.end, person.end), ctx)
                  if _about_person(c, person, f, text, ctx)),
                 None,
-            )
+)
+            if lang is None:
+                # "Ahmed Hassan moved; his new address is …": one sentence names her and holds the identifier.
+                for c in accounts_around.near_finding(f, 200):
+                    named = _named_in_sentence(c, names_around, text)
+                    if named is not None and _same_sentence(c, f, text):
+                        person, lang = named, c
+                        break
             if lang is not None or f.kind in (Kind.PARTIAL_BARCODE, Kind.PATRON_BARCODE) or _profile(f, person, everything.near_finding(person, prox), prox, signatures, text):
                 add("name-with-identifier", f, (person,) + ((lang,) if lang else ()))
         elif f.kind in RECORD_LANGUAGE and f.score >= 0.5:
@@ -660,7 +668,12 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
             agent = _agent(f, names_around.near_finding(f, 40), texts.get(f.part, ""))
             strong = _strong_record(f) or agent is not None
             if f.reason.startswith(ACCOUNT_SENTENCE):
-                continue  # a sentence told to "you" is about the person the letter greets (`_addressed_records`)
+                # About the person it names ("Olga Ivanova owes us forty dollars in replacement fees");
+                # told to "you", about the person the letter greets (`_addressed_records`).
+                named = _named_in_sentence(f, names_around, texts.get(f.part, ""))
+                if named is not None:
+                    add("circulation-record", f, (named,))
+                continue
             person = (agent or next(iter(names_around.near_finding(f, prox)), None)) if strong else None
             if person is None and (f.score >= 0.7 or f.kind is Kind.MONEY_OWED):
                 person = next((p for p in persons_around.near_finding(f, prox) if p.kind is Kind.PERSON_REFERENCE), None)
@@ -668,6 +681,17 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
                 add("circulation-record", f, (person,))
     _addressed_records(findings, names, texts, signatures, out, add, personal)
     return _dedupe(out)
+
+
+def _named_in_sentence(f: Finding, names_around: _Around, text: str) -> Finding | None:
+    """The first patron name in the sentence of `f`."""
+    lo, hi = _sentence(text, f.start, f.end)
+    return next((n for n in names_around.near(lo, hi, 0) if lo <= n.start and n.end <= hi), None)
+
+
+def _same_sentence(a: Finding, b: Finding, text: str) -> bool:
+    lo, hi = _sentence(text, a.start, a.end)
+    return lo <= b.start and b.end <= hi
 
 
 def _addressed_records(findings, names, texts, signatures, out, add, personal) -> None:  # type: ignore[no-untyped-def]

@@ -80,3 +80,37 @@ def test_between_libraries_your_request_is_the_colleagues_business(scanner: Scan
     (decision,) = result.decisions
     assert decision.action.value == "deliver" and PATRON_IS_RECIPIENT not in decision.rules
     assert result.message.assessment.disclosures == ()
+
+
+# Staff telling a colleague elsewhere about a named patron, in the third person.
+NAMED = [
+    "Samuel Greene picked up his holds yesterday, so the shelf is clear.",
+    "Olga Ivanova owes us about forty dollars in replacement fees.",
+    "Ahmed Hassan moved; his new address is 2231 Hayesville Dr NE.",
+    "We sent Tom Brown's account to collections for $112.",
+    "Priya Patel's husband called about her overdue audiobooks.",
+    "Jorge Ramirez's card is blocked until he pays the $25 lost-book charge.",
+    "Carlos Mendez is on the waiting list for Demon Copperhead, number 14.",
+    "Mrs. Okafor still hasn't brought back the two DVDs from October.",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("body", NAMED)
+def test_a_named_patrons_account_told_to_someone_outside_is_held(scanner: Scanner, body: str) -> None:
+    raw = (f"From: Kim Willis <kim.willis@ccrls.org>\nTo: Rick Stone <rstone@example.net>\nSubject: quick update\n\n"
+           f"Hi Rick,\n\n{body}\n\nKim\n").encode()
+    (decision,) = scanner.scan(raw).decisions
+    assert decision.action.value == "hold", decision.rules
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He and his wife were returning from a late-night recording session during which time they had been working.",
+        "Monica Gabrielle, who lost her husband when the tower fell, said the information should be disclosed.",
+        "I think Bill Neel of Butler needs to go back to school.",
+    ],
+)
+def test_third_person_news_outside_library_mail_is_no_account_sentence(text: str) -> None:
+    assert list(AccountSentenceDetector().detect(TextPart("1", text))) == []

@@ -113,3 +113,29 @@ def test_a_receipt_without_a_name_is_the_person_the_subject_line_names(scanner: 
     receipt = "Checkout Receipt\n\n    Title: Stella Maris\n    Call Number: FIC MCCARTHY\n    Barcode: 33611018157953\n    Due: 2025-10-10\n"
     (decision,) = scanner.scan(_attached(receipt, subject="Records request - Erika Tröst")).decisions
     assert decision.action.value == "hold", decision.rules
+
+
+# Notices in Spanish, Russian and Vietnamese, a printed "To:" line, an upper-case address block, HTML.
+OTHER_LANGUAGES: dict[str, str] = {
+"es-estimado": "Estimado/a Rubén Posada:\n\nLos siguientes materiales están vencidos:\nTítulo: Cien años de soledad\nFecha de vencimiento: 15/11/2025\n\nBiblioteca Pública de Salem",
+"es-hola": "Hola Lucía Fernández,\n\nSu reserva de «La casa de los espíritus» está lista para recoger en la biblioteca de Keizer hasta el 12/12.\n",
+"ru": "Уважаемая Анна Иванова!\n\nСрок возврата книги «Мастер и Маргарита» истёк 20.11.2025. Пожалуйста, верните её в библиотеку.\n",
+"vi": "Kính gửi Nguyễn Văn An,\n\nSách \"Nỗi buồn chiến tranh\" của quý vị đã quá hạn từ ngày 20/11/2025. Vui lòng trả sách cho thư viện.\n",
+"es-multa": "Sr. Alejandro Ruiz:\n\nUsted tiene una multa de $7.50 por el libro «Rayuela», devuelto con retraso.\n",
+"en-to-line": "To: Samuel Greene\nFrom: Salem Public Library\n\nThe following item is overdue:\nThe Road / Cormac McCarthy  due 11/30/2025\n",
+"en-upper-block": "SAMUEL GREENE\n1420 OAK HOLLOW DR NE\nKEIZER OR 97303\n\nThe following item is overdue:\nTHE ROAD  due 11/30/2025\n",
+"en-html": "<html><body><p>Dear Samuel Greene,</p><p>Your hold on <i>The Road</i> is ready for pickup.</p></body></html>",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(OTHER_LANGUAGES))
+def test_notices_in_other_languages_and_layouts_are_held(scanner: Scanner, name: str) -> None:
+    notice = OTHER_LANGUAGES[name]
+    if notice.startswith("<html"):
+        raw = ("From: Dawn Fuentes <dfuentes@ccrls.org>\nTo: dreyes@salem-police.gov\nSubject: Fwd: Library notice\n"
+               f"Content-Type: text/html; charset=utf-8\n\n{notice}\n").encode()
+    else:
+        raw = _inline(notice).replace(b"Subject: Fwd: Library notice\n", b"Subject: Fwd: Library notice\nContent-Type: text/plain; charset=utf-8\n", 1)
+    (decision,) = scanner.scan(raw).decisions
+    assert decision.action.value == "hold", decision.rules
