@@ -24,8 +24,14 @@ system-deps:
 # The relay on 127.0.0.1:2525 with everything under ./var: allowed mail is written to the
 # maildir ./var/outbox/new/ (no other mail server needed), held mail sealed in ./var/quarantine.db.
 run: $(STAMP)
-	$(BIN)/patronguard scan --explain examples/*.eml || true
 	@mkdir -p var
+	@# A small synthetic patron directory (examples/patrons-demo.txt), and the shipped config with it.
+	$(BIN)/patronguard patrons import examples/patrons-demo.txt --config config.yaml --index var/patrons.db --key var/patrons.key
+	@{ cat config.yaml; printf '\ndirectory:\n  index: var/patrons.db\n  key: var/patrons.key\n'; } > var/run-config.yaml
+	$(BIN)/patronguard scan --explain --config var/run-config.yaml examples/*.eml || true
+	@echo
+	@echo "With the patron directory, examples/directory_name_and_phone.eml is held (Jane Doe is a patron, that is her phone);"
+	@echo "without it the same message is ordinary mail:  $(BIN)/patronguard scan examples/directory_name_and_phone.eml"
 	@echo
 	@echo "PatronGuard relay: listening on 127.0.0.1:2525 (Ctrl-C stops it)."
 	@echo "  delivered mail -> var/outbox/new/    held mail -> var/quarantine.db (encrypted)    queue -> var/spool/"
@@ -43,7 +49,7 @@ run: $(STAMP)
 	@echo "  $(BIN)/patronguard quarantine list --config config.yaml --state-dir var"
 	@echo "  $(BIN)/patronguard quarantine release ID --by you --note 'checked' --config config.yaml --state-dir var --upstream maildir:var/outbox"
 	@echo
-	$(BIN)/patronguard serve --config config.yaml --listen 127.0.0.1:2525 --state-dir var --upstream maildir:var/outbox
+	$(BIN)/patronguard serve --config var/run-config.yaml --listen 127.0.0.1:2525 --state-dir var --upstream maildir:var/outbox
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q

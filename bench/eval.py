@@ -441,6 +441,17 @@ def print_eval_corpus(folder: Path, rows: list[EvalRow], show_test: bool, second
     print(f"elapsed: {seconds:.2f} s")
 
 
+def _directory_run(scanner: Any, folder: Path, manifest: list[dict[str, Any]]) -> tuple[list[EvalRow], Any]:
+    """The evaluation corpus again, with a patron directory built from the corpus's own patrons."""
+    import tempfile
+
+    from bench.directory import directory_scanner
+
+    with tempfile.TemporaryDirectory() as tmp:
+        with_directory, summary = directory_scanner(scanner.config, Path(tmp))
+        return scan_eval_corpus(with_directory, folder, manifest), summary
+
+
 # ---------------------------------------------------------------- printing
 
 
@@ -505,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-dir", type=Path, default=EVAL_CORPUS, help=f"evaluation corpus folder (default {EVAL_CORPUS})")
     parser.add_argument("--show-test", action="store_true", help="also list the test half's misses one by one")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--directory", action=argparse.BooleanOptionalAction, default=True,
+                        help="also scan the evaluation corpus with a patron directory of its own patrons (bench/directory.py)")
     args = parser.parse_args(argv)
 
     from proxy.scan import Scanner
@@ -518,11 +531,14 @@ def main(argv: list[str] | None = None) -> int:
     leakset = scan_leakset(scanner, read_labels())
     eval_rows: list[EvalRow] = []
     eval_seconds = 0.0
+    directory_run: tuple[list[EvalRow], Any] | None = None
     if args.eval_corpus:
         manifest = load_eval_corpus(args.eval_dir)
         eval_started = time.perf_counter()
         eval_rows = scan_eval_corpus(scanner, args.eval_dir, manifest)
         eval_seconds = time.perf_counter() - eval_started
+        if args.directory:
+            directory_run = _directory_run(scanner, args.eval_dir, manifest)
     corpora: list[tuple[CorpusReport, float | None]] = []
     if args.corpus:
         root = args.corpus_dir
@@ -556,6 +572,8 @@ def main(argv: list[str] | None = None) -> int:
                 "targets_missed": eval_targets_missed(eval_sums["test"]) if eval_sums else [],
                 "misses": [miss_json(r) for r in eval_rows if not r.ok and (r.split == "dev" or args.show_test)],
                 "seconds": round(eval_seconds, 2),
+                "with_directory": {split: eval_summary([r for r in directory_run[0] if r.split == split])
+                                   for split in ("dev", "test")} if directory_run else None,
             } if eval_rows else None,
             "load_seconds": round(load_seconds, 2),
             "elapsed_seconds": round(total_seconds, 2),
@@ -566,6 +584,11 @@ def main(argv: list[str] | None = None) -> int:
         print_leakset(leakset)
         if eval_rows:
             print_eval_corpus(args.eval_dir, eval_rows, args.show_test, eval_seconds)
+        if directory_run:
+            from bench.directory import print_comparison
+
+            print_comparison(eval_sums, {split: eval_summary([r for r in directory_run[0] if r.split == split])
+                                         for split in ("dev", "test")}, directory_run[1])
         for report, target in corpora:
             print_corpus(report, target)
         print(f"\ntotal elapsed: {total_seconds:.2f} s; targets {'met' if not failed else 'MISSED'}")

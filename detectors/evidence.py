@@ -13,6 +13,8 @@ alone and everywhere in ordinary mail. A *disclosure* needs patron evidence:
 - ``circulation-record`` circulation, holds, fines or record notes bound to a named person
                          (or, for titles and fines, to "your son", "her account")
 - ``drivers-license``    a licence/ID number with a name next to it
+- ``known-patron-card``  a card number in the library's patron directory (detectors.directory)
+- ``known-patron``       a directory patron's name with an identifier of the same patron
 
 Each disclosure carries the categories of data it exposes (partners may receive
 some categories and not others) and the findings that support it, so every
@@ -60,6 +62,7 @@ DIRECT = {
     Kind.BULK_EXPORT: "bulk-export",
     Kind.PATRON_BARCODE: "patron-card",
     Kind.PATRON_RECORD_NUMBER: "patron-record-number",
+    Kind.KNOWN_PATRON_CARD: "known-patron-card",
 }
 
 # What a sender or supervisor reads about each rule: categories, never values.
@@ -71,6 +74,8 @@ RULE_TEXT = {
     "name-with-identifier": "a person's name together with their contact details or ID",
     "circulation-record": "what a named person borrowed, has on hold, or owes",
     "drivers-license": "a driver's licence or ID number next to a name",
+    "known-patron-card": "the card number of a patron in the library's patron directory",
+    "known-patron": "a patron's name with her phone, email, address or birth date as the patron directory has them",
 }
 
 
@@ -482,20 +487,27 @@ def assess(
     disclosures.extend(_covered_records(parts, all_findings, disclosures, is_patron_name))
     if settings.disabled_rules:
         disclosures = [d for d in disclosures if d.rule not in settings.disabled_rules]
-    about: frozenset[str] = frozenset()
-    if recipients and disclosures:
-        by_path = {p.path: p for p in parts}
-        printed = frozenset(
-            r.address.lower() for r in recipients
-            if trusted_notice and any(r.address.lower() in p.text.lower() for p in parts if p.origin == "body")
-        )
-        about = self_recipients(
-            [subject_of(d.about, d.rule, d.findings[0], by_path, d.to_reader and not any(map(many_people, d.findings)))
-             for d in disclosures],
-            recipients,
-            printed,
-        )
+    about = recipients_about(parts, disclosures, recipients, trusted_notice)
     return Assessment(all_findings, tuple(disclosures), tuple(uninspectable), about)
+
+
+def recipients_about(
+    parts: Sequence[TextPart], disclosures: Sequence[Disclosure], recipients: Sequence[Recipient], trusted_notice: bool
+) -> frozenset[str]:
+    """The outside recipients (lower-cased) every one of `disclosures` is about, from what the message says."""
+    if not recipients or not disclosures:
+        return frozenset()
+    by_path = {p.path: p for p in parts}
+    printed = frozenset(
+        r.address.lower() for r in recipients
+        if trusted_notice and any(r.address.lower() in p.text.lower() for p in parts if p.origin == "body")
+    )
+    return self_recipients(
+        [subject_of(d.about, d.rule, d.findings[0], by_path, d.to_reader and not any(map(many_people, d.findings)))
+         for d in disclosures],
+        recipients,
+        printed,
+    )
 
 
 COVER_CHARS = 1500
@@ -558,6 +570,8 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
     out: list[Disclosure] = []
     # Findings of one part are compared by position: indexes keep that linear in the part's size.
     around, names_around = _Around([f for f in findings if f.categories]), _Around(names)
+    knowns_around = _Around([f for f in findings if f.kind is Kind.KNOWN_PATRON])
+    known_names = _Around([f for f in findings if f.kind in (Kind.KNOWN_PATRON, Kind.KNOWN_PATRON_NAME)])
     persons_around, language_around, everything = _Around(persons), _Around(language), _Around(findings)
     accounts_around = _Around([f for f in findings if f.kind is Kind.PATRON_CONTEXT and f.reason.startswith(ACCOUNT_SENTENCE)])
     name_ids = {id(f) for f in names}
@@ -634,6 +648,11 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
         if (f.kind in IDENTIFIERS and f.score >= 0.5) or _weak_card(f, settings):
             if signatures and _inside(f, signatures.get(f.part, ())):
                 continue
+            known = _known_pair(f, names_around, knowns_around)
+            if known is not None:
+                # The patron directory says this name and this identifier are the same patron's.
+                add("known-patron", f, known)
+                continue
             person = next(iter(names_around.near_finding(f, prox)), None)
             if person is None:
                 continue
@@ -650,7 +669,7 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
                 (c for c in language_around.near(min(f.start, person.start), max(f.end, person.end), ctx)
                  if _about_person(c, person, f, text, ctx)),
                 None,
-)
+            )
             if lang is None:
                 # "Ahmed Hassan moved; his new address is …": one sentence names her and holds the identifier.
                 for c in accounts_around.near_finding(f, 200):
@@ -660,6 +679,9 @@ def _assess_part(findings, settings, is_patron_name, signatures, texts, personal
                         break
             if lang is not None or f.kind in (Kind.PARTIAL_BARCODE, Kind.PATRON_BARCODE) or _profile(f, person, everything.near_finding(person, prox), prox, signatures, text):
                 add("name-with-identifier", f, (person,) + ((lang,) if lang else ()))
+        elif f.kind in RECORD_LANGUAGE and f.score >= 0.4 and (patron := _known_name(f, names_around, known_names, texts.get(f.part, ""))):
+            # Fines, holds, loans or notes next to a name the patron directory knows: her record.
+            add("circulation-record", f, (patron,))
         elif f.kind in RECORD_LANGUAGE and f.score >= 0.5:
             if f.kind is Kind.MONEY_OWED and f.reason.startswith(GENERIC_OWING) and not any(
                 c is not f for c in language_around.near_finding(f, ctx)
@@ -692,6 +714,27 @@ def _named_in_sentence(f: Finding, names_around: _Around, text: str) -> Finding 
 def _same_sentence(a: Finding, b: Finding, text: str) -> bool:
     lo, hi = _sentence(text, a.start, a.end)
     return lo <= b.start and b.end <= hi
+
+
+def _known_name(f: Finding, names: _Around, known: _Around, text: str) -> Finding | None:
+    """A patron name (one that passed the name checks) the directory knows, in the sentence of `f`
+    (a namesake in the roll call of board minutes is not the subject of the next sentence's fines)."""
+    lo, hi = _sentence(text, f.start, f.end)
+    for k in known.near(lo, hi, 0):
+        for n in names.near(k.start, k.end, 0):
+            if k.start <= n.start and n.end <= k.end and lo <= n.start and n.end <= hi:
+                return n
+    return None
+
+
+def _known_pair(f: Finding, names: _Around, knowns: _Around) -> tuple[Finding, Finding] | None:
+    """(name, directory finding) when the patron directory matched a name near `f` with `f` itself."""
+    for k in knowns.near_finding(f, 0):
+        if k.start <= f.start and f.end <= k.end:
+            for n in names.near(k.start, k.end, 0):
+                if k.start <= n.start and n.end <= k.end:
+                    return n, k
+    return None
 
 
 def _addressed_records(findings, names, texts, signatures, out, add, personal) -> None:  # type: ignore[no-untyped-def]

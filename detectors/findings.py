@@ -41,6 +41,9 @@ class Kind(enum.StrEnum):
     ILS_RECORD = "ils_record"  # an ILS layout (Millennium labels, PatronAPI, Symphony, ...)
     BULK_EXPORT = "bulk_export"  # a table with a name column and many identifier rows
     PERSON_NAME = "person_name"
+    KNOWN_PATRON_CARD = "known_patron_card"  # a card number in the library's patron directory
+    KNOWN_PATRON = "known_patron"  # a directory patron's name with an identifier of hers close by
+    KNOWN_PATRON_NAME = "known_patron_name"  # a directory patron's name alone (weak: names are shared)
     UNINSPECTABLE = "uninspectable"  # a part that could not be read: fail closed
 
 

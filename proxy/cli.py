@@ -14,6 +14,7 @@ exit status 2 for usage, configuration and I/O errors.
     patronguard review-ui [--listen HOST:PORT];  patronguard review-user add NAME [--libraries D,D | --admin] [--generate] | remove NAME
     patronguard hash-password [--scheme scrypt|pbkdf2-sha256]   (for server.auth: prints NAME's hash line)
     patronguard fax-hook JOBID [--spool DIR] [--config FILE] [--state-dir DIR]   (HylaFAX JobControlCmd; always exit 0)
+    patronguard patrons import FILE [--format F] [--map COLUMN=FIELD]... [--library CODE] [--config FILE] [--index DB --key FILE]
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_review_commands(sub)
     _add_hash_password_command(sub)
     _add_fax_hook_command(sub)
+    _add_patrons_command(sub)
     return parser
 
 
@@ -102,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _hash_password(args, sys.stdin, sys.stdout)
         if args.command == "fax-hook":
             return _fax_hook(args)
+        if args.command == "patrons":
+            return _patrons(args, sys.stdout, sys.stderr)
         raise UsageError(f"unknown command {args.command!r}")
     except PatronGuardError as exc:
         print(f"patronguard: {exc}", file=sys.stderr)
@@ -668,6 +672,59 @@ def _fax_hook(args: argparse.Namespace) -> int:
     # resolve_config looks for ./config.yaml: from HylaFAX's spool that is not ours, so only /etc counts there.
     config = args.config or next((p for p in DEFAULT_CONFIG_PATHS[1:] if os.path.exists(p)), None)
     return run_hook(args.job, spool=args.spool, config_path=config, state_dir=args.state_dir, log_level=args.log_level)
+
+
+# ----------------------------------------------------------------- the patron directory
+
+
+def _add_patrons_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from proxy.patrons import FIELDS, FORMATS
+
+    p = sub.add_parser("patrons", help="the patron directory (exact matches against the ILS export)")
+    psub = p.add_subparsers(dest="patrons_command", metavar="COMMAND", parser_class=_Parser)
+    psub.required = True
+    imp = psub.add_parser(
+        "import",
+        help="import an ILS patron export into the directory index",
+        description="Read an ILS patron export, normalise names, phones, emails, addresses, card numbers and "
+        "birth dates, and replace the directory index (keyed hashes only) atomically. A running relay picks "
+        "the new index up by itself. Malformed rows are reported with their line numbers and skipped.",
+    )
+    imp.add_argument("file", metavar="FILE", help="the export")
+    imp.add_argument("--format", choices=FORMATS, help="the export's format (default: guessed from its first lines)")
+    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
+                     help=f"read COLUMN (a header label, a Symphony field, a JSON key or varFields.TAG) as FIELD: {', '.join(FIELDS)}")
+    imp.add_argument("--library", metavar="CODE", help="import only the patrons whose home library is CODE (or starts with it)")
+    imp.add_argument("--config", metavar="FILE", help="configuration file with directory.index and directory.key")
+    imp.add_argument("--index", metavar="FILE", help="index to write (default: directory.index)")
+    imp.add_argument("--key", metavar="FILE", help="key file, created mode 0600 when missing (default: directory.key)")
+    imp.add_argument("--nicknames", action="store_true", help="read common nicknames as the given names they stand for (Bill = William), in the export and in mail")
+    imp.add_argument("--quiet", action="store_true", help="print only the summary, not each malformed row")
+
+
+def _patrons(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from proxy import config as config_module
+    from proxy.patrons import DirectoryPaths, guess_format, import_export, parse_map
+
+    config = config_module.load(resolve_config(args.config))
+    index = args.index or config.directory.index
+    key = args.key or config.directory.key
+    if not index or not key:
+        raise UsageError("patrons import: no index or key: set directory.index and directory.key in the config, or pass --index and --key")
+    try:
+        mapping = parse_map(args.map)
+    except ValueError as exc:
+        raise UsageError(f"patrons import: {exc}") from None
+    fmt = args.format or guess_format(args.file)
+
+    def report(problem: object) -> None:
+        if not args.quiet:
+            err.write(f"{args.file}:{problem.line}: {'skipped' if problem.skipped else 'ignored a value'}: {problem.reason}\n")  # type: ignore[attr-defined]
+
+    summary = import_export(args.file, fmt, DirectoryPaths(index, key, config.directory.region), mapping,
+                            args.library or "", report, args.nicknames)
+    out.write(summary.text() + "\n")
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

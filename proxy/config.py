@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.resources
 import ipaddress
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,6 +228,17 @@ class IdentityConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DirectoryConfig:
+    """The patron directory (proxy.patrons): a keyed-hash index of the ILS export, and its key."""
+
+    index: str = ""  # the SQLite index written by 'patronguard patrons import' ("" → no directory)
+    key: str = ""  # the secret key file (mode 0600), kept apart from the index
+    region: str = "US"  # phone numbers without a country code
+    guardians: bool = True  # a minor's data to the guardian's address on record is the patron-as-recipient case
+    index_at: str = "directory.index"  # "file:line: key", for errors about the file
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     source: str
     library_name: str
@@ -248,6 +260,7 @@ class Config:
     review_ui: ReviewUiConfig = field(default_factory=ReviewUiConfig)
     fax_hook: FaxHookConfig = field(default_factory=FaxHookConfig)
     identity: IdentityConfig = field(default_factory=IdentityConfig)
+    directory: DirectoryConfig = field(default_factory=DirectoryConfig)
     other_libraries: bool = True  # barcodes.other_libraries: other institutions' 14-digit cards
     # user%domain@, "user@domain"@, domain!user@ recipients: "external" (classed as outside) or "refuse" (553 at RCPT)
     routed_addresses: str = "external"
@@ -660,6 +673,14 @@ SCHEMA: dict[str, Spec] = {
             "cache_minutes": _i("a number of minutes, e.g. 60", 60, minimum=1),
         }
     ),
+    "directory": _map(
+        {
+            "index": _s("the index file 'patronguard patrons import' writes, e.g. /var/lib/patronguard/patrons.db", ""),
+            "key": _s("the directory's key file (mode 0600), e.g. /etc/patronguard/patrons.key", ""),
+            "region": _s("a region code phonenumbers knows, e.g. US", "US", check=_region_check),
+            "guardians": _b(True),
+        }
+    ),
 }
 
 
@@ -934,6 +955,13 @@ def _build(tree: dict[str, Any], source: str, lines: dict[str, int] | None = Non
         ),
         review_ui=_review_ui(tree["review_ui"], at),
         fax_hook=FaxHookConfig(**tree["fax_hook"]),
+        directory=DirectoryConfig(
+            index=tree["directory"]["index"],
+            key=tree["directory"]["key"],
+            region=tree["directory"]["region"].upper(),
+            guardians=tree["directory"]["guardians"],
+            index_at=at("directory.index"),
+        ),
         routed_addresses=rc["routed_addresses"],
     )
 
@@ -981,6 +1009,11 @@ def _check_values(tree: dict[str, Any], reader: _Reader) -> None:
             elif layout.get("type_digit") is not None and not prefix.startswith(layout["type_digit"]):
                 _problem(reader, key, f"expected prefixes that start with type_digit {layout['type_digit']!r}, "
                          f"got {prefix!r}")
+    directory = tree.get("directory") or {}
+    if directory.get("index") and not directory.get("key"):
+        _problem(reader, "directory.index", "expected directory.key too: the key file the index was built with")
+    elif directory.get("key") and directory.get("index") and os.path.abspath(directory["key"]) == os.path.abspath(directory["index"]):
+        _problem(reader, "directory.key", "expected a key file apart from the index")
     fax = (tree.get("recipients") or {}).get("fax") or {}
     region = str(fax.get("default_region") or "US").upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:

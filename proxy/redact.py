@@ -74,6 +74,7 @@ ROUNDS = 4  # redact → scan again; at most this many passes before giving up (
 HINTS: dict[Kind, str] = {
     Kind.PATRON_BARCODE: "card",
     Kind.PARTIAL_BARCODE: "card",
+    Kind.KNOWN_PATRON_CARD: "card",  # a card number in the patron directory, whatever its layout
     Kind.PATRON_RECORD_NUMBER: "record number",
     Kind.PHONE: "phone",
     Kind.EMAIL: "email",
@@ -93,6 +94,7 @@ STRUCTURAL = frozenset({Kind.ILS_RECORD, Kind.BULK_EXPORT})
 WORDS: dict[Kind, str] = {
     Kind.PATRON_BARCODE: "library card numbers",
     Kind.PARTIAL_BARCODE: "library card numbers",
+    Kind.KNOWN_PATRON_CARD: "library card numbers",
     Kind.PATRON_RECORD_NUMBER: "patron record numbers",
     Kind.PHONE: "phone numbers",
     Kind.EMAIL: "email addresses",

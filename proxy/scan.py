@@ -22,6 +22,7 @@ from typing import Any
 
 from detectors.addresses import AddressSettings
 from detectors.barcodes import BarcodeSettings
+from detectors.directory import DirectorySettings
 from detectors.emails import EmailSettings
 from detectors.engine import DetectionEngine, EngineSettings, MessageScan
 from detectors.evidence import EvidenceSettings
@@ -31,6 +32,7 @@ from detectors.names import NameSettings
 from detectors.phones import PhoneSettings
 from proxy import config as config_module
 from proxy.config import Config
+from proxy.patrons import DirectoryPaths, open_index
 from proxy.policy import Action, Decision, Recipient, RecipientClass, classify, decide
 from proxy.staff import read_staff_directory
 
@@ -64,7 +66,21 @@ def engine_settings(config: Config) -> EngineSettings:
             max_chars_per_part=config.detection.max_chars_per_part,
             ignore_types=config.policy.ignore_types,
         ),
+        **_directory(config),
     )
+
+
+def _directory(config: Config) -> dict[str, Any]:
+    """The patron directory's lookup (checked now, opened lazily by each scanning process)."""
+    d = config.directory
+    if not d.index:
+        return {}
+    index = open_index(DirectoryPaths(d.index, d.key, d.region), d.index_at)
+    return {
+        "directory": index,
+        "directory_settings": DirectorySettings(region=d.region, proximity_chars=config.policy.proximity_chars),
+        "guardians": d.guardians,
+    }
 
 
 @dataclass(frozen=True, slots=True)
