@@ -478,7 +478,7 @@ def test_a_scanning_process_opens_its_own_index_and_sees_a_new_import(tmp_path: 
     export.write_text("First Name,Last Name,Phone\nAlma,Quist,503-555-0111\n", encoding="utf-8")
     import_export(export, "csv", p)
     scanner = Scanner(dataclasses.replace(config, directory=DirectoryConfig(index=p.index, key=p.key)))
-    worker = pickle.loads(pickle.dumps(scanner))  # what proxy.scanpool sends to a scanning process
+    worker = pickle.loads(pickle.dumps(scanner))  # what proxy.scanning.pool sends to a scanning process
     body = "Hi Rosa Lindqvist, your number 503-555-0122 is the one I have.\n\nThanks"
     _, before = _scan(worker, "someone@example.com", body)
     assert before.action.value == "deliver", before.rules
