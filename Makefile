@@ -40,10 +40,11 @@ run: $(STAMP)
 	@echo "        --body 'Patron card 23610003622817 has 3 overdue items.'"
 	@echo "  $(BIN)/python -c \"import smtplib; smtplib.SMTP('127.0.0.1', 2525).sendmail('staff@ccrls.org', \\"
 	@echo "        ['circ@cityofsalem.net', 'friend@example.net'], open('examples/leak_patron_record_to_outside.eml', 'rb').read())\""
-	@echo "  (the internal copy lands in var/outbox/new/, the outside copy is held in the quarantine)"
-	@test -f var/review-users || { $(BIN)/patronguard review-user add demo --generate --state-dir var --config config.yaml \
+	@echo "  (the internal copy lands in var/outbox/new/, the outside copy is held in the quarantine;"
+	@echo "   the sender's notice and the supervisors' notice (config.yaml notices:) land in var/outbox/new/ too)"
+	@test -f var/review-users || { $(BIN)/patronguard review-user add demo --admin --generate --state-dir var --config config.yaml \
 	    | tail -1 | sed 's/^password for demo: //' > var/review-demo-password && chmod 600 var/review-demo-password; }
-	@echo "Review held mail in a browser: http://127.0.0.1:8025/  (sign in as 'demo', password: $$(cat var/review-demo-password 2>/dev/null || echo 'see var/review-users; reset with: patronguard review-user add demo --generate --state-dir var'))"
+	@echo "Review held mail in a browser: http://127.0.0.1:8025/  (sign in as 'demo', password: $$(cat var/review-demo-password 2>/dev/null || echo 'see var/review-users; reset with: patronguard review-user add demo --admin --generate --state-dir var'))"
 	@echo "  or on the command line (release goes to the same outbox):"
 	@echo "  $(BIN)/patronguard quarantine list --config config.yaml --state-dir var"
 	@echo "  $(BIN)/patronguard quarantine release ID --by you --note 'checked' --config config.yaml --state-dir var --upstream maildir:var/outbox"

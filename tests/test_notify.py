@@ -144,25 +144,57 @@ def test_held_notice_names_reference_reasons_contact_and_no_identifiers(notices,
     ("outcome", "phrase"),
     [
         (ItemState.RELEASED, "sent it on"),
+        (ItemState.RELEASED_REDACTED, "with the patron details in it masked"),
         (ItemState.REJECTED, "decided not to send"),
         (ItemState.EXPIRED, "nobody decided on it in time"),
     ],
 )
-def test_outcome_notices_name_reference_and_contact_without_identifiers(notices, outcome, phrase):
-    """Released, rejected and expired notices give the reference and the contact, and carry none of the held message's identifiers."""
+def test_outcome_notices_name_reference_recipients_note_and_contact_without_identifiers(notices, outcome, phrase):
+    """Every outcome notice gives the reference, the held recipients by domain and the contact; every supervisor's decision quotes the note; none carries an identifier."""
     notifier = SpoolNotifier(notices)
-    item = held_item()
+    item = held_item(recipient_classes=("external", "external", "internal"),
+                     recipient_domains=("example.net", "example.net", "cityofsalem.net"))
     notifier.notify_sender(item, outcome, "Please use the secure portal instead.")
     env, msg = spooled_text(notices, f"N{item.id}-{outcome.value}")
-    text = msg.get_content()
+    text = " ".join(msg.get_content().split())
     assert "Q7F3A9" in msg["Subject"] and "Q7F3A9" in text and CONTACT in text and phrase in text
+    assert "- a recipient at cityofsalem.net - 2 recipients at example.net" in text
     if outcome is not ItemState.RELEASED:
         assert "a library card number" in text
-    assert ("secure portal" in text) is (
-        outcome is ItemState.REJECTED
-    )  # only a rejection quotes the supervisor
+    assert ("The supervisor's note: Please use the secure portal instead." in text) is (
+        outcome is not ItemState.EXPIRED
+    )  # an expiry has no supervisor to quote
     assert env.rcpt_tos == (SENDER,) and env.mail_from == ""
     assert_clean(msg.as_string())
+
+
+def test_an_item_held_before_recipient_domains_were_kept_still_gets_its_notice(notices):
+    """An item without recipient domains (held by an older version) is told by count alone."""
+    SpoolNotifier(notices).notify_sender(held_item(), ItemState.RELEASED, "ok")
+    _env, msg = spooled_text(notices, "NQ7F3A9-released")
+    text = " ".join(msg.get_content().split())
+    assert "sent it on to the 1 held recipient. The supervisor's note: ok" in text
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        (("patron-card", "circulation-record", "partner-not-approved-for:titles", "policy:partner_excess:hold"),
+         ["the titles someone borrowed, which Unique Management Services is not approved to receive"]),
+        (("patron-card", "partner-not-approved-for:holds,notes", "policy:partner_excess:hold",
+          "policy:external:hold"),
+         ["what someone has on hold and notes from a patron's record, which Unique Management Services is not "
+          "approved to receive", "a library card number"]),
+        (("patron-card", "fax-not-approved-for:titles", "policy:fax_excess:hold"),
+         ["the titles someone borrowed, which the fax number it is going to is not approved to receive"]),
+    ],
+    ids=["partner-excess-alone", "partner-excess-and-outside", "fax-excess"],
+)
+def test_excess_reasons_say_in_words_what_the_partner_may_not_receive(rules, expected):
+    """A partner-excess hold reads as the data the partner may not have, named; what it may have is not given as the reason."""
+    from proxy.relay.notices import reasons_for
+
+    assert reasons_for(rules, (), ["Unique Management Services"]) == expected
 
 
 def test_escalation_goes_to_the_admin_and_supervisors(notices):
@@ -364,3 +396,25 @@ def test_no_notice_for_the_null_sender_through_the_relay(relay, sink):
     new = sink.matching(is_notice)[before:]
     assert [m.rcpt_tos for m in new] == [[SUPERVISOR]]
     assert b"X-PatronGuard-Notice: supervisor; ref=" + item.id.encode() in new[0].data
+
+
+def test_the_overview_of_a_hold_masks_the_subject_and_attachment_names_and_keeps_domains_only():
+    """A held message's overview: the Subject masked like an excerpt (strictly when a finding was in it), recipient domains, attachments with their findings."""
+    from email.message import EmailMessage
+
+    from proxy.relay.holds import overview
+    from proxy.scanning.explain import Excerpt
+
+    msg = EmailMessage()
+    msg["Subject"] = "Overdue list for maria alvarez 23610003622817"
+    msg.set_content("see attached")
+    msg.add_attachment(b"name,card\n", maintype="text", subtype="csv", filename="alvarez_maria.csv")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="Monthly report.pdf")
+    found = [Excerpt("bulk_export", "", "2"), Excerpt("patron_barcode", "", "subject")]
+    o = overview(msg.as_bytes(), ["Maria.Alvarez@Example.NET", "circ@cityofsalem.net"], found)
+    assert o.subject == "Overdue list for ••••• ••••••• ••••••••••••••"
+    assert o.recipient_domains == ("example.net", "cityofsalem.net")
+    assert [(a.content_type, a.name, a.finding_kinds) for a in o.attachments] == [
+        ("text/csv", "•••••••_•••••.csv", ("bulk_export",)), ("application/pdf", "•••••••" + " report.pdf", ())]
+    plain = overview(b"Subject: Book club on Tuesday\r\n\r\nhi", ["x@example.org"], [])
+    assert plain.subject == "•••• club on •••••••"  # no finding in it: digits, addresses, capitalised words masked

@@ -423,3 +423,27 @@ def test_open_store_creates_only_when_asked_and_never_a_key_for_existing_data(ba
     with pytest.raises(KeyFileError, match="a new key could not open"):
         open_store(settings, create=True)
     assert not backend.key_file.exists()
+
+
+def test_an_items_overview_is_kept_beside_its_metadata(tmp_path):
+    """The masked subject, recipient domains and attachments given at hold time come back with the item; older items have none."""
+    from proxy.quarantine import Attachment, Overview, open_store
+    from proxy.quarantine.sqlite import SqliteQuarantine
+
+    store = open_store(type("S", (), {"backend": "sqlite", "path": str(tmp_path / "q.db"),
+                                      "key_file": str(tmp_path / "q.key")})(), create=True)
+    assert isinstance(store, SqliteQuarantine)
+    try:
+        summary = Overview("Overdue list for ••••• •••••••", ("example.net", "cityofsalem.net"),
+                           (Attachment("text/csv", "•••••••_export.csv", ("bulk_export",)),))
+        with_it = store.hold(b"Subject: x\r\n\r\nbody", "a@ccrls.org", ["x@example.net", "c@cityofsalem.net"],
+                             ["external", "internal"], ["bulk-export"], [], overview=summary)
+        without = store.hold(b"Subject: y\r\n\r\nbody", "a@ccrls.org", ["x@example.net"], ["external"], [], [])
+        item = store.get(with_it)
+        assert (item.subject, item.recipient_domains, item.attachments) == (
+            summary.subject, summary.recipient_domains, summary.attachments)
+        assert store.get(without).subject == "" and store.get(without).attachments == ()
+        assert item.to_json()["attachments"] == [{"content_type": "text/csv", "name": "•••••••_export.csv",
+                                                  "findings": ["bulk_export"]}]
+    finally:
+        store.close()

@@ -11,7 +11,7 @@ exit status 2 for usage, configuration and I/O errors.
     patronguard quarantine release ID [--redacted] --by NAME --note TEXT | reject ID --by NAME --note TEXT
     patronguard quarantine purge | stats | init | digest [--library DOMAIN] [--since HOURS] [--dry-run]
     patronguard audit verify;  patronguard keys rotate
-    patronguard review-ui [--listen HOST:PORT];  patronguard review-user add NAME [--libraries D,D] [--generate] | remove NAME
+    patronguard review-ui [--listen HOST:PORT];  patronguard review-user add NAME [--libraries D,D | --admin] [--generate] | remove NAME
     patronguard hash-password [--scheme scrypt|pbkdf2-sha256]   (for server.auth: prints NAME's hash line)
     patronguard fax-hook JOBID [--spool DIR] [--config FILE] [--state-dir DIR]   (HylaFAX JobControlCmd; always exit 0)
     patronguard patrons import FILE [--format F] [--map COLUMN=FIELD]... [--library CODE] [--config FILE] [--index DB --key FILE]
@@ -555,6 +555,8 @@ def _add_review_commands(sub: argparse._SubParsersAction) -> None:  # type: igno
     add.add_argument("name", metavar="NAME")
     add.add_argument("--libraries", metavar="DOMAIN,DOMAIN", default="", help="member libraries this supervisor reviews (default: all)")
     add.add_argument("--generate", action="store_true", help="make up a strong password and print it once")
+    add.add_argument("--admin", action="store_true",
+                     help="an admin: every member library, the audit trail across items and the accounts page")
     rm = usub.add_parser("remove", parents=[common], help="remove a supervisor's login")
     rm.add_argument("name", metavar="NAME")
 
@@ -632,13 +634,16 @@ def _review_user(args: argparse.Namespace, out: TextIO) -> int:
     if len(password) < 10:
         raise UsageError("review-user add: expected a password of at least 10 characters")
     try:
-        new = set_reviewer(path, args.name, password, libraries)
+        if args.admin and libraries:
+            raise UsageError("review-user add: an admin reviews every member library; leave out --libraries")
+        new = set_reviewer(path, args.name, password, libraries, admin=args.admin)
     except ValueError as exc:
         raise UsageError(f"review-user add {args.name!r}: expected {exc}") from None
     except OSError as exc:
         raise UsageError(f"review-user add: cannot write {path} ({exc.strerror or exc.__class__.__name__})") from None
     out.write(f"review-user: {'added' if new else 'new password for'} {args.name} in {path}"
-              f"{' (libraries: ' + ', '.join(libraries) + ')' if libraries else ''}; a running relay notices after SIGHUP\n")
+              f"{' (libraries: ' + ', '.join(libraries) + ')' if libraries else ''}{' (admin)' if args.admin else ''}"
+              "; a running relay notices after SIGHUP\n")
     if args.generate:
         out.write(f"password for {args.name}: {password}\n")
     return EXIT_OK

@@ -37,6 +37,16 @@ class Migration:
     postgresql: tuple[str, ...]
 
 
+_SESSIONS = """
+CREATE TABLE review_sessions (
+    token_hash TEXT PRIMARY KEY,
+    csrf TEXT NOT NULL,
+    user_name TEXT,
+    created_at BIGINT NOT NULL,
+    seen_at BIGINT NOT NULL,
+    flash TEXT NOT NULL
+)"""
+
 _ITEMS = """
 CREATE TABLE items (
     id TEXT PRIMARY KEY,
@@ -153,6 +163,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         "fax_approvals: released fax documents per destination number",
         sqlite=(_FAX_APPROVALS,),
         postgresql=(_FAX_APPROVALS,),
+    ),
+    # What tells held items apart in the review list (HeldItem.subject, recipient_domains,
+    # attachments) as one JSON text: the Subject with patron data masked, the held recipients'
+    # domains, attachments' types, masked names and finding kinds. Nullable: older items have none.
+    Migration(
+        5,
+        "items.overview: masked subject, recipient domains and attachments for the review list",
+        sqlite=("ALTER TABLE items ADD COLUMN overview TEXT",),
+        postgresql=("ALTER TABLE items ADD COLUMN overview TEXT",),
+    ),
+    # Review pages' sign-in sessions (proxy.web.app), so every node serving the pages shares them
+    # and a restart signs nobody out. Keyed by the SHA-256 of the cookie's token (a database read
+    # gives no usable cookie); the CSRF token, the login name (NULL before sign-in), times in
+    # microseconds and the banners still to show (JSON). No message content.
+    Migration(
+        6,
+        "review_sessions: sign-in sessions of the review pages, shared by every node",
+        sqlite=(_SESSIONS, "CREATE INDEX review_sessions_seen ON review_sessions (seen_at)"),
+        postgresql=(_SESSIONS, "CREATE INDEX review_sessions_seen ON review_sessions (seen_at)"),
     ),
 )
 

@@ -54,6 +54,8 @@ from proxy.quarantine.store import (
     InvalidTransition,
     ItemNotFound,
     ItemState,
+    Overview,
+    ReviewSession,
     new_item_id,
 )
 
@@ -104,7 +106,7 @@ class Tx:
 _COLUMNS = (
     "i.id, i.received_at, i.library, i.mail_from, i.recipient_classes, i.recipient_hashes, i.rules,"
     " i.finding_counts, i.excerpts, i.state, i.decided_at, i.reviewer, i.note, i.failure, i.escalated_at, c.key_id,"
-    " i.queue_id"
+    " i.queue_id, i.overview"
 )
 _FROM = " FROM items i LEFT JOIN item_content c ON c.item_id = i.id"
 
@@ -130,7 +132,13 @@ def _item(row: tuple[Any, ...]) -> HeldItem:
         escalated_at=from_us(row[14]),
         key_id=row[15],
         queue_id=row[16],
+        **_overview(row[17]),
     )
+
+
+def _overview(text: str | None) -> dict[str, Any]:
+    o = Overview.from_json(text)
+    return {"subject": o.subject, "recipient_domains": o.recipient_domains, "attachments": o.attachments}
 
 
 class SqlQuarantine:
@@ -254,6 +262,7 @@ class SqlQuarantine:
         *,
         library: str | None = None,
         queue_id: str | None = None,
+        overview: Overview | None = None,
     ) -> str:
         """Seal and store one message for the held recipients; return its new id.
 
@@ -281,7 +290,8 @@ class SqlQuarantine:
                     return str(same[0][0])
             tx.run(
                 "INSERT INTO items (id, received_at, library, mail_from, recipient_classes, recipient_hashes,"
-                " rules, finding_counts, excerpts, state, queue_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " rules, finding_counts, excerpts, state, queue_id, overview)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     item_id,
                     to_us(received),
@@ -294,6 +304,7 @@ class SqlQuarantine:
                     json.dumps(excerpts, ensure_ascii=False),
                     ItemState.HELD.value,
                     queue_id,
+                    overview.to_json() if overview is not None else None,
                 ),
             )
             tx.run("INSERT INTO item_content (item_id, key_id, wrapped_key, ciphertext) VALUES (?, ?, ?, ?)",
@@ -596,6 +607,47 @@ class SqlQuarantine:
         with self._write() as tx:
             tx.run("DELETE FROM digest_items WHERE digest_id = ?", (digest_id,))
             tx.run("DELETE FROM digests WHERE id = ?", (digest_id,))
+
+    # ------------------------------------------------------------ review sessions
+
+    def session_get(self, token_hash: str) -> ReviewSession | None:
+        with self._read() as tx:
+            rows = tx.run("SELECT token_hash, csrf, user_name, created_at, seen_at, flash FROM review_sessions"
+                          " WHERE token_hash = ?", (token_hash,))
+        if not rows:
+            return None
+        h, csrf, user, created, seen, flash = rows[0]
+        return ReviewSession(h, csrf, user, int(created), int(seen), tuple(tuple(f) for f in json.loads(flash)))  # type: ignore[misc]
+
+    def session_put(self, session: ReviewSession) -> None:
+        with self._write() as tx:
+            values = (session.csrf, session.user, session.created_us, session.seen_us,
+                      json.dumps([list(f) for f in session.flash], ensure_ascii=False))
+            tx.run("UPDATE review_sessions SET csrf = ?, user_name = ?, created_at = ?, seen_at = ?, flash = ?"
+                   " WHERE token_hash = ?", (*values, session.token_hash))
+            if not tx.rowcount:
+                tx.run("INSERT INTO review_sessions (csrf, user_name, created_at, seen_at, flash, token_hash)"
+                       " VALUES (?, ?, ?, ?, ?, ?)", (*values, session.token_hash))
+
+    def session_drop(self, token_hash: str) -> None:
+        with self._write() as tx:
+            tx.run("DELETE FROM review_sessions WHERE token_hash = ?", (token_hash,))
+
+    def session_prune(self, idle_before_us: int, created_before_us: int, max_anonymous: int) -> None:
+        """Drop idle and too old sessions, and the oldest signed-out ones beyond `max_anonymous`."""
+        with self._write() as tx:
+            tx.run("DELETE FROM review_sessions WHERE seen_at < ? OR created_at < ?", (idle_before_us, created_before_us))
+            tx.run("DELETE FROM review_sessions WHERE token_hash IN (SELECT token_hash FROM review_sessions"
+                   " WHERE user_name IS NULL ORDER BY created_at DESC, token_hash LIMIT -1 OFFSET ?)"
+                   if self.dialect == "sqlite" else
+                   "DELETE FROM review_sessions WHERE token_hash IN (SELECT token_hash FROM review_sessions"
+                   " WHERE user_name IS NULL ORDER BY created_at DESC, token_hash OFFSET ?)", (max_anonymous,))
+
+    def session_counts(self) -> tuple[int, int]:
+        """(signed-in, signed-out) sessions stored."""
+        with self._read() as tx:
+            rows = tx.run("SELECT COUNT(user_name), COUNT(*) - COUNT(user_name) FROM review_sessions")
+        return int(rows[0][0]), int(rows[0][1])
 
     def last_digest(self, library: str) -> datetime | None:
         """When the last digest for `library` was spooled (None: never)."""

@@ -7,8 +7,10 @@ in `proxy.quarantine.sql` (shared) and the two backend modules.
 What is kept in clear, and why (issue 4): only what a supervisor needs to list
 and filter — a random id, received time, member library, sender address, the
 held recipients' *classes* and keyed *hashes*, rule ids, finding kinds and
-counts, masked excerpts, and the decision. The clear recipient addresses and
-the raw message travel together inside the sealed envelope.
+counts, masked excerpts, the decision, and what tells items apart in the
+review list (the Subject with patron data masked, the held recipients'
+*domains*, attachments' types, masked names and finding kinds). The clear
+recipient addresses and the raw message travel together inside the sealed envelope.
 
     PatronGuardError
     └── QuarantineError           base of the quarantine's errors; str() is safe to show
@@ -23,6 +25,7 @@ the raw message travel together inside the sealed envelope.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -108,6 +111,15 @@ def new_item_id() -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """An attachment as the list shows it: its type, its *masked* file name and the kinds of data found in it."""
+
+    content_type: str
+    name: str
+    finding_kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class HeldItem:
     """The clear metadata of one quarantined message (never its content)."""
 
@@ -128,6 +140,12 @@ class HeldItem:
     escalated_at: datetime | None = None
     key_id: str | None = None  # None once the content (and its data key) is destroyed
     queue_id: str | None = None  # the relay's spool queue id (in its logs), when the relay held it
+    # What tells two items apart in the list (none of it a value the scanner found): the Subject with
+    # patron data masked (`proxy.scanning.explain.masked_line`), the held recipients' domains (one per
+    # recipient, never the local part) and the attachments. Empty for items held before they were kept.
+    subject: str = ""
+    recipient_domains: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def has_content(self) -> bool:
@@ -158,7 +176,45 @@ class HeldItem:
             "escalated_at": self.escalated_at.isoformat() if self.escalated_at else None,
             "has_content": self.has_content,
             "queue_id": self.queue_id,
+            "subject": self.subject,
+            "recipient_domains": list(self.recipient_domains),
+            "attachments": [{"content_type": a.content_type, "name": a.name, "findings": list(a.finding_kinds)}
+                            for a in self.attachments],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The clear summary a hold adds to its item (see `HeldItem.subject`); built by `proxy.relay.holds`."""
+
+    subject: str = ""
+    recipient_domains: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps({"subject": self.subject, "recipient_domains": list(self.recipient_domains),
+                           "attachments": [[a.content_type, a.name, list(a.finding_kinds)] for a in self.attachments]},
+                          ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Overview:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(str(data.get("subject", "")), tuple(data.get("recipient_domains", ())),
+                   tuple(Attachment(str(c), str(n), tuple(k)) for c, n, k in data.get("attachments", ())))
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSession:
+    """A review pages' session as stored: keyed by its token's hash; times in microseconds since the epoch."""
+
+    token_hash: str
+    csrf: str
+    user: str | None
+    created_us: int
+    seen_us: int
+    flash: tuple[tuple[str, str, str], ...] = ()  # (kind, text, item id) banners still to show
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +258,7 @@ class QuarantineStore(Protocol):
         *,
         library: str | None = None,
         queue_id: str | None = None,
+        overview: Overview | None = None,
     ) -> str: ...
 
     def get(self, item_id: str) -> HeldItem: ...
@@ -272,5 +329,17 @@ class QuarantineStore(Protocol):
     def forget_digest(self, digest_id: str) -> None: ...
 
     def last_digest(self, library: str) -> datetime | None: ...
+
+    # the review pages' sign-in sessions (proxy.web.app), shared by every node
+
+    def session_get(self, token_hash: str) -> ReviewSession | None: ...
+
+    def session_put(self, session: ReviewSession) -> None: ...
+
+    def session_drop(self, token_hash: str) -> None: ...
+
+    def session_prune(self, idle_before_us: int, created_before_us: int, max_anonymous: int) -> None: ...
+
+    def session_counts(self) -> tuple[int, int]: ...
 
     def close(self) -> None: ...

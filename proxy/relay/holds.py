@@ -23,16 +23,26 @@ finding's kind, part and masked excerpt (`HoldRequest.excerpts`).
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import Message
 from typing import Protocol
 
-from proxy.quarantine import PermanentDeliveryError, QuarantineStore, TemporaryDeliveryError
+from detectors.extract import decode_header_value
+from proxy.quarantine import (
+    Attachment,
+    Overview,
+    PermanentDeliveryError,
+    QuarantineStore,
+    TemporaryDeliveryError,
+)
 from proxy.relay.delivery import Outcome, Status, Upstream
 from proxy.relay.spool import EntryState, SpoolEntry
-from proxy.scanning.explain import Excerpt
+from proxy.scanning.explain import Excerpt, masked_filename, masked_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +79,10 @@ class QuarantineHoldStore:
     def hold(self, request: HoldRequest) -> str:
         entry = request.entry
         received = datetime.fromtimestamp(entry.envelope.received_at, UTC) if entry.envelope.received_at else None
+        try:
+            summary = overview(entry.raw, request.recipients, request.excerpts)
+        except Exception:  # an unparsable message is held all the same, with nothing to tell it apart
+            summary = Overview()
         return self.store.hold(
             entry.raw,
             entry.envelope.mail_from,
@@ -78,9 +92,46 @@ class QuarantineHoldStore:
             [e.to_json() for e in request.excerpts],
             received,
             queue_id=entry.id,
+            overview=summary,
         )
 
 
+def overview(raw: bytes, recipients: Sequence[str], findings: Sequence[Excerpt]) -> Overview:
+    """What tells a held message apart in the review list, with no value the scanner found in it.
+
+    The Subject masked like an excerpt (strictly when a finding was in it), each held
+    recipient's domain (never the local part), and each attachment's type, masked file
+    name and the kinds of data found in it (by the extractor's MIME part numbers).
+    """
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    subject = " ".join(decode_header_value(str(v)) for v in message.get_all("Subject", []) if v)
+    in_subject = any(f.part == "subject" for f in findings)
+    domains = tuple(r.rpartition("@")[2].lower() if "@" in r else r.partition(":")[0] for r in recipients)
+    attachments: list[Attachment] = []
+
+    def kinds_in(path: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.kind for f in findings
+                                   if f.part == path or f.part.startswith((path + "/", path + "."))))
+
+    def walk(part: Message, num: str) -> None:
+        path = num or "1"
+        ctype = part.get_content_type()
+        name = decode_header_value(str(part.get_filename() or ""))
+        if part.is_multipart() and not ctype.startswith("message/"):
+            for i, child in enumerate(part.get_payload(), 1):
+                if isinstance(child, Message) and len(attachments) < MAX_ATTACHMENTS:
+                    walk(child, f"{num}.{i}" if num else str(i))
+            return
+        attached = name or str(part.get("Content-Disposition", "")).lower().startswith("attachment")
+        if num and (attached or ctype.startswith("message/")):
+            shown = masked_filename(name) if name else ("forwarded message" if ctype.startswith("message/") else "")
+            attachments.append(Attachment(ctype, shown, kinds_in(path)))
+
+    walk(message, "")
+    return Overview(masked_line(subject, strict=in_subject), domains, tuple(attachments))
+
+
+MAX_ATTACHMENTS = 20  # attachments described per item (a message with hundreds lists the first ones)
 _ENHANCED = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
 
 

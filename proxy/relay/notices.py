@@ -103,14 +103,55 @@ _SAMPLE.update(expiring=_SAMPLE["items"], more=0, more_expiring=0)
 # ----------------------------------------------------------------- pure parts
 
 
-def reasons_for(rules: Iterable[str], excerpts: Iterable[Excerpt] = ()) -> list[str]:
+#: Data categories (config vocabulary) as a sentence names them.
+CATEGORY_WORDS = {
+    "name": "patrons' names",
+    "address": "patrons' home addresses",
+    "phone": "patrons' phone numbers",
+    "email": "patrons' email addresses",
+    "card_number": "library card numbers",
+    "record_number": "patron record numbers",
+    "drivers_license": "driver's licence or ID numbers",
+    "birth_date": "birth dates",
+    "money_owed": "what someone owes the library",
+    "titles": "the titles someone borrowed",
+    "holds": "what someone has on hold",
+    "notes": "notes from a patron's record",
+    "guardian": "a parent's or guardian's details",
+}
+_EXCESS_PREFIX = {"partner-not-approved-for:": "the partner it is going to",
+                  "fax-not-approved-for:": "the fax number it is going to"}
+
+
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def reasons_for(rules: Iterable[str], excerpts: Iterable[Excerpt] = (),
+                partners: Sequence[str] = ()) -> list[str]:
     """Plain words for why a message was held, from its rule ids (never from its content).
 
     Disclosure rules read as their `RULE_TEXT`; `uninspectable` as an unreadable
     attachment (or message, when the whole message was the part that could not be
-    read); policy bookkeeping rules (`policy:…`, `…-not-approved-for:…`) add nothing.
+    read); `partner-not-approved-for:titles,…` (and the fax one) as the data the
+    partner (named from `partners` when known) may not receive — first, and alone
+    when only such recipients were held, since the rest is data the partner may
+    have; the other policy bookkeeping rules (`policy:…`) add nothing.
     """
+    rules = list(rules)
     out: dict[str, None] = {}
+    for rule in rules:
+        for prefix, whom in _EXCESS_PREFIX.items():
+            if rule.startswith(prefix):
+                if prefix.startswith("partner") and partners:
+                    whom = _and(list(dict.fromkeys(partners)))
+                kinds = [CATEGORY_WORDS.get(c, c.replace("_", " ")) for c in rule[len(prefix):].split(",") if c]
+                if kinds:
+                    out.setdefault(f"{_and(kinds)}, which {whom} is not approved to receive", None)
+    held_as = [r.split(":")[1] for r in rules if r.startswith("policy:") and r.count(":") == 2
+               and not r.endswith(":deliver")]
+    if out and held_as and all(k in ("partner_excess", "fax_excess") for k in held_as):
+        return list(out)
     for rule in rules:
         if rule in RULE_TEXT:
             out.setdefault(RULE_TEXT[rule], None)
@@ -149,6 +190,12 @@ def describe_recipients(held: Sequence[tuple[str, str]]) -> list[str]:
     for domain, count in sorted(outside.items()):
         lines.append(f"a recipient at {domain}" if count == 1 else f"{count} recipients at {domain}")
     return lines
+
+
+def describe_domains(domains: Sequence[str]) -> list[str]:
+    """Held recipients' domains → lines by domain and count ("a recipient at example.net")."""
+    counts = Counter(d or "an unknown domain" for d in domains)
+    return [f"a recipient at {d}" if n == 1 else f"{n} recipients at {d}" for d, n in sorted(counts.items())]
 
 
 def _classes(classes: Sequence[str]) -> str:
@@ -240,6 +287,16 @@ class NoticeSettings:
     supervisor_mode: str = "immediate"  # immediate | digest | both
     review_url: str = ""  # the review pages' address ("" when there are none)
     retention: RetentionPolicy = RetentionPolicy()  # for "decide by" dates
+    partners: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, domains): named in partner-excess reasons
+
+    def partner_names(self, domains: Iterable[str]) -> list[str]:
+        """The names of the partners these recipient domains belong to (subdomains included)."""
+        names: dict[str, None] = {}
+        for domain in domains:
+            for name, partner_domains in self.partners:
+                if any(domain == d or domain.endswith("." + d) for d in partner_domains):
+                    names.setdefault(name, None)
+        return list(names)
 
     def supervisors_for(self, domain: str) -> tuple[str, tuple[str, ...]]:
         """(member library, its supervisors) for a sender's domain; unlisted libraries get `supervisors`."""
@@ -280,7 +337,7 @@ class Notices:
         others = [
             a for a, r in recipients.items() if a not in held_set and r.status in (RecipientStatus.PENDING, RecipientStatus.DELIVERED)
         ]
-        context = self._context(reference, envelope.received_at, rules, excerpts)
+        context = self._context(reference, envelope.received_at, rules, excerpts, self._partners(held))
         context.update(
             held=describe_recipients(
                 [(a, recipients[a].cls if a in recipients else "unknown") for a in held]
@@ -312,7 +369,7 @@ class Notices:
         library, supervisors = self.settings.supervisors_for(sender_library(envelope.mail_from))
         if not supervisors:
             return ""
-        context = self._context(reference, envelope.received_at, rules, excerpts)
+        context = self._context(reference, envelope.received_at, rules, excerpts, self._partners(held))
         context.update(
             held=[],
             held_count=len(held),
@@ -377,7 +434,7 @@ class Notices:
             return ""
         chosen = set(redacted)
         others = [a for a, r in recipients.items() if a not in chosen and r.action == "deliver"]
-        context = self._context(entry_id, envelope.received_at, rules, excerpts)
+        context = self._context(entry_id, envelope.received_at, rules, excerpts, self._partners(redacted))
         context.update(
             held=describe_recipients([(a, recipients[a].cls if a in recipients else "unknown") for a in redacted]),
             held_count=len(redacted),
@@ -393,7 +450,8 @@ class Notices:
         if name is None or not item.mail_from:
             return ""
         context = self._item_context(item)
-        context["note"] = note.strip() if outcome is ItemState.REJECTED else ""
+        decided = outcome in (ItemState.RELEASED, ItemState.RELEASED_REDACTED, ItemState.REJECTED)
+        context["note"] = note.strip() if decided else ""
         return self._spool(
             name, context, item.mail_from, (), f"N{item.id}-{outcome.value}", about=item.queue_id or item.id
         )
@@ -425,17 +483,21 @@ class Notices:
         received_at: float | datetime | None,
         rules: Sequence[str],
         excerpts: Sequence[Excerpt],
+        partners: Sequence[str] = (),
     ) -> dict[str, Any]:
         return {
             "reference": reference,
             "library": self.settings.library,
             "sent": _when(received_at),
-            "reasons": reasons_for(rules, excerpts),
+            "reasons": reasons_for(rules, excerpts, partners),
             "contact": self.settings.contact,
             "note": "",
             "sender": "",
             "recipient_classes": "",
         }
+
+    def _partners(self, addresses: Sequence[str]) -> list[str]:
+        return self.settings.partner_names(_domain(a) for a in addresses)
 
     def _review(self, reference: str, library: str) -> dict[str, str]:
         """How supervisors review: the member library, the review pages' address and the item's page."""
@@ -450,14 +512,17 @@ class Notices:
             "sent": _when(item.received_at),
             "sender": item.mail_from or "the null sender (<>)",
             "recipient_classes": _classes(item.recipient_classes),
-            "reasons": "; ".join(reasons_for(item.rules, item.excerpts)),
+            "reasons": "; ".join(reasons_for(item.rules, item.excerpts, self.settings.partner_names(item.recipient_domains))),
             "deadline": _deadline_words(entry.deadline, escalates=entry.escalates),
             "item_url": self._review(item.id, item.library)["item_url"],
         }
 
     def _item_context(self, item: HeldItem) -> dict[str, Any]:
-        context = self._context(item.id, item.received_at, item.rules, item.excerpts)
-        context.update(held=[], held_count=len(item.recipient_classes), delivered_count=0)
+        context = self._context(item.id, item.received_at, item.rules, item.excerpts,
+                                self.settings.partner_names(item.recipient_domains))
+        # The held recipients by domain and count (the item keeps no address in clear).
+        context.update(held=describe_domains(item.recipient_domains), held_count=len(item.recipient_classes),
+                       delivered_count=0)
         return context
 
     def build(self, name: str, context: Mapping[str, Any], to: str, cc: Sequence[str] = ()) -> bytes:
@@ -516,6 +581,7 @@ def notices_from_config(config: Config, spool: Spool, *, hostname: str, postmast
         supervisor_mode=n.supervisor_mode,
         review_url=review_url(config),
         retention=RetentionPolicy(q.retention_days, q.expiry_action, q.escalation_days, q.audit_days),
+        partners=tuple((p.name, tuple(p.domains)) for p in config.partners),
     )
     return Notices(spool, settings, templates)
 
@@ -555,3 +621,24 @@ class SpoolNotifier:
     def _submit(self, notice_id: str) -> None:
         if notice_id and self.submit is not None:
             self.submit(notice_id)
+
+
+# ----------------------------------------------------------------- who hears of held mail
+
+
+def unsupervised(config: Config) -> list[str]:
+    """Why held mail from some member libraries would reach no supervisor (one sentence each; [] when all do).
+
+    Held mail nobody hears of waits unseen until it expires, so `serve` says so
+    at start. Only configuration is read: library domains and setting names.
+    """
+    n = config.notices
+    if not n.enabled:
+        return ["notices.enabled is false: no sender and no supervisor is told of held mail"]
+    domains = tuple(dict.fromkeys(config.server.sender_domains or config.library_domains))
+    listed = {lib: tuple(a) for lib, a in n.library_supervisors.items()}
+    missing = [d for d in domains if not listed.get(member_library(d, listed), tuple(n.supervisors))]
+    if not missing:
+        return []
+    return [f"held mail from {', '.join(missing)} reaches no supervisor: list its supervisors under "
+            "notices.library_supervisors, or set notices.supervisors"]

@@ -35,6 +35,7 @@ from proxy.errors import ConfigError
 from proxy.quarantine import open_store
 from proxy.relay.delivery import Upstream, upstream_for
 from proxy.relay.holds import QuarantineHoldStore
+from proxy.relay.notices import unsupervised
 from proxy.relay.pipeline import Pipeline
 from proxy.relay.smtp import Listener, RelayHandler, RelayRules
 from proxy.relay.spool import Spool
@@ -167,6 +168,8 @@ class Service:
                 queued=queued,
                 review_ui=review.url if review is not None else None,
             )
+            for problem in unsupervised(config):  # held mail nobody hears of waits unseen until it expires
+                self.log.warning("serve.held_mail_unsupervised", error=problem)
             if ready is not None:
                 ready(self.port)
             try:

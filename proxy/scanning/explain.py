@@ -4,7 +4,9 @@ This module owns `Excerpt` (a finding as a supervisor sees it, kept in the spool
 state and the quarantine) and `masked_context()`: a short window of text around a finding in
 which every finding's span is replaced by its mask, and every remaining digit
 and email address is masked too, so a supervisor can see *where* and *what
-kind* without seeing the value.
+kind* without seeing the value; and `masked_line()`, the same masking for a
+whole short line (a Subject, an attachment's file name) that the review list
+shows to tell held messages apart.
 """
 
 from __future__ import annotations
@@ -81,3 +83,37 @@ def _mask_word(match: re.Match[str]) -> str:
     if not word[0].isupper() or word in _KEEP:
         return word
     return MASK * len(word)
+
+
+# Everyday words of subjects and file names that stay readable when a line had findings in it (any case).
+_PLAIN = frozenset(w.lower() for w in _KEEP) | frozenset(
+    """re fw fwd aw sv for your our my the a an of and or to on in at is are was from about with by
+    account accounts notice notices overdue hold holds card cards library items item fine fines fee fees
+    request requests ready pickup reminder due renewal renew bill bills billing question patron patrons
+    record records list export report reports update urgent info lost damaged checkout checkouts
+    courtesy collection referral statement copy scan document attached attachment""".split()
+)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def masked_line(text: str, *, strict: bool = False) -> str:
+    """A short line (a Subject, a file name) with patron data masked, the way excerpts are.
+
+    Without findings in it (`strict=False`) it is scrubbed like an excerpt's context:
+    email addresses, digits and capitalised words other than record labels are masked.
+    With findings in it (`strict=True`, or always for file names, where names are
+    lowercase) every word that is not an everyday subject word is masked as well.
+    """
+    line = " ".join(text.split())[:200]
+    if not strict:
+        return _scrub(line)
+    line = _EMAIL.sub(lambda m: MASK * len(m.group(0)), line)
+    return _WORD.sub(lambda m: m.group(0) if m.group(0).lower() in _PLAIN else MASK * len(m.group(0)), line)
+
+
+def masked_filename(name: str) -> str:
+    """An attachment's file name masked strictly (names in file names are often lowercase), its extension kept."""
+    stem, dot, ext = name.strip().rpartition(".")
+    if not dot or not stem or not ext.isalnum() or len(ext) > 5:
+        return masked_line(name, strict=True)
+    return f"{masked_line(stem, strict=True)}.{ext.lower()}"

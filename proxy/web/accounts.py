@@ -5,6 +5,7 @@ This module owns the review users file (`review_ui.password_file`, or
 
     name:HASH
     name:HASH:cityofsalem.net,dallasor.gov     (reviews only these member libraries)
+    name:HASH::admin                           (an admin: every library, the audit trail, the accounts)
 
 with HASH from `patronguard review-user add` (the formats of `proxy.auth`).
 Accounts may also sit in `review_ui.users`. A bad line or hash is a
@@ -30,9 +31,14 @@ class Reviewer:
     name: str
     password: PasswordHash
     libraries: frozenset[str]  # empty: every member library
+    admin: bool = False  # every library, the audit trail across items, the accounts
 
     def may_see(self, library: str) -> bool:
-        return not self.libraries or library.lower() in self.libraries
+        return self.admin or not self.libraries or library.lower() in self.libraries
+
+    @property
+    def role(self) -> str:
+        return "admin" if self.admin else "supervisor"
 
 
 def users_file(ui: ReviewUiConfig, state_dir: str | Path) -> Path:
@@ -51,20 +57,26 @@ def load_reviewers(ui: ReviewUiConfig, state_dir: str | Path) -> dict[str, Revie
             problems.append(f"{user.origin}: {exc}")
     path = users_file(ui, state_dir)
     if ui.password_file or path.exists():
-        for name, parsed, libraries, _ in password_file_entries(
+        for name, parsed, extra, where in password_file_entries(
             path, "review_ui.password_file", ui.password_file_at, reviewers, problems
         ):
-            reviewers[name] = Reviewer(name, parsed, frozenset(d.strip().lower() for d in libraries.split(",") if d.strip()))
+            libraries, _, role = extra.partition(":")
+            if role.strip() not in ("", "admin"):
+                problems.append(f"{where}: account {name}: expected the role 'admin' after the libraries, got {role.strip()!r}")
+                continue
+            reviewers[name] = Reviewer(name, parsed, frozenset(d.strip().lower() for d in libraries.split(",") if d.strip()),
+                                       admin=role.strip() == "admin")
     if problems:
         raise ConfigError("\n".join(problems))
     return reviewers
 
 
-def set_reviewer(path: Path, name: str, password: str, libraries: tuple[str, ...] = ()) -> bool:
+def set_reviewer(path: Path, name: str, password: str, libraries: tuple[str, ...] = (), *, admin: bool = False) -> bool:
     """Add or replace `name` in the users file (written atomically, mode 0600); True if it was new."""
     if not name or any(c in name for c in ":\n\r") or name.strip() != name:
         raise ValueError("a login name without ':' or spaces at either end")
-    line = f"{name}:{hash_password(password)}" + (f":{','.join(libraries)}" if libraries else "")
+    line = f"{name}:{hash_password(password)}" + (f":{','.join(libraries)}" if libraries or admin else "")
+    line += ":admin" if admin else ""
     kept, found = _without(path, name)
     _write_users(path, [*kept, line])
     return not found
