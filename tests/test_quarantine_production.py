@@ -206,6 +206,9 @@ def test_serve_pages_cli_and_timers_at_once_lose_nothing_and_decide_once(tmp_pat
         wait_for(lambda: store.counts()["released"] + store.counts()["rejected"] >= WEB_DECISIONS // 3,
                  "a third of the decisions before the restart", timeout=120)
         serve.stop()  # SIGTERM in the middle of it all
+        stopped = [json.loads(line) for line in (tmp_path / "relay.log").read_text().splitlines()
+                   if '"serve.stopped"' in line]
+        assert stopped and "ms" in stopped[-1] and "dropped_keys" not in stopped[-1], stopped  # how long it took, logged
         serve = ServeProcess(config, state, smtp_port, tmp_path / "relay.log").wait_listening(ui_port)
         for t in workers:
             t.join(240)

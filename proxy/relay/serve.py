@@ -178,7 +178,7 @@ class Service:
                 self.log.info("serve.stopping")
                 stopping = time.monotonic()
                 await opened.aclose()  # pages, listener, workers, scanning, quarantine, upstream, signals
-                self.log.info("serve.stopped", seconds=round(time.monotonic() - stopping, 2))
+                self.log.info("serve.stopped", ms=round((time.monotonic() - stopping) * 1000))
 
     @staticmethod
     def _remove_signal_handlers(loop: asyncio.AbstractEventLoop) -> None:
